@@ -1,0 +1,2 @@
+//! Query languages: lexers, parsers, ASTs with spans, compilers and evaluators.
+//! This module is a leaf: it knows nothing of rules, lints or the CLI.

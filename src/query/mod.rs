@@ -1,2 +1,6 @@
 //! Query languages: lexers, parsers, ASTs with spans, compilers and evaluators.
 //! This module is a leaf: it knows nothing of rules, lints or the CLI.
+
+pub mod field;
+
+pub use field::FieldPath;

@@ -1,0 +1,170 @@
+//! Field lookup over JSON events, the way Elasticsearch sees a document once indexed.
+//!
+//! Elasticsearch flattens objects into dotted paths, so `{"a":{"b":1}}`, `{"a.b":1}` and
+//! `{"a":[{"b":1}]}` all hold field `a.b`. Arrays (of values or of objects, nested or not) make
+//! the field multi-valued; `null` elements are dropped and `[]` counts as missing. When several
+//! spellings occur in one document their values are merged. Both query languages share this.
+
+use serde_json::Value;
+
+/// A field name split once into its dotted parts, so lookups never re-split per event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldPath {
+    name: Box<str>,
+    /// Byte offsets of every '.' in `name`, used to try dotted-key spellings.
+    dots: Box<[usize]>,
+}
+
+impl FieldPath {
+    pub fn new(name: &str) -> Self {
+        let dots = name
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'.')
+            .map(|(i, _)| i)
+            .collect();
+        FieldPath {
+            name: name.into(),
+            dots,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// Calls `f` with every scalar value (string, number, bool) of the field in `event`,
+    /// in document order. `f` returns `true` to stop early. Returns `true` if stopped early.
+    pub fn visit<'a>(&self, event: &'a Value, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+        visit_from(event, &self.name, &self.dots, 0, f)
+    }
+
+    /// All scalar values of the field (empty when missing or null).
+    pub fn values<'a>(&self, event: &'a Value) -> Vec<&'a Value> {
+        let mut out = Vec::new();
+        self.visit(event, &mut |v| {
+            out.push(v);
+            false
+        });
+        out
+    }
+
+    /// True when the field has at least one non-null value.
+    pub fn exists(&self, event: &Value) -> bool {
+        self.visit(event, &mut |_| true)
+    }
+
+    /// The raw JSON at the exact path when the document spells it as plain nested objects, or
+    /// as one dotted key; used for display, not for matching.
+    pub fn first<'a>(&self, event: &'a Value) -> Option<&'a Value> {
+        let mut found = None;
+        self.visit(event, &mut |v| {
+            found = Some(v);
+            true
+        });
+        found
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// `rest` is the remaining path (`name[start..]`), `dots` the absolute dot offsets in `name`.
+fn visit_from<'a>(
+    node: &'a Value,
+    name: &str,
+    dots: &[usize],
+    start: usize,
+    f: &mut dyn FnMut(&'a Value) -> bool,
+) -> bool {
+    match node {
+        Value::Array(items) => {
+            for item in items {
+                if visit_from(item, name, dots, start, f) {
+                    return true;
+                }
+            }
+            false
+        }
+        Value::Object(map) => {
+            let rest = &name[start..];
+            // Whole remaining path as one key: {"a.b.c": v} or the last segment.
+            if let Some(v) = map.get(rest) {
+                if visit_leaf(v, f) {
+                    return true;
+                }
+            }
+            // Every dotted prefix of the remaining path as a key, descending into its value.
+            for &dot in dots.iter().filter(|&&d| d > start) {
+                if let Some(child) = map.get(&name[start..dot]) {
+                    if visit_from(child, name, dots, dot + 1, f) {
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+fn visit_leaf<'a>(v: &'a Value, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Array(items) => items.iter().any(|item| visit_leaf(item, f)),
+        // An object where a scalar is expected is not a value of this field.
+        Value::Object(_) => false,
+        scalar => f(scalar),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vals(doc: Value, path: &str) -> Vec<Value> {
+        FieldPath::new(path)
+            .values(&doc)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn nested_and_dotted_spellings_are_the_same_field() {
+        assert_eq!(vals(json!({"a":{"b":{"c":1}}}), "a.b.c"), vec![json!(1)]);
+        assert_eq!(vals(json!({"a.b.c":1}), "a.b.c"), vec![json!(1)]);
+        assert_eq!(vals(json!({"a":{"b.c":1}}), "a.b.c"), vec![json!(1)]);
+        assert_eq!(vals(json!({"a.b":{"c":1}}), "a.b.c"), vec![json!(1)]);
+    }
+
+    #[test]
+    fn several_spellings_merge_into_one_multi_valued_field() {
+        assert_eq!(
+            vals(json!({"a":{"b":1}, "a.b":2}), "a.b"),
+            vec![json!(2), json!(1)]
+        );
+    }
+
+    #[test]
+    fn arrays_flatten_and_drop_nulls() {
+        assert_eq!(
+            vals(json!({"a":[{"b":1},{"b":[2,null,[3]]}]}), "a.b"),
+            vec![json!(1), json!(2), json!(3)]
+        );
+        assert!(vals(json!({"a":{"b":[]}}), "a.b").is_empty());
+        assert!(vals(json!({"a":{"b":null}}), "a.b").is_empty());
+    }
+
+    #[test]
+    fn objects_are_not_values_and_missing_is_empty() {
+        assert!(vals(json!({"a":{"b":{"c":1}}}), "a.b").is_empty());
+        assert!(vals(json!({"x":1}), "a.b").is_empty());
+        assert!(!FieldPath::new("a").exists(&json!({"a": null})));
+        assert!(FieldPath::new("a").exists(&json!({"a": false})));
+    }
+}

@@ -2,6 +2,8 @@
 //!
 //! Layering (dependencies point downward only):
 //! `cli` → `report` → {`lint`, `render`, `export`, `snapshot`} → `replay` → {`fixture`, `rule`}
-//! → `event` → `query` (a leaf that knows nothing of rules).
+//! → `event` → `query` (a leaf that knows nothing of rules) and `diag`.
 
+pub mod diag;
 pub mod query;
+pub mod rule;

@@ -5,5 +5,7 @@
 //! → `event` → `query` (a leaf that knows nothing of rules) and `diag`.
 
 pub mod diag;
+pub mod event;
+pub mod fixture;
 pub mod query;
 pub mod rule;

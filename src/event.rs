@@ -4,20 +4,33 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// One event and where it came from.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// 1-based line in NDJSON, or 1-based index in a JSON array.
-    pub position: usize,
-    /// `@timestamp` (or the configured field) in epoch milliseconds, when present and parseable.
-    pub timestamp: Option<i64>,
-    pub value: Value,
-}
-
+/// The events of one recording, kept as parallel vectors so that query engines get a plain
+/// `&[Value]` slice.
 #[derive(Debug, Clone)]
 pub struct EventFile {
     pub path: PathBuf,
-    pub events: Vec<Event>,
+    pub values: Vec<Value>,
+    /// 1-based line in NDJSON, or 1-based index in a JSON array, per event.
+    pub positions: Vec<usize>,
+    /// `@timestamp` (or the configured field) in epoch milliseconds, when present and parseable.
+    pub timestamps: Vec<Option<i64>>,
+}
+
+impl EventFile {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    fn push(&mut self, position: usize, ts: &crate::query::FieldPath, value: Value) {
+        self.timestamps
+            .push(ts.first(&value).and_then(parse_timestamp));
+        self.positions.push(position);
+        self.values.push(value);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +74,12 @@ pub fn read_file(path: &Path, timestamp_field: &str) -> Result<EventFile, EventE
 /// comments there, as in Elasticsearch's test data). Every bad line is an error with its position.
 pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<EventFile, EventError> {
     let ts = crate::query::FieldPath::new(timestamp_field);
-    let mut events = Vec::new();
+    let mut events = EventFile {
+        path: path.to_path_buf(),
+        values: Vec::new(),
+        positions: Vec::new(),
+        timestamps: Vec::new(),
+    };
     let first = text
         .trim_start_matches('\u{feff}')
         .lines()
@@ -70,7 +88,13 @@ pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<Even
     if first.is_some_and(|l| l.starts_with('[')) {
         let cleaned: String = text
             .lines()
-            .map(|l| if l.trim_start().starts_with("//") { "" } else { l })
+            .map(|l| {
+                if l.trim_start().starts_with("//") {
+                    ""
+                } else {
+                    l
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let values: Vec<Value> = serde_json::from_str(&cleaned).map_err(|e| EventError::Parse {
@@ -88,11 +112,7 @@ pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<Even
                     message: format!("element {} of the array is not a JSON object", i + 1),
                 });
             }
-            events.push(Event {
-                position: i + 1,
-                timestamp: ts.first(&value).and_then(parse_timestamp),
-                value,
-            });
+            events.push(i + 1, &ts, value);
         }
     } else {
         for (i, line) in text.lines().enumerate() {
@@ -113,11 +133,7 @@ pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<Even
                     message: "an event must be a JSON object".into(),
                 });
             }
-            events.push(Event {
-                position: i + 1,
-                timestamp: ts.first(&value).and_then(parse_timestamp),
-                value,
-            });
+            events.push(i + 1, &ts, value);
         }
     }
     if events.is_empty() {
@@ -125,10 +141,7 @@ pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<Even
             path: path.to_path_buf(),
         });
     }
-    Ok(EventFile {
-        path: path.to_path_buf(),
-        events,
-    })
+    Ok(events)
 }
 
 /// Epoch milliseconds from an ISO-8601 / RFC 3339 string (`2026-03-02T10:11:12.345Z`,
@@ -257,7 +270,8 @@ mod tests {
 
     #[test]
     fn ndjson_errors_name_the_line() {
-        let err = parse_text(Path::new("f.ndjson"), "{\"a\":1}\n{oops}\n", "@timestamp").unwrap_err();
+        let err =
+            parse_text(Path::new("f.ndjson"), "{\"a\":1}\n{oops}\n", "@timestamp").unwrap_err();
         assert!(matches!(err, EventError::Parse { line: 2, .. }), "{err}");
         let err = parse_text(Path::new("f.ndjson"), "\n\n", "@timestamp").unwrap_err();
         assert!(matches!(err, EventError::Empty { .. }));
@@ -269,8 +283,8 @@ mod tests {
     fn json_arrays_with_comment_lines_are_accepted() {
         let text = "// data\n[\n// one\n{\"@timestamp\": 5},\n{\"x\": 1}\n]\n";
         let f = parse_text(Path::new("f.json"), text, "@timestamp").unwrap();
-        assert_eq!(f.events.len(), 2);
-        assert_eq!(f.events[0].timestamp, Some(5));
-        assert_eq!(f.events[1].position, 2);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f.timestamps[0], Some(5));
+        assert_eq!(f.positions[1], 2);
     }
 }

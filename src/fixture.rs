@@ -69,9 +69,18 @@ impl std::fmt::Display for Count {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             Count::Exactly(k) => write!(f, "exactly {k}"),
-            Count::Between { at_least, at_most: None } => write!(f, "at least {at_least}"),
-            Count::Between { at_least: 0, at_most: Some(m) } => write!(f, "at most {m}"),
-            Count::Between { at_least, at_most: Some(m) } => write!(f, "between {at_least} and {m}"),
+            Count::Between {
+                at_least,
+                at_most: None,
+            } => write!(f, "at least {at_least}"),
+            Count::Between {
+                at_least: 0,
+                at_most: Some(m),
+            } => write!(f, "at most {m}"),
+            Count::Between {
+                at_least,
+                at_most: Some(m),
+            } => write!(f, "between {at_least} and {m}"),
         }
     }
 }
@@ -80,13 +89,19 @@ impl Expect {
     pub fn count(&self) -> Result<Count, String> {
         match (self.alerts, self.at_least, self.at_most) {
             (Some(k), None, None) => Ok(Count::Exactly(k)),
-            (None, None, None) => Ok(Count::Between { at_least: 1, at_most: None }),
+            (None, None, None) => Ok(Count::Between {
+                at_least: 1,
+                at_most: None,
+            }),
             (None, l, m) => {
                 let at_least = l.unwrap_or(0);
                 if m.is_some_and(|m| m < at_least) {
                     return Err("at_most is below at_least".into());
                 }
-                Ok(Count::Between { at_least, at_most: m })
+                Ok(Count::Between {
+                    at_least,
+                    at_most: m,
+                })
             }
             (Some(_), _, _) => Err("`alerts` cannot be combined with at_least/at_most".into()),
         }
@@ -96,7 +111,12 @@ impl Expect {
     pub fn fields_json(&self) -> Vec<(String, serde_json::Value)> {
         self.fields
             .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                )
+            })
             .collect()
     }
 }
@@ -124,21 +144,34 @@ impl Fixture {
 /// recording, with positions.
 pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(manifest_path).map_err(|e| {
-        vec![Diagnostic::error("FX001", format!("cannot read fixture manifest: {e}")).at(manifest_path, None)]
+        vec![
+            Diagnostic::error("FX001", format!("cannot read fixture manifest: {e}"))
+                .at(manifest_path, None),
+        ]
     })?;
     let manifest: Manifest = toml::from_str(&text).map_err(|e| {
-        vec![Diagnostic::error("FX002", format!("invalid fixture manifest: {}", e.message().trim()))
-            .at(manifest_path, e.span())]
+        vec![
+            Diagnostic::error(
+                "FX002",
+                format!("invalid fixture manifest: {}", e.message().trim()),
+            )
+            .at(manifest_path, e.span()),
+        ]
     })?;
     let mut diags = Vec::new();
     for exp in &manifest.expect {
         if let Err(msg) = exp.count() {
             diags.push(Diagnostic::error("FX002", msg).at(manifest_path, Some(exp.rule.span())));
         }
-        if manifest.verdict == Verdict::Benign && exp.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        if manifest.verdict == Verdict::Benign
+            && exp.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
             diags.push(
-                Diagnostic::error("FX003", "an accepted false positive on a benign fixture needs a `reason`")
-                    .at(manifest_path, Some(exp.rule.span())),
+                Diagnostic::error(
+                    "FX003",
+                    "an accepted false positive on a benign fixture needs a `reason`",
+                )
+                .at(manifest_path, Some(exp.rule.span())),
             );
         }
     }
@@ -166,16 +199,23 @@ pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<
 
 fn event_error_diagnostic(e: &event::EventError, manifest: &Path) -> Diagnostic {
     match e {
-        event::EventError::Io { path, source } => {
-            Diagnostic::error("FX004", format!("cannot read recording {}: {source}", path.display())).at(manifest, None)
-        }
-        event::EventError::Empty { path } => Diagnostic::error("FX005", format!("recording {} holds no events", path.display()))
-            .at(path, None),
-        event::EventError::Parse { path, line, column, message } => Diagnostic::error(
-            "FX006",
-            format!("{message} (line {line}, column {column})"),
+        event::EventError::Io { path, source } => Diagnostic::error(
+            "FX004",
+            format!("cannot read recording {}: {source}", path.display()),
+        )
+        .at(manifest, None),
+        event::EventError::Empty { path } => Diagnostic::error(
+            "FX005",
+            format!("recording {} holds no events", path.display()),
         )
         .at(path, None),
+        event::EventError::Parse {
+            path,
+            line,
+            column,
+            message,
+        } => Diagnostic::error("FX006", format!("{message} (line {line}, column {column})"))
+            .at(path, None),
     }
 }
 
@@ -197,7 +237,10 @@ mod tests {
     fn counts() {
         assert!(Count::Exactly(1).accepts(1));
         assert!(!Count::Exactly(1).accepts(2));
-        let c = Count::Between { at_least: 2, at_most: Some(3) };
+        let c = Count::Between {
+            at_least: 2,
+            at_most: Some(3),
+        };
         assert!(c.accepts(2) && c.accepts(3) && !c.accepts(4) && !c.accepts(1));
     }
 

@@ -4,8 +4,11 @@
 //! `cli` → `report` → {`lint`, `render`, `export`, `snapshot`} → `replay` → {`fixture`, `rule`}
 //! → `event` → `query` (a leaf that knows nothing of rules) and `diag`.
 
+pub mod config;
 pub mod diag;
 pub mod event;
 pub mod fixture;
+pub mod lint;
 pub mod query;
+pub mod report;
 pub mod rule;

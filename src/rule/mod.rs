@@ -149,6 +149,16 @@ impl Rule {
         self.tree.path(path).map(|n| n.span.clone()).unwrap_or(0..0)
     }
 
+    /// Span in the file of byte range `inner` of the string value at `path` (e.g. a heading in
+    /// `rule.note`); the whole value when escapes make the mapping inexact.
+    pub fn inner_span(&self, path: &str, inner: &Span) -> Span {
+        let value = self.span_of(path);
+        match tree::string_content_offset(&self.text, &value) {
+            Some(off) => off + inner.start..off + inner.end,
+            None => value,
+        }
+    }
+
     /// Span of a key (not its value) by dotted path.
     pub fn key_span_of(&self, path: &str) -> Option<Span> {
         let (parent, key) = match path.rsplit_once('.') {

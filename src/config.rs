@@ -1,0 +1,150 @@
+//! `ruleforge.toml`: where things are and which checks run. Every key is optional; unknown keys
+//! are errors (a typo must not silently disable a check).
+
+use crate::lint::Selection;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub rule_dirs: Option<Vec<PathBuf>>,
+    pub fixture_dirs: Option<Vec<PathBuf>>,
+    pub snapshot_dir: Option<PathBuf>,
+    pub etc_dir: Option<PathBuf>,
+    pub templates_dir: Option<PathBuf>,
+    /// Kibana stack the export targets (`"9.6"`).
+    pub stack_version: Option<String>,
+    #[serde(default)]
+    pub lint: LintSection,
+    #[serde(default)]
+    pub test: TestSection,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    #[serde(default)]
+    pub select: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub warn: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    #[default]
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TestSection {
+    /// A production rule without any fixture: error (default) or warning.
+    #[serde(default)]
+    pub missing_fixture: Level,
+    /// Rules that cannot be replayed (machine_learning, unsupported languages): error or warning.
+    #[serde(default)]
+    pub not_replayable: Option<Level>,
+}
+
+/// The resolved configuration, all paths relative to `root`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub config_file: Option<PathBuf>,
+    pub rule_dirs: Vec<PathBuf>,
+    pub fixture_dirs: Vec<PathBuf>,
+    pub snapshot_dir: PathBuf,
+    pub etc_dir: PathBuf,
+    pub templates_dir: PathBuf,
+    pub stack_version: String,
+    pub lint: Selection,
+    pub missing_fixture: Level,
+    pub not_replayable: Level,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads `root/ruleforge.toml` when present; defaults otherwise.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let path = root.join("ruleforge.toml");
+        let (file, config_file) = if path.is_file() {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let file: File = toml::from_str(&text).map_err(|e| {
+                let (line, column) = e
+                    .span()
+                    .map(|s| crate::diag::LineIndex::new(&text).line_col(&text, s.start))
+                    .unwrap_or((1, 1));
+                ConfigError::Invalid {
+                    path: path.clone(),
+                    line,
+                    column,
+                    message: e.message().trim().to_string(),
+                }
+            })?;
+            (file, Some(path))
+        } else {
+            (File::default(), None)
+        };
+        let join = |p: &PathBuf| root.join(p);
+        let rule_dirs = match &file.rule_dirs {
+            Some(d) => d.iter().map(join).collect(),
+            None => ["rules", "rules_building_block"]
+                .iter()
+                .map(|d| root.join(d))
+                .filter(|d| d.is_dir())
+                .collect(),
+        };
+        let fixture_dirs = match &file.fixture_dirs {
+            Some(d) => d.iter().map(join).collect(),
+            None => vec![root.join("fixtures")],
+        };
+        Ok(Config {
+            root: root.to_path_buf(),
+            config_file,
+            rule_dirs,
+            fixture_dirs,
+            snapshot_dir: root.join(
+                file.snapshot_dir
+                    .clone()
+                    .unwrap_or_else(|| "snapshots".into()),
+            ),
+            etc_dir: root.join(file.etc_dir.clone().unwrap_or_else(|| "etc".into())),
+            templates_dir: root.join(
+                file.templates_dir
+                    .clone()
+                    .unwrap_or_else(|| "docs-templates".into()),
+            ),
+            stack_version: file.stack_version.clone().unwrap_or_else(|| "9.6".into()),
+            lint: Selection {
+                select: file.lint.select.clone(),
+                ignore: file.lint.ignore.clone(),
+                warn: file.lint.warn.clone(),
+            },
+            missing_fixture: file.test.missing_fixture,
+            not_replayable: file.test.not_replayable.unwrap_or_default(),
+        })
+    }
+}

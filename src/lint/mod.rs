@@ -1,0 +1,160 @@
+//! The lint catalogue. One lint per file under `rules/`, each with a stable code, a name, a
+//! default severity and its user documentation (shown by `ruleforge lint --explain CODE`).
+//! Adding a lint: write the file, add it to [`LINTS`].
+
+pub mod markdown;
+pub mod rules;
+
+use crate::diag::{Diagnostic, Severity, Span};
+use crate::rule::{Collection, Rule};
+
+/// Static description of a lint.
+#[derive(Debug)]
+pub struct LintInfo {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// What it checks, why, an example and the fix. Markdown.
+    pub doc: &'static str,
+}
+
+/// A check. Per-rule lints implement `check`; collection lints implement `check_collection`.
+pub trait Lint: Sync {
+    fn info(&self) -> &'static LintInfo;
+    fn check(&self, _rule: &Rule, _cx: &mut Context<'_>) {}
+    fn check_collection(&self, _rules: &[Rule], _cx: &mut CollectionContext<'_>) {}
+}
+
+/// Collects findings of one lint on one rule.
+pub struct Context<'a> {
+    info: &'static LintInfo,
+    rule: &'a Rule,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl Context<'_> {
+    pub fn report(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
+        let d = Diagnostic {
+            code: self.info.code,
+            severity: self.info.severity,
+            message: message.into(),
+            file: Some(self.rule.path.clone()),
+            span: Some(span),
+            help: None,
+        };
+        self.out.push(d);
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+pub struct CollectionContext<'a> {
+    info: &'static LintInfo,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl CollectionContext<'_> {
+    pub fn report(
+        &mut self,
+        rule: &Rule,
+        message: impl Into<String>,
+        span: Span,
+    ) -> &mut Diagnostic {
+        self.out.push(Diagnostic {
+            code: self.info.code,
+            severity: self.info.severity,
+            message: message.into(),
+            file: Some(rule.path.clone()),
+            span: Some(span),
+            help: None,
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+
+    pub fn report_global(&mut self, message: impl Into<String>) {
+        self.out.push(Diagnostic {
+            code: self.info.code,
+            severity: self.info.severity,
+            message: message.into(),
+            file: None,
+            span: None,
+            help: None,
+        });
+    }
+}
+
+/// Which lints run, and at which severity.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Codes or code prefixes to run exclusively (empty = all).
+    pub select: Vec<String>,
+    /// Codes or code prefixes to skip.
+    pub ignore: Vec<String>,
+    /// Codes whose findings become warnings.
+    pub warn: Vec<String>,
+}
+
+impl Selection {
+    pub fn enabled(&self, code: &str) -> bool {
+        let hit = |list: &[String]| list.iter().any(|p| code.starts_with(p.as_str()));
+        (self.select.is_empty() || hit(&self.select)) && !hit(&self.ignore)
+    }
+
+    fn adjust(&self, d: &mut Diagnostic) {
+        if self.warn.iter().any(|p| d.code.starts_with(p.as_str())) {
+            d.severity = Severity::Warning;
+        }
+    }
+}
+
+/// Runs every selected lint over the collection. Load findings (schema, syntax) come first,
+/// then per-rule lints in catalogue order, then collection lints. Deprecated rules get load-level
+/// checks only, as upstream raw-loads them.
+pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for failed in &collection.failed {
+        out.extend(failed.diagnostics());
+    }
+    for rule in &collection.rules {
+        out.extend(rule.load_diagnostics.iter().cloned());
+        if rule.is_deprecated() {
+            continue;
+        }
+        for lint in rules::LINTS {
+            let info = lint.info();
+            if !selection.enabled(info.code) {
+                continue;
+            }
+            let mut cx = Context {
+                info,
+                rule,
+                out: &mut out,
+            };
+            lint.check(rule, &mut cx);
+        }
+    }
+    for lint in rules::LINTS {
+        let info = lint.info();
+        if !selection.enabled(info.code) {
+            continue;
+        }
+        let mut cx = CollectionContext {
+            info,
+            out: &mut out,
+        };
+        lint.check_collection(&collection.rules, &mut cx);
+    }
+    out.retain(|d| selection.enabled(d.code));
+    for d in &mut out {
+        selection.adjust(d);
+    }
+    out
+}
+
+/// Every lint, for `--explain` and the docs.
+pub fn catalogue() -> impl Iterator<Item = &'static LintInfo> {
+    rules::LINTS.iter().map(|l| l.info())
+}
+
+pub fn explain(code: &str) -> Option<&'static LintInfo> {
+    catalogue().find(|i| i.code.eq_ignore_ascii_case(code) || i.name == code)
+}

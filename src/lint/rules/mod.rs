@@ -1,0 +1,68 @@
+//! The lints, one per file. The list below is the catalogue order.
+
+use super::Lint;
+
+mod duplicates;
+mod guide_field_investigation;
+mod guide_sections;
+mod index_or_data_view;
+mod investigating_name;
+mod language_for_type;
+mod risk_matches_severity;
+mod risk_score_canonical;
+mod rule_formats;
+mod setup_heading;
+mod tactic_once;
+mod threat_references;
+mod timestamp_override;
+mod type_required_keys;
+mod updated_after_created;
+mod version_not_authored;
+
+pub static LINTS: &[&dyn Lint] = &[
+    &type_required_keys::TypeRequiredKeys,
+    &language_for_type::LanguageForType,
+    &rule_formats::EnumValue,
+    &rule_formats::RuleIdFormat,
+    &rule_formats::RuleNameFormat,
+    &rule_formats::DateFormat,
+    &rule_formats::IntervalFormat,
+    &rule_formats::RiskScoreRange,
+    &version_not_authored::VersionNotAuthored,
+    &risk_matches_severity::RiskMatchesSeverity,
+    &risk_score_canonical::RiskScoreCanonical,
+    &index_or_data_view::IndexOrDataView,
+    &investigating_name::InvestigatingName,
+    &guide_sections::GuideSections,
+    &guide_sections::GuideOrder,
+    &setup_heading::SetupStartsWithHeading,
+    &threat_references::ThreatUrlFormat,
+    &threat_references::ReferenceId,
+    &threat_references::SubtechniqueParent,
+    &tactic_once::TacticOnce,
+    &updated_after_created::UpdatedAfterCreated,
+    &rule_formats::FromFormat,
+    &timestamp_override::TimestampOverride,
+    &duplicates::DuplicateRuleId,
+    &duplicates::DuplicateName,
+    &duplicates::DuplicateBasename,
+    &duplicates::NoRules,
+    &guide_field_investigation::GuideFieldInvestigation,
+];
+
+/// Declares a lint's unit struct and its static description.
+macro_rules! declare_lint {
+    ($(#[$meta:meta])* $ty:ident, $code:literal, $name:literal, $sev:ident, $doc:expr) => {
+        $(#[$meta])*
+        pub struct $ty;
+        impl $ty {
+            pub const INFO: $crate::lint::LintInfo = $crate::lint::LintInfo {
+                code: $code,
+                name: $name,
+                severity: $crate::diag::Severity::$sev,
+                doc: $doc,
+            };
+        }
+    };
+}
+pub(crate) use declare_lint;

@@ -1,0 +1,54 @@
+use super::declare_lint;
+use crate::lint::{Context, Lint, LintInfo};
+use crate::rule::{Rule, RuleType};
+
+declare_lint!(
+    TimestampOverride,
+    "RF707",
+    "timestamp-override",
+    Error,
+    "KQL rules and non-sequence EQL rules set `timestamp_override = \"event.ingested\"`, so that \
+events that arrive late are still searched (the rule window follows ingestion, not the event's \
+own clock). Sequences are exempt: they order events by `@timestamp`."
+);
+
+/// A sequence query starts with the `sequence` keyword (after comments and whitespace).
+pub(crate) fn is_sequence(query: &str) -> bool {
+    query
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("//"))
+        .is_some_and(|l| l.starts_with("sequence"))
+}
+
+impl Lint for TimestampOverride {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
+        let applies = match (rule.rule_type, rule.language.as_deref()) {
+            (Some(RuleType::Eql), _) => rule.query.as_ref().is_some_and(|q| !is_sequence(&q.text)),
+            (Some(_), Some("kuery")) => true,
+            _ => false,
+        };
+        if !applies {
+            return;
+        }
+        match rule.tree.str_at("rule.timestamp_override") {
+            Some("event.ingested") => {}
+            Some(other) => {
+                cx.report(
+                    format!("timestamp_override is `{other}`, expected `event.ingested`"),
+                    rule.span_of("rule.timestamp_override"),
+                );
+            }
+            None => {
+                cx.report(
+                    "missing `timestamp_override = \"event.ingested\"`",
+                    rule.span_of("rule.type"),
+                );
+            }
+        }
+    }
+}

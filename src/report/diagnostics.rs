@@ -1,0 +1,224 @@
+//! Rendering diagnostics.
+
+use super::{Format, xml_escape};
+use crate::diag::{Diagnostic, LineIndex, Severity};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Source texts by path, so frames can be printed. Files not registered are read on demand.
+#[derive(Default)]
+pub struct Sources {
+    files: HashMap<PathBuf, Option<(Arc<str>, LineIndex)>>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: &Path, text: Arc<str>) {
+        let idx = LineIndex::new(&text);
+        self.files.insert(path.to_path_buf(), Some((text, idx)));
+    }
+
+    fn get(&mut self, path: &Path) -> Option<&(Arc<str>, LineIndex)> {
+        self.files
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                let text: Arc<str> = std::fs::read_to_string(path).ok()?.into();
+                let idx = LineIndex::new(&text);
+                Some((text, idx))
+            })
+            .as_ref()
+    }
+
+    /// (line, column) of a diagnostic's span start, 1-based.
+    pub fn position(&mut self, d: &Diagnostic) -> Option<(usize, usize)> {
+        let (file, span) = (d.file.as_ref()?, d.span.as_ref()?);
+        let (text, idx) = self.get(file)?;
+        Some(idx.line_col(text, span.start))
+    }
+}
+
+pub fn render(diags: &[Diagnostic], sources: &mut Sources, format: Format) -> String {
+    match format {
+        Format::Human => diags.iter().map(|d| human(d, sources)).collect(),
+        Format::Json => diags
+            .iter()
+            .map(|d| format!("{}\n", json(d, sources)))
+            .collect(),
+        Format::Github => diags.iter().map(|d| github(d, sources)).collect(),
+        Format::Junit => junit(diags, sources),
+        Format::Sarif => sarif(diags, sources),
+    }
+}
+
+/// Compiler-style: header, location, source line with a caret underline, help.
+pub fn human(d: &Diagnostic, sources: &mut Sources) -> String {
+    let mut out = format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message);
+    if let Some(file) = &d.file {
+        let frame = d.span.as_ref().and_then(|span| {
+            let (text, idx) = sources.get(file)?;
+            let (line, col) = idx.line_col(text, span.start);
+            let src = idx.line_text(text, line);
+            let (end_line, end_col) = idx.line_col(text, span.end);
+            let width = if end_line == line && end_col > col {
+                end_col - col
+            } else {
+                src.chars().count().saturating_sub(col - 1).max(1)
+            };
+            Some((line, col, src.to_string(), width))
+        });
+        match frame {
+            Some((line, col, src, width)) => {
+                let gutter = line.to_string().len();
+                let pad = " ".repeat(gutter);
+                let _ = writeln!(out, "{pad}--> {}:{line}:{col}", file.display());
+                let _ = writeln!(out, "{pad} |");
+                let _ = writeln!(out, "{line} | {src}");
+                let lead: String = src
+                    .chars()
+                    .take(col - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(width.min(200)));
+                if let Some(help) = &d.help {
+                    let _ = writeln!(out, "{pad} = help: {help}");
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  --> {}", file.display());
+                if let Some(help) = &d.help {
+                    let _ = writeln!(out, "  = help: {help}");
+                }
+            }
+        }
+    } else if let Some(help) = &d.help {
+        let _ = writeln!(out, "  = help: {help}");
+    }
+    out.push('\n');
+    out
+}
+
+pub fn json(d: &Diagnostic, sources: &mut Sources) -> serde_json::Value {
+    let pos = sources.position(d);
+    serde_json::json!({
+        "code": d.code,
+        "severity": d.severity,
+        "message": d.message,
+        "file": d.file.as_ref().map(|f| f.display().to_string()),
+        "line": pos.map(|p| p.0),
+        "column": pos.map(|p| p.1),
+        "help": d.help,
+    })
+}
+
+fn github(d: &Diagnostic, sources: &mut Sources) -> String {
+    let level = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
+    let mut props = Vec::new();
+    if let Some(f) = &d.file {
+        props.push(format!("file={}", prop(&f.display().to_string())));
+    }
+    if let Some((line, col)) = sources.position(d) {
+        props.push(format!("line={line},col={col}"));
+    }
+    props.push(format!("title={}", prop(d.code)));
+    let mut msg = d.message.clone();
+    if let Some(h) = &d.help {
+        msg.push_str(&format!(" (help: {h})"));
+    }
+    format!("::{level} {}::{}\n", props.join(","), esc(&msg))
+}
+
+fn junit(diags: &[Diagnostic], sources: &mut Sources) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let failures = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let _ = writeln!(
+        out,
+        "<testsuite name=\"ruleforge lint\" tests=\"{}\" failures=\"{failures}\">",
+        diags.len().max(1)
+    );
+    if diags.is_empty() {
+        out.push_str("  <testcase classname=\"lint\" name=\"no findings\"/>\n");
+    }
+    for d in diags {
+        let loc = match (d.file.as_ref(), sources.position(d)) {
+            (Some(f), Some((l, c))) => format!("{}:{l}:{c}", f.display()),
+            (Some(f), None) => f.display().to_string(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  <testcase classname=\"{}\" name=\"{} {}\">",
+            xml_escape(&loc),
+            d.code,
+            xml_escape(&d.message)
+        );
+        let tag = if d.severity == Severity::Error {
+            "failure"
+        } else {
+            "system-out"
+        };
+        if tag == "failure" {
+            let _ = writeln!(
+                out,
+                "    <failure message=\"{}\">{}</failure>",
+                xml_escape(&d.message),
+                xml_escape(&loc)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "    <system-out>warning: {}</system-out>",
+                xml_escape(&d.message)
+            );
+        }
+        out.push_str("  </testcase>\n");
+    }
+    out.push_str("</testsuite>\n");
+    out
+}
+
+fn sarif(diags: &[Diagnostic], sources: &mut Sources) -> String {
+    let results: Vec<_> = diags
+        .iter()
+        .map(|d| {
+            let mut loc = serde_json::Map::new();
+            if let Some(f) = &d.file {
+                let mut phys = serde_json::json!({"artifactLocation": {"uri": f.display().to_string()}});
+                if let Some((line, col)) = sources.position(d) {
+                    phys["region"] = serde_json::json!({"startLine": line, "startColumn": col});
+                }
+                loc.insert("physicalLocation".into(), phys);
+            }
+            serde_json::json!({
+                "ruleId": d.code,
+                "level": if d.severity == Severity::Error { "error" } else { "warning" },
+                "message": {"text": d.message},
+                "locations": if loc.is_empty() { vec![] } else { vec![serde_json::Value::Object(loc)] },
+            })
+        })
+        .collect();
+    let rules: Vec<_> = crate::lint::catalogue()
+        .map(|i| serde_json::json!({"id": i.code, "name": i.name, "fullDescription": {"text": i.doc}}))
+        .collect();
+    let doc = serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "ruleforge", "version": env!("CARGO_PKG_VERSION"), "rules": rules}}, "results": results}],
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
+}

@@ -1,3 +1,5 @@
-fn main() {
-    println!("ruleforge");
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

@@ -1,0 +1,241 @@
+//! `ruleforge eval`: ad-hoc evaluation of a query or a rule over an event file.
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+use ruleforge::event;
+use ruleforge::query::{FieldPath, eql, kql};
+use ruleforge::replay::{self, Detail, NotReplayable};
+use ruleforge::report::Format;
+use ruleforge::report::diagnostics::{self, Sources};
+use ruleforge::rule;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// An EQL query (or KQL with --language kuery), or a rule file (*.toml).
+    query: String,
+    /// Events: NDJSON (one object per line) or a JSON array.
+    events: PathBuf,
+    /// Query language when QUERY is a query: eql or kuery.
+    #[arg(long, default_value = "eql")]
+    language: String,
+    /// Field holding event time (EQL ordering).
+    #[arg(long, default_value = "@timestamp")]
+    timestamp_field: String,
+    /// Field that breaks timestamp ties (EQL).
+    #[arg(long)]
+    tiebreaker_field: Option<String>,
+    /// Field holding the event category (EQL `process where`).
+    #[arg(long, default_value = "event.category")]
+    event_category_field: String,
+    /// Elasticsearch index mapping (JSON) giving field types.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// Maximum number of results, as Elasticsearch's `size` (default: all).
+    #[arg(long)]
+    size: Option<usize>,
+    /// Keep only the first N results (`| head N`).
+    #[arg(long, conflicts_with = "tail")]
+    head: Option<usize>,
+    /// Keep only the last N results (`| tail N`).
+    #[arg(long)]
+    tail: Option<usize>,
+}
+
+struct Hit {
+    kind: &'static str,
+    events: Vec<Option<usize>>,
+    join_keys: Vec<Value>,
+}
+
+pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
+    let file = event::read_file(&args.events, &args.timestamp_field)?;
+    let is_rule = args.query.ends_with(".toml") && Path::new(&args.query).is_file();
+    let hits: Vec<Hit> = if is_rule {
+        let path = Path::new(&args.query);
+        let rule = match rule::load_file(path, rule::placement_of(path)) {
+            Ok(r) => r,
+            Err(e) => {
+                print_and_fail(&e.diagnostics(), e.text(), path);
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let prepared = match replay::prepare(&rule) {
+            Ok(p) => p,
+            Err(NotReplayable::Invalid(diags)) => {
+                print_and_fail(&diags, Some(&rule.text), path);
+                return Ok(ExitCode::from(2));
+            }
+            Err(NotReplayable::Unsupported(reason)) => bail!("{}: not replayable: {reason}", path.display()),
+        };
+        let alerts = replay::run(&prepared, &file)?;
+        alerts
+            .into_iter()
+            .map(|a| Hit {
+                kind: match a.detail {
+                    Detail::Event => "event",
+                    Detail::Sequence { .. } => "sequence",
+                    Detail::Threshold { .. } => "threshold",
+                    Detail::NewTerms { .. } => "new_terms",
+                },
+                join_keys: match a.detail {
+                    Detail::Sequence { join_keys } => join_keys,
+                    Detail::Threshold { terms, .. } => terms.into_iter().map(|(_, v)| v).collect(),
+                    Detail::NewTerms { values } => values.into_iter().map(|(_, v)| v).collect(),
+                    Detail::Event => Vec::new(),
+                },
+                events: a.events.into_iter().map(|e| e.map(|e| e.index)).collect(),
+            })
+            .collect()
+    } else if args.language == "kuery" || args.language == "kql" {
+        let q = kql::parse(&args.query).map_err(|e| query_error(&args.query, &e.message, &e.span))?;
+        let c = q
+            .compile(&kql::FieldTypes::ecs())
+            .map_err(|e| query_error(&args.query, &e.message, &e.span))?;
+        let mut hits: Vec<Hit> = (0..file.len())
+            .filter(|&i| c.matches(&file.values[i]))
+            .map(|i| Hit {
+                kind: "event",
+                events: vec![Some(i)],
+                join_keys: Vec::new(),
+            })
+            .collect();
+        if let Some(n) = args.head {
+            hits.truncate(n);
+        }
+        if let Some(n) = args.tail {
+            let skip = hits.len().saturating_sub(n);
+            hits.drain(..skip);
+        }
+        if let Some(n) = args.size {
+            hits.truncate(n);
+        }
+        hits
+    } else if args.language == "eql" {
+        let mut text = args.query.clone();
+        if let Some(n) = args.head {
+            text.push_str(&format!(" | head {n}"));
+        }
+        if let Some(n) = args.tail {
+            text.push_str(&format!(" | tail {n}"));
+        }
+        let q = match eql::parse(&text) {
+            Ok(q) => q,
+            Err(e) => {
+                eprint!("{}", query_error(&text, &e.message, &e.span));
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let mut opts = eql::Options {
+            timestamp_field: args.timestamp_field.clone(),
+            tiebreaker_field: args.tiebreaker_field.clone(),
+            event_category_field: args.event_category_field.clone(),
+            size: args.size,
+            ..eql::Options::default()
+        };
+        if let Some(m) = &args.mapping {
+            let text = std::fs::read_to_string(m).with_context(|| format!("reading {}", m.display()))?;
+            let v: Value = serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", m.display()))?;
+            opts.mapping = Some(eql::Mapping::from_es_mapping_json(&v).map_err(|e| anyhow::anyhow!("{}: {}", m.display(), e.message))?);
+        }
+        let c = match q.compile(&opts) {
+            Ok(c) => c,
+            Err(e) => {
+                eprint!("{}", query_error(&text, &e.message, &e.span));
+                return Ok(ExitCode::from(2));
+            }
+        };
+        c.execute(&file.values)
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+            .into_iter()
+            .map(|h| match h {
+                eql::Hit::Event { index } => Hit {
+                    kind: "event",
+                    events: vec![Some(index)],
+                    join_keys: Vec::new(),
+                },
+                eql::Hit::Sequence { events, join_keys } => Hit {
+                    kind: "sequence",
+                    events,
+                    join_keys,
+                },
+                eql::Hit::Sample { events, join_keys } => Hit {
+                    kind: "sample",
+                    events: events.into_iter().map(Some).collect(),
+                    join_keys,
+                },
+            })
+            .collect()
+    } else {
+        bail!("unknown --language {:?} (eql or kuery)", args.language);
+    };
+
+    let pos = |i: Option<usize>| i.map(|i| file.positions[i]);
+    match format {
+        Format::Json => {
+            for h in &hits {
+                let events: Vec<Value> = h.events.iter().map(|&i| json!(pos(i))).collect();
+                let obj = if h.kind == "event" {
+                    json!({"type": "event", "position": pos(h.events[0])})
+                } else {
+                    json!({"type": h.kind, "events": events, "join_keys": h.join_keys})
+                };
+                println!("{obj}");
+            }
+        }
+        _ => {
+            for (n, h) in hits.iter().enumerate() {
+                if h.kind != "event" {
+                    let keys: Vec<String> = h.join_keys.iter().map(|k| k.to_string()).collect();
+                    println!("{} {} [{}]", h.kind, n + 1, keys.join(", "));
+                }
+                for &i in &h.events {
+                    match i {
+                        None => println!("  (missing event)"),
+                        Some(i) => {
+                            let v = &file.values[i];
+                            let get = |f: &str| {
+                                FieldPath::new(f)
+                                    .first(v)
+                                    .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                            };
+                            println!(
+                                "{}:{}  {}  {}",
+                                args.events.display(),
+                                file.positions[i],
+                                get("@timestamp").unwrap_or_default(),
+                                get("process.command_line")
+                                    .or_else(|| get("process.name"))
+                                    .or_else(|| get("event.action"))
+                                    .unwrap_or_default()
+                            );
+                        }
+                    }
+                }
+            }
+            eprintln!("{} result(s) over {} events", hits.len(), file.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A query error with a caret under the offending column.
+fn query_error(query: &str, message: &str, span: &std::ops::Range<usize>) -> anyhow::Error {
+    let idx = ruleforge::diag::LineIndex::new(query);
+    let (line, col) = idx.line_col(query, span.start);
+    let src = idx.line_text(query, line);
+    anyhow::anyhow!(
+        "{message}\n  at query line {line}, column {col}\n  | {src}\n  | {}^\n",
+        " ".repeat(col.saturating_sub(1))
+    )
+}
+
+fn print_and_fail(diags: &[ruleforge::diag::Diagnostic], text: Option<&str>, path: &Path) {
+    let mut sources = Sources::default();
+    if let Some(t) = text {
+        sources.add(path, t.into());
+    }
+    eprint!("{}", diagnostics::render(diags, &mut sources, Format::Human));
+}

@@ -1,0 +1,277 @@
+//! Replay: runs rules over recorded events and produces alerts, the way Kibana's detection
+//! engine would have on that recording.
+//!
+//! - eql event queries and KQL `query` rules: one alert per matching event.
+//! - eql sequences: the engine's sequences over the whole recording (maxspan applies).
+//! - threshold: rule executions are simulated every `interval` over the recording's own time,
+//!   each counting the events of its lookback window (`from`); a bucket alerts once its count
+//!   reaches the threshold, and later runs only count events after the last alert of that bucket.
+//! - new_terms: a term combination alerts the first time it is seen in a run window when it did
+//!   not occur in the history window (`history_window_start` up to the window start).
+//! - machine_learning, esql and threat_match are reported as not replayable, by name.
+
+pub mod schedule;
+
+use crate::diag::{Diagnostic, Span};
+use crate::event::EventFile;
+use crate::query::FieldPath;
+use crate::query::{eql, kql};
+use crate::rule::{Rule, RuleType};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// A rule compiled for replay.
+pub struct Prepared {
+    pub engine: Engine,
+}
+
+pub enum Engine {
+    EqlEvent(eql::Compiled),
+    EqlSequence(eql::Compiled),
+    Kql(kql::Compiled),
+    Threshold {
+        filter: kql::Compiled,
+        threshold: crate::rule::Threshold,
+        schedule: schedule::Schedule,
+    },
+    NewTerms {
+        filter: kql::Compiled,
+        fields: Vec<FieldPath>,
+        history_ms: i64,
+        schedule: schedule::Schedule,
+    },
+}
+
+/// Why a rule cannot be replayed.
+#[derive(Debug, Clone)]
+pub enum NotReplayable {
+    /// The query or rule is broken: a diagnostic with a location.
+    Invalid(Vec<Diagnostic>),
+    /// The rule type or language has no offline evaluator.
+    Unsupported(String),
+}
+
+pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
+    if !rule.loaded_cleanly() {
+        return Err(NotReplayable::Invalid(rule.load_diagnostics.clone()));
+    }
+    let Some(rule_type) = rule.rule_type else {
+        return Err(NotReplayable::Unsupported("rule has no valid type".into()));
+    };
+    let query = || {
+        rule.query
+            .as_ref()
+            .ok_or_else(|| NotReplayable::Unsupported("rule has no query".into()))
+    };
+    let language = rule.language.as_deref().unwrap_or("kuery");
+    let engine = match rule_type {
+        RuleType::Eql => {
+            let q = query()?;
+            let parsed = eql::parse(&q.text).map_err(|e| eql_error(rule, &e))?;
+            let opts = eql_options(rule);
+            let compiled = parsed.compile(&opts).map_err(|e| eql_error(rule, &e))?;
+            if parsed.is_sequence() {
+                Engine::EqlSequence(compiled)
+            } else {
+                Engine::EqlEvent(compiled)
+            }
+        }
+        RuleType::Query | RuleType::Threshold | RuleType::NewTerms => {
+            if language != "kuery" {
+                return Err(NotReplayable::Unsupported(format!(
+                    "`{language}` queries have no offline evaluator yet"
+                )));
+            }
+            let filter = compile_kql(rule)?;
+            let schedule = schedule::Schedule::of(rule).map_err(|m| invalid(rule, "RT002", m, "rule.from"))?;
+            match rule_type {
+                RuleType::Query => Engine::Kql(filter),
+                RuleType::Threshold => Engine::Threshold {
+                    filter,
+                    threshold: rule.threshold.clone().ok_or_else(|| {
+                        NotReplayable::Unsupported("threshold rule without [rule.threshold]".into())
+                    })?,
+                    schedule,
+                },
+                _ => {
+                    let nt = rule.new_terms.as_ref().ok_or_else(|| {
+                        NotReplayable::Unsupported("new_terms rule without [rule.new_terms]".into())
+                    })?;
+                    let history_ms = schedule::parse_now_minus(&nt.history_window_start)
+                        .map_err(|m| invalid(rule, "RT002", m, "rule.new_terms"))?;
+                    Engine::NewTerms {
+                        filter,
+                        fields: nt.fields.iter().map(|f| FieldPath::new(f)).collect(),
+                        history_ms,
+                        schedule,
+                    }
+                }
+            }
+        }
+        RuleType::MachineLearning => {
+            return Err(NotReplayable::Unsupported(
+                "machine_learning rules score anomalies from a trained job; they cannot be replayed offline".into(),
+            ));
+        }
+        RuleType::Esql => {
+            return Err(NotReplayable::Unsupported("ES|QL rules have no offline evaluator yet".into()));
+        }
+        RuleType::ThreatMatch => {
+            return Err(NotReplayable::Unsupported(
+                "threat_match rules need indicator fixtures, not supported yet".into(),
+            ));
+        }
+    };
+    Ok(Prepared { engine })
+}
+
+/// Field names the rule's query references (for Kibana's `required_fields`); `None` when the
+/// query does not parse or its language has no parser.
+pub fn query_fields(rule: &Rule) -> Option<Vec<String>> {
+    let q = rule.query.as_ref()?;
+    match (rule.rule_type?, rule.language.as_deref()?) {
+        (RuleType::Eql, "eql") => eql::parse(&q.text).ok().map(|p| p.fields()),
+        (_, "kuery") => kql::parse(&q.text).ok().map(|p| p.fields()),
+        _ => None,
+    }
+}
+
+fn invalid(rule: &Rule, code: &'static str, message: String, path: &str) -> NotReplayable {
+    NotReplayable::Invalid(vec![
+        Diagnostic::error(code, message).at(&rule.path, Some(rule.span_of(path))),
+    ])
+}
+
+pub fn eql_options(rule: &Rule) -> eql::Options {
+    let mut opts = eql::Options::default();
+    if let Some(f) = &rule.timestamp_field {
+        opts.timestamp_field = f.clone();
+    }
+    if let Some(f) = &rule.tiebreaker_field {
+        opts.tiebreaker_field = Some(f.clone());
+    }
+    if let Some(f) = &rule.event_category_override {
+        opts.event_category_field = f.clone();
+    }
+    opts.size = None;
+    opts
+}
+
+/// A query error placed inside the rule file.
+pub fn query_error(rule: &Rule, code: &'static str, message: &str, inner: &Span) -> Diagnostic {
+    let span = rule
+        .query
+        .as_ref()
+        .map(|q| q.file_span(inner))
+        .unwrap_or(0..0);
+    Diagnostic::error(code, message.to_string()).at(&rule.path, Some(span))
+}
+
+fn eql_error(rule: &Rule, e: &eql::EqlError) -> NotReplayable {
+    NotReplayable::Invalid(vec![query_error(rule, "RF603", &format!("EQL: {}", e.message), &e.span)])
+}
+
+fn compile_kql(rule: &Rule) -> Result<kql::Compiled, NotReplayable> {
+    let q = rule
+        .query
+        .as_ref()
+        .ok_or_else(|| NotReplayable::Unsupported("rule has no query".into()))?;
+    let parsed = kql::parse(&q.text)
+        .map_err(|e| NotReplayable::Invalid(vec![query_error(rule, "RF601", &format!("KQL: {}", e.message), &e.span)]))?;
+    parsed
+        .compile(&kql::FieldTypes::ecs())
+        .map_err(|e| NotReplayable::Invalid(vec![query_error(rule, "RF601", &format!("KQL: {}", e.message), &e.span)]))
+}
+
+/// One event of an alert, by position in its recording.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AlertEvent {
+    pub file: PathBuf,
+    /// 1-based line (NDJSON) or index (JSON array).
+    pub position: usize,
+    /// Index into the recording's events.
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    Event,
+    Sequence { join_keys: Vec<Value> },
+    Threshold { terms: Vec<(String, Value)>, count: usize },
+    NewTerms { values: Vec<(String, Value)> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// `None` slots are missing-event positions of a sequence.
+    pub events: Vec<Option<AlertEvent>>,
+    pub detail: Detail,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{0}")]
+    Eql(String),
+    #[error("event at {file}:{position} has no usable timestamp; {what} needs event time")]
+    NoTimestamp {
+        file: PathBuf,
+        position: usize,
+        what: &'static str,
+    },
+}
+
+fn alert_event(events: &EventFile, index: usize) -> AlertEvent {
+    AlertEvent {
+        file: events.path.clone(),
+        position: events.positions[index],
+        index,
+    }
+}
+
+/// Runs one prepared rule over one recording.
+pub fn run(prepared: &Prepared, events: &EventFile) -> Result<Vec<Alert>, ReplayError> {
+    let single = |i: usize| Alert {
+        events: vec![Some(alert_event(events, i))],
+        detail: Detail::Event,
+    };
+    match &prepared.engine {
+        Engine::EqlEvent(c) => Ok((0..events.len())
+            .filter(|&i| c.matches(&events.values[i]))
+            .map(single)
+            .collect()),
+        Engine::Kql(c) => Ok((0..events.len())
+            .filter(|&i| c.matches(&events.values[i]))
+            .map(single)
+            .collect()),
+        Engine::EqlSequence(c) => {
+            let hits = c
+                .execute(&events.values)
+                .map_err(|e| ReplayError::Eql(e.message.clone()))?;
+            Ok(hits
+                .into_iter()
+                .filter_map(|h| match h {
+                    eql::Hit::Sequence { events: idx, join_keys } => Some(Alert {
+                        events: idx
+                            .into_iter()
+                            .map(|i| i.map(|i| alert_event(events, i)))
+                            .collect(),
+                        detail: Detail::Sequence { join_keys },
+                    }),
+                    eql::Hit::Event { index } => Some(single(index)),
+                    eql::Hit::Sample { .. } => None,
+                })
+                .collect())
+        }
+        Engine::Threshold {
+            filter,
+            threshold,
+            schedule,
+        } => schedule::threshold(filter, threshold, schedule, events),
+        Engine::NewTerms {
+            filter,
+            fields,
+            history_ms,
+            schedule,
+        } => schedule::new_terms(filter, fields, *history_ms, schedule, events),
+    }
+}

@@ -1,0 +1,264 @@
+//! Simulated rule executions over a recording's own time, for the rule types whose outcome
+//! depends on the schedule (threshold windows, new_terms history).
+
+use super::{Alert, AlertEvent, Detail, ReplayError};
+use crate::event::EventFile;
+use crate::query::{FieldPath, kql};
+use crate::rule::{Rule, Threshold};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub interval_ms: i64,
+    pub lookback_ms: i64,
+}
+
+impl Schedule {
+    /// Kibana defaults: `interval = "5m"`, `from = "now-6m"`.
+    pub fn of(rule: &Rule) -> Result<Schedule, String> {
+        let interval_ms = parse_duration(rule.interval.as_deref().unwrap_or("5m"))?;
+        let lookback_ms = parse_now_minus(rule.from.as_deref().unwrap_or("now-6m"))?;
+        if interval_ms <= 0 {
+            return Err("interval must be positive".into());
+        }
+        Ok(Schedule {
+            interval_ms,
+            lookback_ms,
+        })
+    }
+
+    /// Execution times covering `[first, last]`: the first run ends at the first event.
+    fn runs(&self, first: i64, last: i64) -> impl Iterator<Item = i64> + '_ {
+        let n = (last - first).max(0) / self.interval_ms + 1;
+        (0..=n).map(move |k| first + k * self.interval_ms)
+    }
+}
+
+/// `5m`, `1h`, `30s`, `2d` → milliseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("duration {s:?} has no unit"))?;
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().map_err(|_| format!("duration {s:?} has no number"))?;
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" | "H" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        "M" => 30 * 86_400_000,
+        "y" => 365 * 86_400_000,
+        _ => return Err(format!("duration {s:?} has an unknown unit `{unit}`")),
+    };
+    n.checked_mul(unit_ms)
+        .ok_or_else(|| format!("duration {s:?} is too large"))
+}
+
+/// `now-9m` → 9 minutes in milliseconds. `now` → 0.
+pub fn parse_now_minus(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if s == "now" {
+        return Ok(0);
+    }
+    let rest = s
+        .strip_prefix("now-")
+        .ok_or_else(|| format!("{s:?} is not date math of the form now-<n><unit>"))?;
+    parse_duration(rest)
+}
+
+/// Matching events with their timestamps, in time order (ties by position).
+fn matching(filter: &kql::Compiled, events: &EventFile, what: &'static str) -> Result<Vec<(i64, usize)>, ReplayError> {
+    let mut out = Vec::new();
+    for i in 0..events.len() {
+        if filter.matches(&events.values[i]) {
+            let ts = events.timestamps[i].ok_or_else(|| ReplayError::NoTimestamp {
+                file: events.path.clone(),
+                position: events.positions[i],
+                what,
+            })?;
+            out.push((ts, i));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Every combination of the fields' values (a multi-valued field contributes each value).
+/// `None` when a field is missing: such events do not fall in any bucket.
+fn combinations(event: &Value, fields: &[FieldPath]) -> Option<Vec<Vec<Value>>> {
+    let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
+    for f in fields {
+        let mut vals: Vec<Value> = f.values(event).into_iter().cloned().collect();
+        vals.dedup();
+        if vals.is_empty() {
+            return None;
+        }
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                vals.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push(v.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    Some(combos)
+}
+
+fn key_of(values: &[Value]) -> String {
+    serde_json::to_string(values).unwrap_or_default()
+}
+
+pub fn threshold(
+    filter: &kql::Compiled,
+    threshold: &Threshold,
+    schedule: &Schedule,
+    events: &EventFile,
+) -> Result<Vec<Alert>, ReplayError> {
+    let hits = matching(filter, events, "a threshold rule")?;
+    let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
+        return Ok(Vec::new());
+    };
+    let fields: Vec<FieldPath> = threshold.fields.iter().map(|f| FieldPath::new(f)).collect();
+    let cardinality: Vec<(FieldPath, i64)> = threshold
+        .cardinality
+        .iter()
+        .map(|(f, v)| (FieldPath::new(f), *v))
+        .collect();
+    // Per bucket: events after which the bucket may alert again.
+    let mut alerted_until: HashMap<String, i64> = HashMap::new();
+    let mut alerts = Vec::new();
+    for run in schedule.runs(first, last) {
+        let start = run - schedule.lookback_ms;
+        let mut buckets: BTreeMap<String, (Vec<Value>, Vec<usize>, i64)> = BTreeMap::new();
+        for &(ts, i) in hits.iter().filter(|(ts, _)| *ts >= start && *ts <= run) {
+            let Some(combos) = combinations(&events.values[i], &fields) else { continue };
+            for combo in combos {
+                let key = key_of(&combo);
+                if alerted_until.get(&key).is_some_and(|&t| ts <= t) {
+                    continue;
+                }
+                let b = buckets.entry(key).or_insert_with(|| (combo, Vec::new(), ts));
+                b.1.push(i);
+                b.2 = b.2.max(ts);
+            }
+        }
+        for (key, (terms, idx, newest)) in buckets {
+            if (idx.len() as i64) < threshold.value {
+                continue;
+            }
+            let distinct_ok = cardinality.iter().all(|(f, min)| {
+                let mut seen = HashSet::new();
+                for &i in &idx {
+                    for v in f.values(&events.values[i]) {
+                        seen.insert(v.to_string());
+                    }
+                }
+                seen.len() as i64 >= *min
+            });
+            if !distinct_ok {
+                continue;
+            }
+            alerted_until.insert(key, newest);
+            alerts.push(Alert {
+                events: idx
+                    .iter()
+                    .map(|&i| {
+                        Some(AlertEvent {
+                            file: events.path.clone(),
+                            position: events.positions[i],
+                            index: i,
+                        })
+                    })
+                    .collect(),
+                detail: Detail::Threshold {
+                    terms: threshold.fields.iter().cloned().zip(terms).collect(),
+                    count: idx.len(),
+                },
+            });
+        }
+    }
+    Ok(alerts)
+}
+
+pub fn new_terms(
+    filter: &kql::Compiled,
+    fields: &[FieldPath],
+    history_ms: i64,
+    schedule: &Schedule,
+    events: &EventFile,
+) -> Result<Vec<Alert>, ReplayError> {
+    let hits = matching(filter, events, "a new_terms rule")?;
+    let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
+        return Ok(Vec::new());
+    };
+    // Every time each term combination was seen, in time order.
+    let mut seen_at: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut per_event: Vec<(i64, usize, Vec<Vec<Value>>)> = Vec::new();
+    for &(ts, i) in &hits {
+        if let Some(combos) = combinations(&events.values[i], fields) {
+            for c in &combos {
+                seen_at.entry(key_of(c)).or_default().push(ts);
+            }
+            per_event.push((ts, i, combos));
+        }
+    }
+    let mut alerted: HashSet<String> = HashSet::new();
+    let mut alerts = Vec::new();
+    for run in schedule.runs(first, last) {
+        let start = run - schedule.lookback_ms;
+        let history_start = run - history_ms;
+        for (ts, i, combos) in per_event.iter().filter(|(ts, _, _)| *ts >= start && *ts <= run) {
+            for combo in combos {
+                let key = key_of(combo);
+                if alerted.contains(&key) {
+                    continue;
+                }
+                // Seen in the history window [history_start, start) → not new.
+                let in_history = seen_at
+                    .get(&key)
+                    .is_some_and(|times| times.iter().any(|&t| t >= history_start && t < start));
+                if in_history {
+                    continue;
+                }
+                alerted.insert(key);
+                alerts.push(Alert {
+                    events: vec![Some(AlertEvent {
+                        file: events.path.clone(),
+                        position: events.positions[*i],
+                        index: *i,
+                    })],
+                    detail: Detail::NewTerms {
+                        values: fields
+                            .iter()
+                            .map(|f| f.as_str().to_string())
+                            .zip(combo.iter().cloned())
+                            .collect(),
+                    },
+                });
+            }
+        }
+    }
+    alerts.sort_by_key(|a| a.events.first().cloned().flatten().map(|e| e.index));
+    Ok(alerts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_date_math() {
+        assert_eq!(parse_duration("5m"), Ok(300_000));
+        assert_eq!(parse_now_minus("now-9m"), Ok(540_000));
+        assert_eq!(parse_now_minus("now"), Ok(0));
+        assert!(parse_now_minus("9m").is_err());
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("99999999999999999d").is_err());
+    }
+}

@@ -32,6 +32,8 @@ pub struct Manifest {
     pub verdict: Verdict,
     pub recorded: String,
     pub events: String,
+    /// Events before this instant (ISO-8601) are history: the rules start running here.
+    pub baseline_until: Option<toml::Spanned<String>>,
     #[serde(default)]
     pub expect: Vec<Expect>,
 }
@@ -123,6 +125,8 @@ impl Expect {
 
 #[derive(Debug, Clone)]
 pub struct Fixture {
+    /// `baseline_until` in epoch milliseconds.
+    pub baseline: Option<i64>,
     pub manifest_path: PathBuf,
     pub manifest_text: String,
     pub manifest: Manifest,
@@ -159,6 +163,19 @@ pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<
         ]
     })?;
     let mut diags = Vec::new();
+    let baseline = match &manifest.baseline_until {
+        None => None,
+        Some(b) => match event::parse_iso8601(b.get_ref()) {
+            Some(ms) => Some(ms),
+            None => {
+                diags.push(
+                    Diagnostic::error("FX002", format!("baseline_until {:?} is not an ISO-8601 timestamp", b.get_ref()))
+                        .at(manifest_path, Some(b.span())),
+                );
+                None
+            }
+        },
+    };
     for exp in &manifest.expect {
         if let Err(msg) = exp.count() {
             diags.push(Diagnostic::error("FX002", msg).at(manifest_path, Some(exp.rule.span())));
@@ -188,6 +205,7 @@ pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<
     };
     match events {
         Some(events) if diags.is_empty() => Ok(Fixture {
+            baseline,
             manifest_path: manifest_path.to_path_buf(),
             manifest_text: text,
             manifest,

@@ -184,7 +184,7 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         out.replayed_rules += 1;
         let mut per_fixture: Vec<(&Fixture, Vec<Alert>)> = Vec::new();
         for f in &fixtures {
-            match replay::run(&prepared, &f.events) {
+            match replay::run(&prepared, &f.events, f.baseline) {
                 Ok(alerts) => per_fixture.push((f, alerts)),
                 Err(e) => {
                     push(Finding::new(

@@ -70,7 +70,7 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             }
             Err(NotReplayable::Unsupported(reason)) => bail!("{}: not replayable: {reason}", path.display()),
         };
-        let alerts = replay::run(&prepared, &file)?;
+        let alerts = replay::run(&prepared, &file, None)?;
         alerts
             .into_iter()
             .map(|a| Hit {

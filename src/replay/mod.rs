@@ -23,6 +23,8 @@ use std::path::PathBuf;
 /// A rule compiled for replay.
 pub struct Prepared {
     pub engine: Engine,
+    /// The rule's schedule; it matters for the first run after a fixture's baseline.
+    pub schedule: schedule::Schedule,
 }
 
 pub enum Engine {
@@ -64,6 +66,7 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
             .ok_or_else(|| NotReplayable::Unsupported("rule has no query".into()))
     };
     let language = rule.language.as_deref().unwrap_or("kuery");
+    let rule_schedule = schedule::Schedule::of(rule).map_err(|m| invalid(rule, "RT002", m, "rule.from"))?;
     let engine = match rule_type {
         RuleType::Eql => {
             let q = query()?;
@@ -83,7 +86,7 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
                 )));
             }
             let filter = compile_kql(rule)?;
-            let schedule = schedule::Schedule::of(rule).map_err(|m| invalid(rule, "RT002", m, "rule.from"))?;
+            let schedule = rule_schedule;
             match rule_type {
                 RuleType::Query => Engine::Kql(filter),
                 RuleType::Threshold => Engine::Threshold {
@@ -122,7 +125,10 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
             ));
         }
     };
-    Ok(Prepared { engine })
+    Ok(Prepared {
+        engine,
+        schedule: rule_schedule,
+    })
 }
 
 /// Field names the rule's query references (for Kibana's `required_fields`); `None` when the
@@ -228,8 +234,27 @@ fn alert_event(events: &EventFile, index: usize) -> AlertEvent {
     }
 }
 
-/// Runs one prepared rule over one recording.
-pub fn run(prepared: &Prepared, events: &EventFile) -> Result<Vec<Alert>, ReplayError> {
+/// Runs one prepared rule over one recording. With a `baseline` (epoch ms), the rule starts
+/// running at that instant: earlier events are history, visible only to the first run's
+/// lookback window and to new_terms history.
+pub fn run(prepared: &Prepared, events: &EventFile, baseline: Option<i64>) -> Result<Vec<Alert>, ReplayError> {
+    let mut alerts = run_all(prepared, events, baseline)?;
+    if let Some(b) = baseline {
+        let first_window = b - prepared.schedule.lookback_ms;
+        // An alert exists once its last event is in a run window.
+        alerts.retain(|a| {
+            a.events
+                .iter()
+                .flatten()
+                .filter_map(|e| events.timestamps[e.index])
+                .max()
+                .is_none_or(|t| t >= first_window)
+        });
+    }
+    Ok(alerts)
+}
+
+fn run_all(prepared: &Prepared, events: &EventFile, baseline: Option<i64>) -> Result<Vec<Alert>, ReplayError> {
     let single = |i: usize| Alert {
         events: vec![Some(alert_event(events, i))],
         detail: Detail::Event,
@@ -266,12 +291,12 @@ pub fn run(prepared: &Prepared, events: &EventFile) -> Result<Vec<Alert>, Replay
             filter,
             threshold,
             schedule,
-        } => schedule::threshold(filter, threshold, schedule, events),
+        } => schedule::threshold(filter, threshold, schedule, events, baseline),
         Engine::NewTerms {
             filter,
             fields,
             history_ms,
             schedule,
-        } => schedule::new_terms(filter, fields, *history_ms, schedule, events),
+        } => schedule::new_terms(filter, fields, *history_ms, schedule, events, baseline),
     }
 }

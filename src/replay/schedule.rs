@@ -28,10 +28,12 @@ impl Schedule {
         })
     }
 
-    /// Execution times covering `[first, last]`: the first run ends at the first event.
-    fn runs(&self, first: i64, last: i64) -> impl Iterator<Item = i64> + '_ {
-        let n = (last - first).max(0) / self.interval_ms + 1;
-        (0..=n).map(move |k| first + k * self.interval_ms)
+    /// Execution times covering `[first, last]`: the first run ends at the first event, or at
+    /// the baseline when the rule starts later.
+    fn runs(&self, first: i64, last: i64, baseline: Option<i64>) -> impl Iterator<Item = i64> + '_ {
+        let start = baseline.map_or(first, |b| b.max(first));
+        let n = if last < start { 0 } else { (last - start) / self.interval_ms + 1 };
+        (0..=n).map(move |k| start + k * self.interval_ms)
     }
 }
 
@@ -119,6 +121,7 @@ pub fn threshold(
     threshold: &Threshold,
     schedule: &Schedule,
     events: &EventFile,
+    baseline: Option<i64>,
 ) -> Result<Vec<Alert>, ReplayError> {
     let hits = matching(filter, events, "a threshold rule")?;
     let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
@@ -133,7 +136,7 @@ pub fn threshold(
     // Per bucket: events after which the bucket may alert again.
     let mut alerted_until: HashMap<String, i64> = HashMap::new();
     let mut alerts = Vec::new();
-    for run in schedule.runs(first, last) {
+    for run in schedule.runs(first, last, baseline) {
         let start = run - schedule.lookback_ms;
         let mut buckets: BTreeMap<String, (Vec<Value>, Vec<usize>, i64)> = BTreeMap::new();
         for &(ts, i) in hits.iter().filter(|(ts, _)| *ts >= start && *ts <= run) {
@@ -192,6 +195,7 @@ pub fn new_terms(
     history_ms: i64,
     schedule: &Schedule,
     events: &EventFile,
+    baseline: Option<i64>,
 ) -> Result<Vec<Alert>, ReplayError> {
     let hits = matching(filter, events, "a new_terms rule")?;
     let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
@@ -210,7 +214,7 @@ pub fn new_terms(
     }
     let mut alerted: HashSet<String> = HashSet::new();
     let mut alerts = Vec::new();
-    for run in schedule.runs(first, last) {
+    for run in schedule.runs(first, last, baseline) {
         let start = run - schedule.lookback_ms;
         let history_start = run - history_ms;
         for (ts, i, combos) in per_event.iter().filter(|(ts, _, _)| *ts >= start && *ts <= run) {

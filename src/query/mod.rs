@@ -2,5 +2,6 @@
 //! This module is a leaf: it knows nothing of rules, lints or the CLI.
 
 pub mod field;
+pub mod kql;
 
 pub use field::FieldPath;

@@ -1,0 +1,99 @@
+//! Every KQL (`language = "kuery"`) query of the Elastic detection-rules corpus — `query`, and
+//! `threat_query` when `threat_language = "kuery"`, deprecated rules included — parses and
+//! compiles against the shipped ECS field types.
+
+use std::path::{Path, PathBuf};
+
+use ruleforge::query::kql::{self, FieldTypes};
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/elastic-detection-rules");
+    dir.is_dir().then_some(dir)
+}
+
+fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            toml_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+/// (rule file, key, query) for every query in `language`.
+pub fn corpus_queries(root: &Path, language: &str) -> Vec<(String, &'static str, String)> {
+    let mut files = Vec::new();
+    toml_files(&root.join("rules"), &mut files);
+    toml_files(&root.join("rules_building_block"), &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read rule");
+        let doc: toml::Table = match toml::from_str(&text) {
+            Ok(d) => d,
+            Err(e) => panic!("{}: {e}", f.display()),
+        };
+        let Some(rule) = doc.get("rule").and_then(|r| r.as_table()) else {
+            continue;
+        };
+        let name = f.strip_prefix(root).unwrap_or(&f).display().to_string();
+        let s = |k: &str| rule.get(k).and_then(|v| v.as_str());
+        if s("language") == Some(language) {
+            if let Some(q) = s("query") {
+                out.push((name.clone(), "query", q.to_string()));
+            }
+        }
+        if s("threat_language") == Some(language) {
+            if let Some(q) = s("threat_query") {
+                out.push((name, "threat_query", q.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_corpus_kql_query_parses_and_compiles() {
+    let Some(root) = corpus_dir() else {
+        println!("skipped: ../shared/corpus/elastic-detection-rules not found next to the crate");
+        return;
+    };
+    let types = FieldTypes::ecs();
+    let queries = corpus_queries(&root, "kuery");
+    let mut failed = Vec::new();
+    for (file, key, q) in &queries {
+        let result = kql::parse(q).and_then(|parsed| parsed.compile(&types).map(|_| ()));
+        if let Err(e) = result {
+            let snippet: String = q
+                .get(e.span.clone())
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect();
+            failed.push(format!(
+                "{file} [{key}]: {:?}: {} at {:?} `{snippet}`",
+                e.kind, e.message, e.span
+            ));
+        }
+    }
+    for f in &failed {
+        println!("FAILED {f}");
+    }
+    println!(
+        "kql corpus: {} parsed, {} failed",
+        queries.len() - failed.len(),
+        failed.len()
+    );
+    assert!(
+        queries.len() > 700,
+        "expected the whole corpus, found {}",
+        queries.len()
+    );
+    assert!(failed.is_empty(), "{} corpus queries failed", failed.len());
+}

@@ -86,7 +86,7 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
                 )));
             }
             let filter = compile_kql(rule)?;
-            let schedule = rule_schedule;
+            let schedule = rule_schedule.clone();
             match rule_type {
                 RuleType::Query => Engine::Kql(filter),
                 RuleType::Threshold => Engine::Threshold {

@@ -8,10 +8,20 @@ use crate::rule::{Rule, Threshold};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
     pub interval_ms: i64,
     pub lookback_ms: i64,
+    pub time_field: Option<FieldPath>,
+}
+
+/// The event time a rule's windows use: `timestamp_override` (usually `event.ingested`) when
+/// set and present on the event, else the recording's `@timestamp`.
+fn event_time(events: &EventFile, i: usize, time_field: Option<&FieldPath>) -> Option<i64> {
+    time_field
+        .and_then(|f| f.first(&events.values[i]))
+        .and_then(crate::event::parse_timestamp)
+        .or(events.timestamps[i])
 }
 
 impl Schedule {
@@ -25,6 +35,7 @@ impl Schedule {
         Ok(Schedule {
             interval_ms,
             lookback_ms,
+            time_field: rule.tree.str_at("rule.timestamp_override").map(FieldPath::new),
         })
     }
 
@@ -72,11 +83,16 @@ pub fn parse_now_minus(s: &str) -> Result<i64, String> {
 }
 
 /// Matching events with their timestamps, in time order (ties by position).
-fn matching(filter: &kql::Compiled, events: &EventFile, what: &'static str) -> Result<Vec<(i64, usize)>, ReplayError> {
+fn matching(
+    filter: &kql::Compiled,
+    events: &EventFile,
+    schedule: &Schedule,
+    what: &'static str,
+) -> Result<Vec<(i64, usize)>, ReplayError> {
     let mut out = Vec::new();
     for i in 0..events.len() {
         if filter.matches(&events.values[i]) {
-            let ts = events.timestamps[i].ok_or_else(|| ReplayError::NoTimestamp {
+            let ts = event_time(events, i, schedule.time_field.as_ref()).ok_or_else(|| ReplayError::NoTimestamp {
                 file: events.path.clone(),
                 position: events.positions[i],
                 what,
@@ -123,7 +139,7 @@ pub fn threshold(
     events: &EventFile,
     baseline: Option<i64>,
 ) -> Result<Vec<Alert>, ReplayError> {
-    let hits = matching(filter, events, "a threshold rule")?;
+    let hits = matching(filter, events, schedule, "a threshold rule")?;
     let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
         return Ok(Vec::new());
     };
@@ -197,7 +213,7 @@ pub fn new_terms(
     events: &EventFile,
     baseline: Option<i64>,
 ) -> Result<Vec<Alert>, ReplayError> {
-    let hits = matching(filter, events, "a new_terms rule")?;
+    let hits = matching(filter, events, schedule, "a new_terms rule")?;
     let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
         return Ok(Vec::new());
     };

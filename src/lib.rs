@@ -4,4 +4,5 @@
 //! `cli` → `report` → {`lint`, `render`, `export`, `snapshot`} → `replay` → {`fixture`, `rule`}
 //! → `event` → `query` (a leaf that knows nothing of rules).
 
+pub mod export;
 pub mod query;

@@ -1,18 +1,19 @@
 //! ruleforge: detection-as-code for Elastic Security rules.
 //!
 //! Layering (dependencies point downward only):
-//! `cli` → `report` → {`lint`, `render`, `export`, `snapshot`} → `replay` → {`fixture`, `rule`}
-//! → `event` → `query` (a leaf that knows nothing of rules) and `diag`.
+//! `cli` → `report` → {`lint`, `render`, `export`, `suite` → `snapshot`} → `replay` →
+//! {`fixture`, `rule`} → `event` → `query` (a leaf that knows nothing of rules) and `diag`.
 
 pub mod config;
 pub mod diag;
 pub mod event;
+pub mod export;
 pub mod fixture;
 pub mod lint;
 pub mod query;
 pub mod render;
-pub mod report;
 pub mod replay;
+pub mod report;
 pub mod rule;
 pub mod snapshot;
 pub mod suite;

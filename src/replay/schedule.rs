@@ -233,7 +233,7 @@ pub fn new_terms(
     for run in schedule.runs(first, last, baseline) {
         let start = run - schedule.lookback_ms;
         let history_start = run - history_ms;
-        for (ts, i, combos) in per_event.iter().filter(|(ts, _, _)| *ts >= start && *ts <= run) {
+        for (_, i, combos) in per_event.iter().filter(|(ts, _, _)| *ts >= start && *ts <= run) {
             for combo in combos {
                 let key = key_of(combo);
                 if alerted.contains(&key) {

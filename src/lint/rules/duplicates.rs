@@ -96,7 +96,8 @@ impl Lint for DuplicateBasename {
     fn check_collection(&self, rules: &[Rule], cx: &mut CollectionContext<'_>) {
         dupes(
             rules,
-            |r| r.path.file_name().and_then(|n| n.to_str()),
+            // Deprecated copies keep their old file name upstream; they are not published.
+            |r| (!r.is_deprecated()).then(|| r.path.file_name().and_then(|n| n.to_str())).flatten(),
             |r, prev, k| {
                 cx.report(
                     r,

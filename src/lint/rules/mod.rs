@@ -8,6 +8,7 @@ mod guide_sections;
 mod index_or_data_view;
 mod investigating_name;
 mod language_for_type;
+mod query_syntax;
 mod risk_matches_severity;
 mod risk_score_canonical;
 mod rule_formats;
@@ -22,6 +23,8 @@ mod version_not_authored;
 pub static LINTS: &[&dyn Lint] = &[
     &type_required_keys::TypeRequiredKeys,
     &language_for_type::LanguageForType,
+    &query_syntax::KqlSyntax,
+    &query_syntax::EqlSyntax,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,

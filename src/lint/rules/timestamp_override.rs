@@ -12,13 +12,10 @@ events that arrive late are still searched (the rule window follows ingestion, n
 own clock). Sequences are exempt: they order events by `@timestamp`."
 );
 
-/// A sequence query starts with the `sequence` keyword (after comments and whitespace).
-pub(crate) fn is_sequence(query: &str) -> bool {
-    query
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("//"))
-        .is_some_and(|l| l.starts_with("sequence"))
+/// Whether an EQL query is a sequence, by parsing it; an unparseable query is not judged here
+/// (RF603 reports it).
+pub(crate) fn is_sequence(query: &str) -> Option<bool> {
+    crate::query::eql::parse(query).ok().map(|q| q.is_sequence())
 }
 
 impl Lint for TimestampOverride {
@@ -28,7 +25,7 @@ impl Lint for TimestampOverride {
 
     fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
         let applies = match (rule.rule_type, rule.language.as_deref()) {
-            (Some(RuleType::Eql), _) => rule.query.as_ref().is_some_and(|q| !is_sequence(&q.text)),
+            (Some(RuleType::Eql), _) => rule.query.as_ref().and_then(|q| is_sequence(&q.text)) == Some(false),
             (Some(_), Some("kuery")) => true,
             _ => false,
         };

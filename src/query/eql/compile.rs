@@ -406,6 +406,8 @@ pub(crate) enum SExpr {
     Neg(Box<SExpr>),
     Arith(ArithOp, Box<SExpr>, Box<SExpr>),
     Cmp(CmpOp, Box<SExpr>, Box<SExpr>),
+    /// Comparison of two field-dependent sides (only with optional fields): null equals null.
+    NullSafeCmp(CmpOp, Box<SExpr>, Box<SExpr>),
     IsNull(Box<SExpr>, bool),
     In {
         expr: Box<SExpr>,
@@ -454,6 +456,19 @@ impl SExpr {
                         None => Val::Null,
                         o => Val::Bool(op_holds(*op, o)),
                     }
+                }
+            }
+            SExpr::NullSafeCmp(op, a, b) => {
+                let (x, y) = (a.eval(slots)?, b.eval(slots)?);
+                match (x.is_null(), y.is_null(), op) {
+                    (true, true, CmpOp::Eq | CmpOp::Le | CmpOp::Ge) => Val::Bool(true),
+                    (true, true, _) => Val::Bool(false),
+                    (true, false, CmpOp::Neq) | (false, true, CmpOp::Neq) => Val::Bool(true),
+                    (true, false, _) | (false, true, _) => Val::Bool(false),
+                    _ => match x.loose_cmp(&y) {
+                        None => Val::Null,
+                        o => Val::Bool(op_holds(*op, o)),
+                    },
                 }
             }
             SExpr::IsNull(e, want_null) => Val::Bool(e.eval(slots)?.is_null() == *want_null),
@@ -543,6 +558,7 @@ impl SExpr {
             },
             SExpr::Neg(_) | SExpr::Arith(..) => Some(ArgKind::Numeric),
             SExpr::Cmp(..)
+            | SExpr::NullSafeCmp(..)
             | SExpr::IsNull(..)
             | SExpr::In { .. }
             | SExpr::Patterns(..)
@@ -745,9 +761,9 @@ impl<'o> Compiler<'o> {
     fn cmp(&self, op: CmpOp, left: &Expr, right: &Expr, whole: &Expr) -> Result<Pred, EqlError> {
         let lc = self.constant(left)?;
         let rc = self.constant(right)?;
-        let (op, l, lc, rc) = match (&lc, &rc) {
-            (Some(_), None) => (op.mirror(), right, rc, lc),
-            _ => (op, left, lc, rc),
+        let (op, l, r, lc, rc) = match (&lc, &rc) {
+            (Some(_), None) => (op.mirror(), right, left, rc, lc),
+            _ => (op, left, right, lc, rc),
         };
         if let (Some(a), Some(b)) = (&lc, &rc) {
             let v = SExpr::Cmp(
@@ -769,10 +785,21 @@ impl<'o> Compiler<'o> {
             return Ok(Pred::Const(matches!(v, Val::Bool(true))));
         }
         let Some(rv) = rc else {
-            return Err(EqlError::verify(
-                "Comparisons against fields are not (currently) supported",
-                whole.span.clone(),
-            ));
+            if has_required_field(r) {
+                return Err(EqlError::verify(
+                    "Comparisons against fields are not (currently) supported",
+                    whole.span.clone(),
+                ));
+            }
+            // Only optional fields on the right: without a mapping we cannot tell whether
+            // Elasticsearch would see them as null literals, so compare at run time, null-safe.
+            let mut slots = Vec::new();
+            let a = self.sexpr(l, &mut slots)?;
+            let b = self.sexpr(r, &mut slots)?;
+            return Ok(Pred::Script(Script {
+                expr: SExpr::NullSafeCmp(op, Box::new(a.expr), Box::new(b.expr)),
+                slots,
+            }));
         };
         // `x == null` / `x != null`.
         if rv.is_null() {
@@ -1166,7 +1193,7 @@ impl<'o> Compiler<'o> {
                 let r = self.sexpr(right, slots)?;
                 let l_has = mid > before;
                 let r_has = slots.len() > mid;
-                if l_has && r_has {
+                if l_has && r_has && has_required_field(right) && has_required_field(left) {
                     return Err(EqlError::verify(
                         "Comparisons against fields are not (currently) supported",
                         e.span.clone(),
@@ -1179,6 +1206,7 @@ impl<'o> Compiler<'o> {
                     (SExpr::Lit(Val::Null), _, CmpOp::Eq | CmpOp::Neq) => {
                         SExpr::IsNull(b(r), *op == CmpOp::Eq)
                     }
+                    _ if l_has && r_has => SExpr::NullSafeCmp(*op, b(l), b(r)),
                     _ => SExpr::Cmp(*op, b(l), b(r)),
                 }
             }
@@ -1365,6 +1393,20 @@ pub(crate) struct KeyRef {
     /// `None` for an optional field the mapping does not know (always null).
     pub field: Option<FieldRef>,
     pub optional: bool,
+}
+
+/// True when `e` reads a field not marked optional.
+fn has_required_field(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let ExprKind::Field {
+            optional: false, ..
+        } = x.kind
+        {
+            found = true;
+        }
+    });
+    found
 }
 
 fn negate(p: Pred) -> Pred {

@@ -100,6 +100,33 @@ impl Mapping {
         Ok(m)
     }
 
+    /// Merges another index's mapping, as one search over several indices sees them: fields
+    /// are united; a date field with different formats accepts all of them.
+    pub fn merge(&mut self, other: &Mapping) {
+        for (name, info) in &other.fields {
+            match self.fields.get_mut(name) {
+                None => {
+                    self.fields.insert(name.clone(), info.clone());
+                }
+                Some(mine) => {
+                    if let (FieldType::Date { format: a }, FieldType::Date { format: b }) =
+                        (&mut mine.ty, &info.ty)
+                    {
+                        if a != b {
+                            let fa = a
+                                .clone()
+                                .unwrap_or_else(|| super::date::DEFAULT_FORMAT.into());
+                            let fb = b
+                                .clone()
+                                .unwrap_or_else(|| super::date::DEFAULT_FORMAT.into());
+                            *a = Some(format!("{fa}||{fb}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&FieldInfo> {
         self.fields.get(name)
     }

@@ -381,6 +381,8 @@ fn run_series_file(t: &mut Tally) {
     }
 }
 
+type Runner<'a> = Box<dyn Fn(&mut Tally) + 'a>;
+
 #[test]
 fn elasticsearch_conformance() {
     if !spec_dir().is_dir() {
@@ -404,7 +406,7 @@ fn elasticsearch_conformance() {
     let (multi_events, mut multi_mapping) = load_index("sample-multi");
     multi_mapping.add_dynamic(&multi_events);
 
-    let files: Vec<(&str, Box<dyn Fn(&mut Tally)>)> = vec![
+    let files: Vec<(&str, Runner<'_>)> = vec![
         (
             "test_queries.toml",
             Box::new(|t: &mut Tally| {

@@ -237,7 +237,11 @@ impl Parser {
         while matches!(self.peek(), Tok::LBracket | Tok::BangBracket) {
             stages.push(self.stage()?);
         }
-        if stages.len() < 2 {
+        let total: i64 = stages
+            .iter()
+            .map(|s| s.runs.as_ref().map_or(1, |r| r.0.max(1)))
+            .sum();
+        if total < 2 {
             return Err(if stages.is_empty() {
                 self.unexpected("a bracketed sequence stage `[…]`")
             } else {

@@ -20,7 +20,7 @@ enum Strategy {
     Prefix(Box<str>),
     Suffix(Box<str>),
     PrefixSuffix(Box<str>, Box<str>),
-    Contains(memmem::Finder<'static>),
+    Contains(Box<memmem::Finder<'static>>),
     Glob(Box<[G]>),
 }
 
@@ -70,7 +70,7 @@ impl Wildcard {
             _ if core.is_empty() => Strategy::Any,
             _ if !core.contains('*') => match (lead, trail) {
                 (true, true) => {
-                    Strategy::Contains(memmem::Finder::new(core.as_bytes()).into_owned())
+                    Strategy::Contains(Box::new(memmem::Finder::new(core.as_bytes()).into_owned()))
                 }
                 (false, true) => Strategy::Prefix(core.into()),
                 (true, false) => Strategy::Suffix(core.into()),

@@ -133,7 +133,7 @@ fn missing_fields_and_negation() {
         ev.clone()
     ));
     assert!(!m("process where not (length(missing) > 3)", ev.clone()));
-    assert!(m("process where not (missing > 5 or x > 5)", ev.clone()) == false);
+    assert!(!m("process where not (missing > 5 or x > 5)", ev.clone()));
 }
 
 #[test]

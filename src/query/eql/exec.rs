@@ -1,0 +1,310 @@
+//! Compiled statements and their execution: ordering, event queries, pipes, size.
+
+use super::ast::{PipeKind, QueryAst, Statement};
+use super::compile::{Compiler, FieldRef, KeyRef, Pred, Ty, date_ms};
+use super::error::EqlError;
+use super::sample::SamplePlan;
+use super::sequence::SequencePlan;
+use super::value::Num;
+use super::{Hit, Options};
+use serde_json::Value;
+use std::cmp::Ordering;
+
+/// A filter of one event: category and condition.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    pub category: Pred,
+    pub condition: Pred,
+}
+
+impl Filter {
+    #[inline]
+    pub fn matches(&self, ev: &Value) -> bool {
+        self.category.eval(ev) && self.condition.eval(ev)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Plan {
+    Event(Filter),
+    Sequence(SequencePlan),
+    Sample(SamplePlan),
+}
+
+/// A statement compiled for one set of [`Options`]; reusable across event batches.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub(crate) plan: Plan,
+    pub(crate) pipes: Vec<(PipeKind, usize)>,
+    pub(crate) opts: Options,
+    pub(crate) timestamp: FieldRef,
+    pub(crate) tiebreaker: Option<FieldRef>,
+}
+
+pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlError> {
+    let c = Compiler::new(opts);
+    let plan = match &st.query {
+        QueryAst::Event(q) => Plan::Event(Filter {
+            category: c.category(&q.category)?,
+            condition: c.pred(&q.condition)?,
+        }),
+        QueryAst::Sequence(s) => Plan::Sequence(SequencePlan::compile(&c, s)?),
+        QueryAst::Sample(s) => Plan::Sample(SamplePlan::compile(&c, s)?),
+    };
+    let mut pipes = Vec::new();
+    for p in &st.pipes {
+        if p.count < 0 {
+            return Err(EqlError::verify(
+                "head and tail need a non-negative count",
+                p.span.clone(),
+            ));
+        }
+        pipes.push((p.kind, p.count as usize));
+    }
+    let special = |name: &str| -> Result<FieldRef, EqlError> {
+        Ok(c.field(name, true, &(0..0))?.unwrap_or_else(|| FieldRef {
+            name: name.to_string(),
+            path: crate::query::FieldPath::new(name),
+            ty: Ty::Dynamic,
+        }))
+    };
+    let mut timestamp = special(&opts.timestamp_field)?;
+    if timestamp.ty == Ty::Dynamic {
+        timestamp.ty = Ty::Date(None);
+    }
+    let tiebreaker = match &opts.tiebreaker_field {
+        Some(t) => Some(special(t)?),
+        None => None,
+    };
+    Ok(Compiled {
+        plan,
+        pipes,
+        opts: opts.clone(),
+        timestamp,
+        tiebreaker,
+    })
+}
+
+/// Where an event sits in time: (timestamp ms, tiebreaker, input position).
+#[derive(Debug, Clone)]
+pub(crate) struct Ordinal {
+    pub ts: i64,
+    pub tie: Option<TieVal>,
+    pub index: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum TieVal {
+    Num(Num),
+    Str(String),
+}
+
+fn cmp_tie(a: &Option<TieVal>, b: &Option<TieVal>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(TieVal::Num(x)), Some(TieVal::Num(y))) => x.cmp(*y).unwrap_or(Ordering::Equal),
+        (Some(TieVal::Str(x)), Some(TieVal::Str(y))) => x.cmp(y),
+        (Some(TieVal::Num(_)), Some(TieVal::Str(_))) => Ordering::Less,
+        (Some(TieVal::Str(_)), Some(TieVal::Num(_))) => Ordering::Greater,
+    }
+}
+
+impl Ordinal {
+    pub fn cmp(&self, o: &Ordinal) -> Ordering {
+        self.ts
+            .cmp(&o.ts)
+            .then_with(|| cmp_tie(&self.tie, &o.tie))
+            .then(self.index.cmp(&o.index))
+    }
+}
+
+impl Compiled {
+    /// For event queries: does this one event match (ignoring pipes)? For sequences and
+    /// samples: does it match any (positive) stage?
+    pub fn matches(&self, event: &Value) -> bool {
+        match &self.plan {
+            Plan::Event(f) => f.matches(event),
+            Plan::Sequence(s) => s
+                .stages
+                .iter()
+                .any(|st| !st.missing && st.filter.matches(event)),
+            Plan::Sample(s) => s.stages.iter().any(|st| st.filter.matches(event)),
+        }
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.plan, Plan::Sequence(_))
+    }
+
+    pub(crate) fn ordinal(&self, ev: &Value, index: usize) -> Option<Ordinal> {
+        let fmt = match &self.timestamp.ty {
+            Ty::Date(f) => f.as_deref(),
+            _ => None,
+        };
+        let mut ts = None;
+        self.timestamp.path.visit(ev, &mut |v| {
+            ts = date_ms(fmt, v);
+            true
+        });
+        let ts = ts?;
+        let tie = self.tiebreaker.as_ref().and_then(|t| {
+            let mut out = None;
+            t.path.visit(ev, &mut |v| {
+                out = match v {
+                    Value::Number(n) => Some(TieVal::Num(Num::from_json(n))),
+                    Value::String(s) => Some(TieVal::Str(s.clone())),
+                    _ => None,
+                };
+                true
+            });
+            out
+        });
+        Some(Ordinal { ts, tie, index })
+    }
+
+    /// Events in Elasticsearch's order; those without a usable timestamp are left out.
+    pub(crate) fn ordered(&self, events: &[Value]) -> Vec<Ordinal> {
+        let mut v: Vec<Ordinal> = events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| self.ordinal(e, i))
+            .collect();
+        v.sort_by(|a, b| a.cmp(b));
+        v
+    }
+
+    /// Full execution as Elasticsearch would: sorts by timestamp (then tiebreaker, then input
+    /// position), runs the query, applies `head`/`tail` pipes and then `size`.
+    pub fn execute(&self, events: &[Value]) -> Result<Vec<Hit>, EqlError> {
+        let mut hits = match &self.plan {
+            Plan::Event(f) => self
+                .ordered(events)
+                .into_iter()
+                .filter(|o| f.matches(&events[o.index]))
+                .map(|o| Hit::Event { index: o.index })
+                .collect(),
+            Plan::Sequence(s) => s.run(self, events)?,
+            Plan::Sample(s) => s.run(self, events)?,
+        };
+        for &(kind, n) in &self.pipes {
+            match kind {
+                PipeKind::Head => hits.truncate(n),
+                PipeKind::Tail => {
+                    let skip = hits.len().saturating_sub(n);
+                    hits.drain(..skip);
+                }
+            }
+        }
+        if let Some(size) = self.opts.size {
+            hits.truncate(size);
+        }
+        Ok(hits)
+    }
+}
+
+/// A hashable join-key component.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum KeyVal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Bit pattern of a double (keys compare by identity).
+    Float(u64),
+    Str(String),
+}
+
+impl KeyVal {
+    pub fn to_json(&self) -> Value {
+        match self {
+            KeyVal::Null => Value::Null,
+            KeyVal::Bool(b) => Value::Bool(*b),
+            KeyVal::Int(i) => Value::from(*i),
+            KeyVal::Float(f) => {
+                serde_json::Number::from_f64(f64::from_bits(*f)).map_or(Value::Null, Value::Number)
+            }
+            KeyVal::Str(s) => Value::String(s.clone()),
+        }
+    }
+
+    /// Output order of samples: null first, then booleans, numbers, strings (byte-wise).
+    pub fn sort_cmp(&self, o: &KeyVal) -> Ordering {
+        match (self, o) {
+            (KeyVal::Int(a), KeyVal::Float(b)) => (*a as f64).total_cmp(&f64::from_bits(*b)),
+            (KeyVal::Float(a), KeyVal::Int(b)) => f64::from_bits(*a).total_cmp(&(*b as f64)),
+            (KeyVal::Float(a), KeyVal::Float(b)) => {
+                f64::from_bits(*a).total_cmp(&f64::from_bits(*b))
+            }
+            _ => self.cmp(o),
+        }
+    }
+}
+
+/// All key tuples an event yields for `keys` (cartesian product over multi-valued fields);
+/// empty when a non-optional key is missing.
+pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
+    let mut tuples: Vec<Vec<KeyVal>> = vec![Vec::with_capacity(keys.len())];
+    for k in keys {
+        let mut vals: Vec<KeyVal> = Vec::new();
+        if let Some(f) = &k.field {
+            f.path.visit(ev, &mut |v| {
+                if let Some(kv) = key_val(&f.ty, v) {
+                    if !vals.contains(&kv) {
+                        vals.push(kv);
+                    }
+                }
+                false
+            });
+        }
+        if vals.is_empty() {
+            if !k.optional {
+                return Vec::new();
+            }
+            vals.push(KeyVal::Null);
+        }
+        if vals.len() == 1 {
+            let v = vals.pop().unwrap_or(KeyVal::Null);
+            for t in &mut tuples {
+                t.push(v.clone());
+            }
+        } else {
+            let mut next = Vec::with_capacity(tuples.len() * vals.len());
+            for t in &tuples {
+                for v in &vals {
+                    let mut t2 = t.clone();
+                    t2.push(v.clone());
+                    next.push(t2);
+                }
+            }
+            tuples = next;
+        }
+    }
+    tuples
+}
+
+fn key_val(ty: &Ty, v: &Value) -> Option<KeyVal> {
+    let val = super::compile::typed_val(ty, v);
+    Some(match val {
+        super::value::Val::Null => return None,
+        super::value::Val::Bool(b) => KeyVal::Bool(b),
+        super::value::Val::Num(Num::I(i)) => KeyVal::Int(i),
+        super::value::Val::Num(Num::F(f)) => {
+            if f.fract() == 0.0 && f.abs() < 9e15 {
+                KeyVal::Int(f as i64)
+            } else {
+                KeyVal::Float(f.to_bits())
+            }
+        }
+        super::value::Val::Str(s) => {
+            if *ty == Ty::Ip {
+                match s.trim().parse::<std::net::IpAddr>() {
+                    Ok(ip) => KeyVal::Str(ip.to_string()),
+                    Err(_) => KeyVal::Str(s.into_owned()),
+                }
+            } else {
+                KeyVal::Str(s.into_owned())
+            }
+        }
+    })
+}

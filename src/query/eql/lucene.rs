@@ -1,0 +1,219 @@
+//! Lucene `RegExp` syntax (what `regex`/`regex~` use) translated to the `regex` crate.
+//!
+//! Always a full match. `^`/`$` are literals; `\d`, `\s`, `\w` mean the letters; `"…"` is a
+//! literal run; `@` is any string and `#` the empty language; `<n-m>` is a numeric interval.
+//! Complement `~` and intersection `&` have no equivalent and are rejected. With `regex~`,
+//! character classes stay case-sensitive (a documented Lucene limitation).
+
+use regex::Regex;
+
+pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::from(if ci { "(?si)^(?:" } else { "(?s)^(?:" });
+    let mut i = 0;
+    let mut depth = 0usize;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                let Some(&n) = chars.get(i + 1) else {
+                    return Err("trailing backslash".into());
+                };
+                push_lit(&mut out, n);
+                i += 2;
+                continue;
+            }
+            '"' => {
+                let Some(end) = chars[i + 1..].iter().position(|&x| x == '"') else {
+                    return Err("unterminated quoted literal".into());
+                };
+                out.push_str("(?:");
+                for &x in &chars[i + 1..i + 1 + end] {
+                    push_lit(&mut out, x);
+                }
+                out.push(')');
+                i += end + 2;
+                continue;
+            }
+            '[' => {
+                i = class(&chars, i, &mut out, ci)?;
+                continue;
+            }
+            '(' => {
+                depth += 1;
+                out.push_str("(?:");
+            }
+            ')' => {
+                if depth == 0 {
+                    return Err("unbalanced parenthesis".into());
+                }
+                depth -= 1;
+                out.push(')');
+            }
+            '.' => out.push('.'),
+            '|' | '?' | '*' | '+' => out.push(c),
+            '{' => {
+                let Some(end) = chars[i..].iter().position(|&x| x == '}') else {
+                    return Err("unterminated repetition".into());
+                };
+                let body: String = chars[i + 1..i + end].iter().collect();
+                let ok = !body.is_empty()
+                    && body.split(',').count() <= 2
+                    && body.split(',').enumerate().all(|(k, p)| {
+                        (k == 1 && p.is_empty())
+                            || p.chars().all(|d| d.is_ascii_digit()) && !p.is_empty()
+                    });
+                if !ok {
+                    return Err(format!("invalid repetition {{{body}}}"));
+                }
+                out.push('{');
+                out.push_str(&body);
+                out.push('}');
+                i += end + 1;
+                continue;
+            }
+            '@' => out.push_str("(?:.*)"),
+            '#' => out.push_str("[^\\s\\S]"),
+            '<' => {
+                let Some(end) = chars[i..].iter().position(|&x| x == '>') else {
+                    return Err("unterminated numeric interval".into());
+                };
+                let body: String = chars[i + 1..i + end].iter().collect();
+                out.push_str(&interval(&body)?);
+                i += end + 1;
+                continue;
+            }
+            '~' => return Err("the complement operator ~ is not supported".into()),
+            '&' => return Err("the intersection operator & is not supported".into()),
+            c => push_lit(&mut out, c),
+        }
+        i += 1;
+    }
+    if depth != 0 {
+        return Err("unbalanced parenthesis".into());
+    }
+    out.push_str(")$");
+    Ok(out)
+}
+
+fn push_lit(out: &mut String, c: char) {
+    let mut buf = [0u8; 4];
+    out.push_str(&regex::escape(c.encode_utf8(&mut buf)));
+}
+
+fn class_char(out: &mut String, c: char) {
+    if c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_whitespace()) {
+        out.push(c);
+    } else {
+        out.push_str(&format!("\\x{{{:x}}}", c as u32));
+    }
+}
+
+/// `[...]` starting at `start`; returns the index after `]`.
+fn class(chars: &[char], start: usize, out: &mut String, ci: bool) -> Result<usize, String> {
+    let mut i = start + 1;
+    let mut body = String::new();
+    if chars.get(i) == Some(&'^') {
+        body.push('^');
+        i += 1;
+    }
+    let mut items = 0;
+    loop {
+        let Some(&c) = chars.get(i) else {
+            return Err("unterminated character class".into());
+        };
+        if c == ']' && items > 0 {
+            i += 1;
+            break;
+        }
+        let lo = if c == '\\' {
+            i += 1;
+            *chars.get(i).ok_or("unterminated character class")?
+        } else {
+            c
+        };
+        i += 1;
+        if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|&n| n != ']') {
+            let mut hi = chars[i + 1];
+            i += 2;
+            if hi == '\\' {
+                hi = *chars.get(i).ok_or("unterminated character class")?;
+                i += 1;
+            }
+            if hi < lo {
+                return Err(format!("invalid range {lo}-{hi}"));
+            }
+            class_char(&mut body, lo);
+            body.push('-');
+            class_char(&mut body, hi);
+        } else {
+            class_char(&mut body, lo);
+        }
+        items += 1;
+    }
+    if ci {
+        out.push_str("(?-i:[");
+        out.push_str(&body);
+        out.push_str("])");
+    } else {
+        out.push('[');
+        out.push_str(&body);
+        out.push(']');
+    }
+    Ok(i)
+}
+
+fn interval(body: &str) -> Result<String, String> {
+    let (a, b) = body
+        .split_once('-')
+        .ok_or_else(|| format!("invalid numeric interval <{body}>"))?;
+    let (a, b): (u64, u64) = (
+        a.parse()
+            .map_err(|_| format!("invalid numeric interval <{body}>"))?,
+        b.parse()
+            .map_err(|_| format!("invalid numeric interval <{body}>"))?,
+    );
+    let (a, b) = (a.min(b), a.max(b));
+    if b - a > 10_000 {
+        return Err(format!("numeric interval <{body}> is too wide"));
+    }
+    let alts: Vec<String> = (a..=b).map(|n| n.to_string()).collect();
+    Ok(format!("(?:0*(?:{}))", alts.join("|")))
+}
+
+pub fn compile(pattern: &str, ci: bool) -> Result<Regex, String> {
+    let src = translate(pattern, ci)?;
+    regex::RegexBuilder::new(&src)
+        .size_limit(1 << 24)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, v: &str) -> bool {
+        compile(p, false).unwrap().is_match(v)
+    }
+
+    #[test]
+    fn lucene_semantics() {
+        assert!(m("a.c", "abc"));
+        assert!(!m("a.c", "xabc"));
+        assert!(m(r"\d+", "ddd"));
+        assert!(!m(r"\d+", "123"));
+        assert!(m("^a$", "^a$"));
+        assert!(m("[a-c]+x", "abcx"));
+        assert!(m("\"a.b\"", "a.b"));
+        assert!(!m("\"a.b\"", "axb"));
+        assert!(m("@", "anything"));
+        assert!(m("v<1-12>", "v07"));
+        assert!(!m("v<1-12>", "v13"));
+        assert!(m(".*?x", "aax"));
+        let ci = compile("[a-c]X", true).unwrap();
+        assert!(ci.is_match("ax"));
+        assert!(!ci.is_match("Ax"));
+        assert!(compile("a~b", false).is_err());
+    }
+}

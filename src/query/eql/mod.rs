@@ -1,0 +1,146 @@
+//! EQL as Elasticsearch runs it, offline: parse, verify, compile, and evaluate over JSON events.
+//!
+//! Three phases kept apart: [`parse`] builds a faithful AST with byte spans and verifies it;
+//! [`Query::compile`] resolves fields, lowers patterns and hashes literal sets for a given set of
+//! [`Options`] (field types, timestamp and category fields); [`Compiled`] then matches single
+//! events ([`Compiled::matches`]) or runs the whole statement ([`Compiled::execute`]) — event
+//! queries, sequences, samples and `head`/`tail` pipes — with Elasticsearch's semantics (see
+//! `shared/reference/eql.md`), not Python `eql`'s.
+
+mod ast;
+mod compile;
+mod date;
+mod error;
+mod exec;
+mod functions;
+mod lexer;
+mod lucene;
+mod mapping;
+mod parser;
+mod pattern;
+mod sample;
+mod sequence;
+mod value;
+
+pub use ast::{Expr, ExprKind, Span, Statement};
+pub use error::{EqlError, EqlErrorKind};
+pub use mapping::{FieldInfo, FieldType, Mapping};
+pub use parser::MAX_NESTING;
+
+use serde_json::Value as Json;
+
+/// A parsed and verified EQL statement. Keeps the AST (with spans into the source).
+#[derive(Debug, Clone)]
+pub struct Query {
+    source: String,
+    statement: Statement,
+}
+
+/// Parses and verifies an EQL statement.
+pub fn parse(src: &str) -> Result<Query, EqlError> {
+    let statement = parser::parse_statement(src)?;
+    let q = Query {
+        source: src.to_string(),
+        statement,
+    };
+    // Verification that needs no mapping: compile once with the defaults.
+    q.compile(&Options::default())?;
+    Ok(q)
+}
+
+/// Parses and evaluates an expression that reads no field (`substring("abc", 1)`), as
+/// Elasticsearch's constant folding would; `null` comes back as JSON null.
+pub fn eval_constant(expr: &str) -> Result<Json, EqlError> {
+    let e = parser::parse_expression(expr)?;
+    let opts = Options::default();
+    compile::Compiler::new(&opts).fold_constant(&e)
+}
+
+impl Query {
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// Field names the statement references (conditions and join keys), sorted, deduplicated.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.statement.exprs() {
+            e.walk(&mut |x| {
+                if let ExprKind::Field { name, .. } = &x.kind {
+                    out.push(name.clone());
+                }
+            });
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.statement.query, ast::QueryAst::Sequence(_))
+    }
+
+    pub fn is_sample(&self) -> bool {
+        matches!(self.statement.query, ast::QueryAst::Sample(_))
+    }
+
+    pub fn compile(&self, opts: &Options) -> Result<Compiled, EqlError> {
+        exec::compile(&self.statement, opts)
+    }
+}
+
+/// Request settings, as Elasticsearch's `_eql/search` takes them.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Default `@timestamp`.
+    pub timestamp_field: String,
+    /// Default none; ties are then broken by input position.
+    pub tiebreaker_field: Option<String>,
+    /// Default `event.category`.
+    pub event_category_field: String,
+    /// Maximum number of results; `None` = unlimited (what a replay wants).
+    pub size: Option<usize>,
+    /// Field types from an index mapping; without one, JSON types decide.
+    pub mapping: Option<Mapping>,
+    /// Samples kept per join key (Elasticsearch's `max_samples_per_key`, default 1).
+    pub max_samples_per_key: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timestamp_field: "@timestamp".into(),
+            tiebreaker_field: None,
+            event_category_field: "event.category".into(),
+            size: None,
+            mapping: None,
+            max_samples_per_key: 1,
+        }
+    }
+}
+
+/// One result of [`Compiled::execute`]; indexes point into the input slice.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hit {
+    Event {
+        index: usize,
+    },
+    Sequence {
+        /// `None` for a missing-event (`![…]`) slot.
+        events: Vec<Option<usize>>,
+        join_keys: Vec<Json>,
+    },
+    Sample {
+        events: Vec<usize>,
+        join_keys: Vec<Json>,
+    },
+}
+
+pub use exec::Compiled;
+
+#[cfg(test)]
+mod tests;

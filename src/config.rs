@@ -87,7 +87,11 @@ impl Config {
     /// Reads `root/ruleforge.toml` when present; defaults otherwise.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
         // `-C .` (the default) gives paths relative to the working directory, without "./".
-        let root = if root == Path::new(".") { Path::new("") } else { root };
+        let root = if root == Path::new(".") {
+            Path::new("")
+        } else {
+            root
+        };
         let path = root.join("ruleforge.toml");
         let (file, config_file) = if path.is_file() {
             let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {

@@ -169,8 +169,14 @@ pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<
             Some(ms) => Some(ms),
             None => {
                 diags.push(
-                    Diagnostic::error("FX002", format!("baseline_until {:?} is not an ISO-8601 timestamp", b.get_ref()))
-                        .at(manifest_path, Some(b.span())),
+                    Diagnostic::error(
+                        "FX002",
+                        format!(
+                            "baseline_until {:?} is not an ISO-8601 timestamp",
+                            b.get_ref()
+                        ),
+                    )
+                    .at(manifest_path, Some(b.span())),
                 );
                 None
             }

@@ -52,7 +52,10 @@ fn field_text(event: &Value, field: &str) -> Option<String> {
         1 => Some(scalar(vals[0])),
         _ => Some(format!(
             "[{}]",
-            vals.iter().map(|v| scalar(v)).collect::<Vec<_>>().join(", ")
+            vals.iter()
+                .map(|v| scalar(v))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -110,11 +113,17 @@ pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) 
                     let _ = write!(out, " sequence");
                 }
                 Detail::Threshold { terms, count } => {
-                    let t: Vec<String> = terms.iter().map(|(f, v)| format!("{f}={}", scalar(v))).collect();
+                    let t: Vec<String> = terms
+                        .iter()
+                        .map(|(f, v)| format!("{f}={}", scalar(v)))
+                        .collect();
                     let _ = write!(out, " threshold {} count={count}", t.join(" "));
                 }
                 Detail::NewTerms { values } => {
-                    let t: Vec<String> = values.iter().map(|(f, v)| format!("{f}={}", scalar(v))).collect();
+                    let t: Vec<String> = values
+                        .iter()
+                        .map(|(f, v)| format!("{f}={}", scalar(v)))
+                        .collect();
                     let _ = write!(out, " new terms {}", t.join(" "));
                 }
             }
@@ -128,7 +137,12 @@ pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) 
                         let ts = fixture.events.timestamps[ev.index]
                             .map(crate::event::format_millis)
                             .unwrap_or_else(|| "no-timestamp".into());
-                        let _ = writeln!(out, "    {}:{} {ts}", display_path(root, &ev.file), ev.position);
+                        let _ = writeln!(
+                            out,
+                            "    {}:{} {ts}",
+                            display_path(root, &ev.file),
+                            ev.position
+                        );
                         describe_event(&mut out, &fixture.events.values[ev.index], "      ");
                     }
                 }
@@ -167,7 +181,10 @@ pub fn orphans(dir: &Path, rules: &[Rule]) -> std::io::Result<Vec<PathBuf>> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == EXTENSION) {
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
             if !rules.iter().any(|r| r.stem() == stem) {
                 out.push(path);
             }

@@ -67,7 +67,12 @@ fn level(l: Level) -> Severity {
     }
 }
 
-fn event_lines(root: &std::path::Path, fixture: &Fixture, alerts: &[Alert], limit: usize) -> String {
+fn event_lines(
+    root: &std::path::Path,
+    fixture: &Fixture,
+    alerts: &[Alert],
+    limit: usize,
+) -> String {
     let mut out = String::new();
     for a in alerts.iter().take(limit) {
         for e in a.events.iter().flatten() {
@@ -75,7 +80,11 @@ fn event_lines(root: &std::path::Path, fixture: &Fixture, alerts: &[Alert], limi
             let get = |f: &str| {
                 FieldPath::new(f)
                     .first(v)
-                    .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                    .map(|x| {
+                        x.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| x.to_string())
+                    })
                     .unwrap_or_default()
             };
             out.push_str(&format!(
@@ -107,18 +116,27 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         .collect();
     for name in &opts.rules {
         if !collection.rules.iter().any(|r| r.is_named(name)) {
-            push(Finding::new(Diagnostic::error("RT004", format!("--rule {name:?} names no loaded rule"))));
+            push(Finding::new(Diagnostic::error(
+                "RT004",
+                format!("--rule {name:?} names no loaded rule"),
+            )));
         }
     }
     if selected.is_empty() {
-        push(Finding::new(Diagnostic::error("RT009", "no rules selected: nothing was tested")));
+        push(Finding::new(Diagnostic::error(
+            "RT009",
+            "no rules selected: nothing was tested",
+        )));
     }
 
     // Fixtures.
     let manifests = match fixture::discover(&config.fixture_dirs) {
         Ok(m) => m,
         Err(e) => {
-            push(Finding::new(Diagnostic::error("FX001", format!("cannot list fixtures: {e}"))));
+            push(Finding::new(Diagnostic::error(
+                "FX001",
+                format!("cannot list fixtures: {e}"),
+            )));
             Vec::new()
         }
     };
@@ -152,8 +170,14 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         for e in &f.manifest.expect {
             if collection.find(e.rule.get_ref()).is_none() {
                 push(Finding::new(
-                    Diagnostic::error("RT004", format!("manifest expects rule {:?}, which does not exist", e.rule.get_ref()))
-                        .at(&f.manifest_path, Some(e.rule.span())),
+                    Diagnostic::error(
+                        "RT004",
+                        format!(
+                            "manifest expects rule {:?}, which does not exist",
+                            e.rule.get_ref()
+                        ),
+                    )
+                    .at(&f.manifest_path, Some(e.rule.span())),
                 ));
             }
         }
@@ -168,14 +192,23 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                     push(Finding::new(d));
                 }
                 push(Finding::new(
-                    Diagnostic::error("RT005", format!("rule {:?} cannot be replayed: its query or schedule is invalid", rule.name))
-                        .at(&rule.path, None),
+                    Diagnostic::error(
+                        "RT005",
+                        format!(
+                            "rule {:?} cannot be replayed: its query or schedule is invalid",
+                            rule.name
+                        ),
+                    )
+                    .at(&rule.path, None),
                 ));
                 continue;
             }
             Err(NotReplayable::Unsupported(reason)) => {
-                let mut d = Diagnostic::error("RT005", format!("rule {:?} is not replayable: {reason}", rule.name))
-                    .at(&rule.path, Some(rule.span_of("rule.type")));
+                let mut d = Diagnostic::error(
+                    "RT005",
+                    format!("rule {:?} is not replayable: {reason}", rule.name),
+                )
+                .at(&rule.path, Some(rule.span_of("rule.type")));
                 d.severity = level(config.not_replayable);
                 push(Finding::new(d));
                 continue;
@@ -188,7 +221,11 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                 Ok(alerts) => per_fixture.push((f, alerts)),
                 Err(e) => {
                     push(Finding::new(
-                        Diagnostic::error("RT011", format!("replaying {:?} failed: {e}", rule.name)).at(&f.manifest_path, None),
+                        Diagnostic::error(
+                            "RT011",
+                            format!("replaying {:?} failed: {e}", rule.name),
+                        )
+                        .at(&f.manifest_path, None),
                     ));
                     per_fixture.push((f, Vec::new()));
                 }
@@ -200,8 +237,14 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         // Manifest assertions for this rule.
         let mut covered = false;
         for (f, alerts) in &per_fixture {
-            out.matrix.push((rule.stem().to_string(), f.name(), alerts.len()));
-            let expectations: Vec<_> = f.manifest.expect.iter().filter(|e| rule.is_named(e.rule.get_ref())).collect();
+            out.matrix
+                .push((rule.stem().to_string(), f.name(), alerts.len()));
+            let expectations: Vec<_> = f
+                .manifest
+                .expect
+                .iter()
+                .filter(|e| rule.is_named(e.rule.get_ref()))
+                .collect();
             if expectations.is_empty() {
                 if f.manifest.verdict == Verdict::Benign && !alerts.is_empty() {
                     push(
@@ -254,7 +297,10 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                     let ok = a.events.iter().flatten().any(|ev| {
                         let v = &f.events.values[ev.index];
                         wanted.iter().all(|(field, want)| {
-                            FieldPath::new(field).values(v).iter().any(|have| *have == want)
+                            FieldPath::new(field)
+                                .values(v)
+                                .iter()
+                                .any(|have| *have == want)
                         })
                     });
                     if !ok {
@@ -289,22 +335,34 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         let text = snapshot::render(root, rule, &per_fixture);
         let path = snapshot::path_for(&config.snapshot_dir, rule);
         let stored = std::fs::read_to_string(&path).ok();
-        if let Some(d) = snapshot::diff(&snapshot::display_path(root, &path), stored.as_deref(), &text) {
+        if let Some(d) = snapshot::diff(
+            &snapshot::display_path(root, &path),
+            stored.as_deref(),
+            &text,
+        ) {
             if opts.accept {
-                let written = std::fs::create_dir_all(&config.snapshot_dir).and_then(|_| std::fs::write(&path, &text));
+                let written = std::fs::create_dir_all(&config.snapshot_dir)
+                    .and_then(|_| std::fs::write(&path, &text));
                 match written {
                     Ok(()) => out.snapshots_written.push(path),
                     Err(e) => push(Finding::new(
-                        Diagnostic::error("RT006", format!("cannot write snapshot: {e}")).at(&path, None),
+                        Diagnostic::error("RT006", format!("cannot write snapshot: {e}"))
+                            .at(&path, None),
                     )),
                 }
             } else {
-                let what = if stored.is_some() { "changed" } else { "is new (no accepted snapshot)" };
+                let what = if stored.is_some() {
+                    "changed"
+                } else {
+                    "is new (no accepted snapshot)"
+                };
                 push(
                     Finding::new(
                         Diagnostic::error("RT006", format!("alerts of {:?} {what}", rule.name))
                             .at(&path, None)
-                            .with_help("review the diff; run `ruleforge test --accept` to accept it"),
+                            .with_help(
+                                "review the diff; run `ruleforge test --accept` to accept it",
+                            ),
                     )
                     .detail(d),
                 );
@@ -321,18 +379,27 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                         out.snapshots_written.push(p);
                     } else {
                         push(Finding::new(
-                            Diagnostic::error("RT007", "orphaned snapshot: no rule has this file stem")
-                                .at(&p, None)
-                                .with_help("delete it, or run `ruleforge test --accept`"),
+                            Diagnostic::error(
+                                "RT007",
+                                "orphaned snapshot: no rule has this file stem",
+                            )
+                            .at(&p, None)
+                            .with_help("delete it, or run `ruleforge test --accept`"),
                         ));
                     }
                 }
             }
-            Err(e) => push(Finding::new(Diagnostic::error("RT007", format!("cannot list snapshots: {e}")))),
+            Err(e) => push(Finding::new(Diagnostic::error(
+                "RT007",
+                format!("cannot list snapshots: {e}"),
+            ))),
         }
     }
     if out.events == 0 && !fixtures.is_empty() {
-        push(Finding::new(Diagnostic::error("RT009", "fixtures hold zero events")));
+        push(Finding::new(Diagnostic::error(
+            "RT009",
+            "fixtures hold zero events",
+        )));
     }
     out
 }

@@ -11,7 +11,10 @@ fn lint(file: &str) -> (i32, String) {
         .args(["lint", file])
         .output()
         .expect("run ruleforge");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 /// Drops the timing from the summary line so snapshots are stable.
@@ -58,7 +61,7 @@ fn json_format_gives_line_and_column() {
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(first["code"], "RF210");
     assert_eq!(first["file"], "risk.toml");
-    assert_eq!(first["line"], 37);
+    assert_eq!(first["line"], 33);
     assert_eq!(first["column"], 14);
 }
 
@@ -70,6 +73,9 @@ fn explain_prints_the_lint_documentation() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("RF407 investigating-name (error)"), "{text}");
+    assert!(
+        text.starts_with("RF407 investigating-name (error)"),
+        "{text}"
+    );
     assert!(text.contains("### Investigating <rule name>"), "{text}");
 }

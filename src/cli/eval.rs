@@ -68,7 +68,9 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                 print_and_fail(&diags, Some(&rule.text), path);
                 return Ok(ExitCode::from(2));
             }
-            Err(NotReplayable::Unsupported(reason)) => bail!("{}: not replayable: {reason}", path.display()),
+            Err(NotReplayable::Unsupported(reason)) => {
+                bail!("{}: not replayable: {reason}", path.display())
+            }
         };
         let alerts = replay::run(&prepared, &file, None)?;
         alerts
@@ -90,7 +92,8 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             })
             .collect()
     } else if args.language == "kuery" || args.language == "kql" {
-        let q = kql::parse(&args.query).map_err(|e| query_error(&args.query, &e.message, &e.span))?;
+        let q =
+            kql::parse(&args.query).map_err(|e| query_error(&args.query, &e.message, &e.span))?;
         let c = q
             .compile(&kql::FieldTypes::ecs())
             .map_err(|e| query_error(&args.query, &e.message, &e.span))?;
@@ -136,9 +139,14 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             ..eql::Options::default()
         };
         if let Some(m) = &args.mapping {
-            let text = std::fs::read_to_string(m).with_context(|| format!("reading {}", m.display()))?;
-            let v: Value = serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", m.display()))?;
-            opts.mapping = Some(eql::Mapping::from_es_mapping_json(&v).map_err(|e| anyhow::anyhow!("{}: {}", m.display(), e.message))?);
+            let text =
+                std::fs::read_to_string(m).with_context(|| format!("reading {}", m.display()))?;
+            let v: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: invalid JSON", m.display()))?;
+            opts.mapping = Some(
+                eql::Mapping::from_es_mapping_json(&v)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", m.display(), e.message))?,
+            );
         }
         let c = match q.compile(&opts) {
             Ok(c) => c,
@@ -197,9 +205,11 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                         Some(i) => {
                             let v = &file.values[i];
                             let get = |f: &str| {
-                                FieldPath::new(f)
-                                    .first(v)
-                                    .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                                FieldPath::new(f).first(v).map(|x| {
+                                    x.as_str()
+                                        .map(String::from)
+                                        .unwrap_or_else(|| x.to_string())
+                                })
                             };
                             println!(
                                 "{}:{}  {}  {}",
@@ -237,5 +247,8 @@ fn print_and_fail(diags: &[ruleforge::diag::Diagnostic], text: Option<&str>, pat
     if let Some(t) = text {
         sources.add(path, t.into());
     }
-    eprint!("{}", diagnostics::render(diags, &mut sources, Format::Human));
+    eprint!(
+        "{}",
+        diagnostics::render(diags, &mut sources, Format::Human)
+    );
 }

@@ -19,7 +19,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "ruleforge", version, about = "Lint, replay, snapshot, document and export Elastic Security detection rules")]
+#[command(
+    name = "ruleforge",
+    version,
+    about = "Lint, replay, snapshot, document and export Elastic Security detection rules"
+)]
 pub struct Cli {
     /// Project root: where ruleforge.toml, rules/, fixtures/ and snapshots/ are.
     #[arg(short = 'C', long = "root", global = true, default_value = ".")]
@@ -142,7 +146,10 @@ fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            files.extend(ruleforge::rule::collect_toml_files(p).with_context(|| format!("reading {}", p.display()))?);
+            files.extend(
+                ruleforge::rule::collect_toml_files(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+            );
         } else if p.is_file() {
             files.push(p.clone());
         } else {
@@ -172,7 +179,10 @@ fn print_diagnostics(cli: &Cli, diags: &[Diagnostic], sources: &mut Sources) {
 }
 
 fn counts(diags: &[Diagnostic]) -> (usize, usize) {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     (errors, diags.len() - errors)
 }
 
@@ -181,7 +191,13 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         let Some(info) = lint::explain(code) else {
             anyhow::bail!("no lint with code or name {code:?}");
         };
-        println!("{} {} ({})\n\n{}", info.code, info.name, info.severity.as_str(), info.doc);
+        println!(
+            "{} {} ({})\n\n{}",
+            info.code,
+            info.name,
+            info.severity.as_str(),
+            info.doc
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let start = Instant::now();
@@ -201,7 +217,11 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
@@ -251,13 +271,24 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
         }));
         print_diagnostics(cli, &all, &mut sources);
     }
-    let diags: Vec<Diagnostic> = outcome.findings.iter().map(|f| f.diagnostic.clone()).collect();
+    let diags: Vec<Diagnostic> = outcome
+        .findings
+        .iter()
+        .map(|f| f.diagnostic.clone())
+        .collect();
     let (test_errors, test_warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
         for p in &outcome.snapshots_written {
-            println!("accepted snapshot {}", ruleforge::snapshot::display_path(&config.root, p));
+            println!(
+                "accepted snapshot {}",
+                ruleforge::snapshot::display_path(&config.root, p)
+            );
         }
-        let verdict = if lint_errors + test_errors > 0 { "FAILED" } else { "ok" };
+        let verdict = if lint_errors + test_errors > 0 {
+            "FAILED"
+        } else {
+            "ok"
+        };
         println!(
             "{}: {verdict}. {} rules ({} replayed), {} fixtures, {} events, {} alerts; {} errors, {} warnings; {:.2}s",
             if with_lint { "check" } else { "test" },
@@ -271,11 +302,18 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(if lint_errors + test_errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if lint_errors + test_errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Rules for docs and export: every loaded rule that is not deprecated, failing on load errors.
-fn publishable<'c>(collection: &'c Collection, names: &[String]) -> Result<Vec<&'c ruleforge::rule::Rule>> {
+fn publishable<'c>(
+    collection: &'c Collection,
+    names: &[String],
+) -> Result<Vec<&'c ruleforge::rule::Rule>> {
     if let Some(f) = collection.failed.first() {
         anyhow::bail!("{f}");
     }
@@ -299,7 +337,12 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
     let written = ruleforge::render::write_markdown(&rules, &renderer, &args.out)?;
     if !cli.quiet {
-        println!("docs: {} pages ({}) written to {}", written.len(), args.pages, args.out.display());
+        println!(
+            "docs: {} pages ({}) written to {}",
+            written.len(),
+            args.pages,
+            args.out.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -325,7 +368,11 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     let text = ruleforge::export::to_ndjson(&objects);
     std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
     if !cli.quiet {
-        println!("export: {} rules written to {}", objects.len(), args.out.display());
+        println!(
+            "export: {} rules written to {}",
+            objects.len(),
+            args.out.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -47,7 +47,10 @@ fn scan_esql(query: &str) -> Vec<String> {
             let Some(m) = caps.get(1) else { continue };
             let text = m.as_str();
             if text.contains(',') {
-                values.extend(text.split(',').map(|v| v.trim().trim_matches('"').to_string()));
+                values.extend(
+                    text.split(',')
+                        .map(|v| v.trim().trim_matches('"').to_string()),
+                );
             } else {
                 values.push(text.trim().trim_matches('"').to_string());
             }

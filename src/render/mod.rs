@@ -50,7 +50,8 @@ impl Renderer {
     pub fn new(dir: Option<&Path>) -> Result<Renderer, RenderError> {
         let mut tera = tera::Tera::default();
         for (name, text) in BUILTIN {
-            tera.add_raw_template(name, text).map_err(|e| tera_error(name, &e))?;
+            tera.add_raw_template(name, text)
+                .map_err(|e| tera_error(name, &e))?;
         }
         if let Some(dir) = dir.filter(|d| d.is_dir()) {
             let entries = std::fs::read_dir(dir).map_err(|source| RenderError::Io {
@@ -59,7 +60,9 @@ impl Renderer {
             })?;
             for entry in entries.flatten() {
                 let path = entry.path();
-                let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
                 if !(name.ends_with(".md") || name.ends_with(".html")) {
                     continue;
                 }
@@ -67,7 +70,8 @@ impl Renderer {
                     path: path.clone(),
                     source,
                 })?;
-                tera.add_raw_template(name, &text).map_err(|e| tera_error(name, &e))?;
+                tera.add_raw_template(name, &text)
+                    .map_err(|e| tera_error(name, &e))?;
             }
         }
         // Markdown output is not HTML: escaping there would corrupt rule text.
@@ -77,7 +81,9 @@ impl Renderer {
 
     pub fn render(&self, name: &str, context: &Value) -> Result<String, RenderError> {
         let cx = tera::Context::from_value(context.clone()).map_err(|e| tera_error(name, &e))?;
-        self.tera.render(name, &cx).map_err(|e| tera_error(name, &e))
+        self.tera
+            .render(name, &cx)
+            .map_err(|e| tera_error(name, &e))
     }
 }
 
@@ -98,7 +104,9 @@ pub fn rule_context(rule: &Rule, page: &str) -> Value {
                 })
             })
             .collect();
-        threat.push(json!({"framework": t["framework"], "tactic": t["tactic"], "techniques": techniques}));
+        threat.push(
+            json!({"framework": t["framework"], "tactic": t["tactic"], "techniques": techniques}),
+        );
     }
     json!({
         "page": page,
@@ -139,13 +147,23 @@ pub fn page_name(rule: &Rule, ext: &str) -> String {
     let stem: String = rule
         .stem()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{}.{ext}", if stem.is_empty() { "rule" } else { &stem })
 }
 
 /// Writes a Markdown page per rule and an index into `out`. Returns the files written.
-pub fn write_markdown(rules: &[&Rule], renderer: &Renderer, out: &Path) -> Result<Vec<PathBuf>, RenderError> {
+pub fn write_markdown(
+    rules: &[&Rule],
+    renderer: &Renderer,
+    out: &Path,
+) -> Result<Vec<PathBuf>, RenderError> {
     std::fs::create_dir_all(out).map_err(|source| RenderError::Io {
         path: out.to_path_buf(),
         source,
@@ -160,7 +178,10 @@ pub fn write_markdown(rules: &[&Rule], renderer: &Renderer, out: &Path) -> Resul
         entries.push(cx);
     }
     entries.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    let index = renderer.render("index.md", &json!({"rules": entries, "count": entries.len()}))?;
+    let index = renderer.render(
+        "index.md",
+        &json!({"rules": entries, "count": entries.len()}),
+    )?;
     written.push(write_inside(out, "index.md", &index)?);
     Ok(written)
 }

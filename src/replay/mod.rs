@@ -66,7 +66,8 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
             .ok_or_else(|| NotReplayable::Unsupported("rule has no query".into()))
     };
     let language = rule.language.as_deref().unwrap_or("kuery");
-    let rule_schedule = schedule::Schedule::of(rule).map_err(|m| invalid(rule, "RT002", m, "rule.from"))?;
+    let rule_schedule =
+        schedule::Schedule::of(rule).map_err(|m| invalid(rule, "RT002", m, "rule.from"))?;
     let engine = match rule_type {
         RuleType::Eql => {
             let q = query()?;
@@ -117,7 +118,9 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
             ));
         }
         RuleType::Esql => {
-            return Err(NotReplayable::Unsupported("ES|QL rules have no offline evaluator yet".into()));
+            return Err(NotReplayable::Unsupported(
+                "ES|QL rules have no offline evaluator yet".into(),
+            ));
         }
         RuleType::ThreatMatch => {
             return Err(NotReplayable::Unsupported(
@@ -174,7 +177,12 @@ pub fn query_error(rule: &Rule, code: &'static str, message: &str, inner: &Span)
 }
 
 fn eql_error(rule: &Rule, e: &eql::EqlError) -> NotReplayable {
-    NotReplayable::Invalid(vec![query_error(rule, "RF603", &format!("EQL: {}", e.message), &e.span)])
+    NotReplayable::Invalid(vec![query_error(
+        rule,
+        "RF603",
+        &format!("EQL: {}", e.message),
+        &e.span,
+    )])
 }
 
 fn compile_kql(rule: &Rule) -> Result<kql::Compiled, NotReplayable> {
@@ -182,11 +190,22 @@ fn compile_kql(rule: &Rule) -> Result<kql::Compiled, NotReplayable> {
         .query
         .as_ref()
         .ok_or_else(|| NotReplayable::Unsupported("rule has no query".into()))?;
-    let parsed = kql::parse(&q.text)
-        .map_err(|e| NotReplayable::Invalid(vec![query_error(rule, "RF601", &format!("KQL: {}", e.message), &e.span)]))?;
-    parsed
-        .compile(&kql::FieldTypes::ecs())
-        .map_err(|e| NotReplayable::Invalid(vec![query_error(rule, "RF601", &format!("KQL: {}", e.message), &e.span)]))
+    let parsed = kql::parse(&q.text).map_err(|e| {
+        NotReplayable::Invalid(vec![query_error(
+            rule,
+            "RF601",
+            &format!("KQL: {}", e.message),
+            &e.span,
+        )])
+    })?;
+    parsed.compile(&kql::FieldTypes::ecs()).map_err(|e| {
+        NotReplayable::Invalid(vec![query_error(
+            rule,
+            "RF601",
+            &format!("KQL: {}", e.message),
+            &e.span,
+        )])
+    })
 }
 
 /// One event of an alert, by position in its recording.
@@ -202,9 +221,16 @@ pub struct AlertEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
     Event,
-    Sequence { join_keys: Vec<Value> },
-    Threshold { terms: Vec<(String, Value)>, count: usize },
-    NewTerms { values: Vec<(String, Value)> },
+    Sequence {
+        join_keys: Vec<Value>,
+    },
+    Threshold {
+        terms: Vec<(String, Value)>,
+        count: usize,
+    },
+    NewTerms {
+        values: Vec<(String, Value)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -237,7 +263,11 @@ fn alert_event(events: &EventFile, index: usize) -> AlertEvent {
 /// Runs one prepared rule over one recording. With a `baseline` (epoch ms), the rule starts
 /// running at that instant: earlier events are history, visible only to the first run's
 /// lookback window and to new_terms history.
-pub fn run(prepared: &Prepared, events: &EventFile, baseline: Option<i64>) -> Result<Vec<Alert>, ReplayError> {
+pub fn run(
+    prepared: &Prepared,
+    events: &EventFile,
+    baseline: Option<i64>,
+) -> Result<Vec<Alert>, ReplayError> {
     let mut alerts = run_all(prepared, events, baseline)?;
     if let Some(b) = baseline {
         let first_window = b - prepared.schedule.lookback_ms;
@@ -254,7 +284,11 @@ pub fn run(prepared: &Prepared, events: &EventFile, baseline: Option<i64>) -> Re
     Ok(alerts)
 }
 
-fn run_all(prepared: &Prepared, events: &EventFile, baseline: Option<i64>) -> Result<Vec<Alert>, ReplayError> {
+fn run_all(
+    prepared: &Prepared,
+    events: &EventFile,
+    baseline: Option<i64>,
+) -> Result<Vec<Alert>, ReplayError> {
     let single = |i: usize| Alert {
         events: vec![Some(alert_event(events, i))],
         detail: Detail::Event,
@@ -275,7 +309,10 @@ fn run_all(prepared: &Prepared, events: &EventFile, baseline: Option<i64>) -> Re
             Ok(hits
                 .into_iter()
                 .filter_map(|h| match h {
-                    eql::Hit::Sequence { events: idx, join_keys } => Some(Alert {
+                    eql::Hit::Sequence {
+                        events: idx,
+                        join_keys,
+                    } => Some(Alert {
                         events: idx
                             .into_iter()
                             .map(|i| i.map(|i| alert_event(events, i)))

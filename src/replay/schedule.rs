@@ -35,7 +35,10 @@ impl Schedule {
         Ok(Schedule {
             interval_ms,
             lookback_ms,
-            time_field: rule.tree.str_at("rule.timestamp_override").map(FieldPath::new),
+            time_field: rule
+                .tree
+                .str_at("rule.timestamp_override")
+                .map(FieldPath::new),
         })
     }
 
@@ -43,7 +46,11 @@ impl Schedule {
     /// the baseline when the rule starts later.
     fn runs(&self, first: i64, last: i64, baseline: Option<i64>) -> impl Iterator<Item = i64> + '_ {
         let start = baseline.map_or(first, |b| b.max(first));
-        let n = if last < start { 0 } else { (last - start) / self.interval_ms + 1 };
+        let n = if last < start {
+            0
+        } else {
+            (last - start) / self.interval_ms + 1
+        };
         (0..=n).map(move |k| start + k * self.interval_ms)
     }
 }
@@ -55,7 +62,9 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| format!("duration {s:?} has no unit"))?;
     let (num, unit) = s.split_at(split);
-    let n: i64 = num.parse().map_err(|_| format!("duration {s:?} has no number"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("duration {s:?} has no number"))?;
     let unit_ms = match unit {
         "s" => 1_000,
         "m" => 60_000,
@@ -92,10 +101,12 @@ fn matching(
     let mut out = Vec::new();
     for i in 0..events.len() {
         if filter.matches(&events.values[i]) {
-            let ts = event_time(events, i, schedule.time_field.as_ref()).ok_or_else(|| ReplayError::NoTimestamp {
-                file: events.path.clone(),
-                position: events.positions[i],
-                what,
+            let ts = event_time(events, i, schedule.time_field.as_ref()).ok_or_else(|| {
+                ReplayError::NoTimestamp {
+                    file: events.path.clone(),
+                    position: events.positions[i],
+                    what,
+                }
             })?;
             out.push((ts, i));
         }
@@ -156,13 +167,17 @@ pub fn threshold(
         let start = run - schedule.lookback_ms;
         let mut buckets: BTreeMap<String, (Vec<Value>, Vec<usize>, i64)> = BTreeMap::new();
         for &(ts, i) in hits.iter().filter(|(ts, _)| *ts >= start && *ts <= run) {
-            let Some(combos) = combinations(&events.values[i], &fields) else { continue };
+            let Some(combos) = combinations(&events.values[i], &fields) else {
+                continue;
+            };
             for combo in combos {
                 let key = key_of(&combo);
                 if alerted_until.get(&key).is_some_and(|&t| ts <= t) {
                     continue;
                 }
-                let b = buckets.entry(key).or_insert_with(|| (combo, Vec::new(), ts));
+                let b = buckets
+                    .entry(key)
+                    .or_insert_with(|| (combo, Vec::new(), ts));
                 b.1.push(i);
                 b.2 = b.2.max(ts);
             }
@@ -233,7 +248,10 @@ pub fn new_terms(
     for run in schedule.runs(first, last, baseline) {
         let start = run - schedule.lookback_ms;
         let history_start = run - history_ms;
-        for (_, i, combos) in per_event.iter().filter(|(ts, _, _)| *ts >= start && *ts <= run) {
+        for (_, i, combos) in per_event
+            .iter()
+            .filter(|(ts, _, _)| *ts >= start && *ts <= run)
+        {
             for combo in combos {
                 let key = key_of(combo);
                 if alerted.contains(&key) {

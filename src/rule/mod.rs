@@ -71,8 +71,12 @@ pub struct QueryText {
 impl QueryText {
     /// Maps a byte span inside the query text onto the file.
     pub fn file_span(&self, inner: &Span) -> Span {
+        // "Found end of query" errors sit after trailing whitespace; point at the last token.
+        let end = self.text.trim_end().len();
+        let start = inner.start.min(end);
+        let stop = inner.end.clamp(start, end.max(start));
         match self.content_offset {
-            Some(off) => off + inner.start..off + inner.end,
+            Some(off) => off + start..off + stop.max(start),
             None => self.span.clone(),
         }
     }
@@ -253,14 +257,27 @@ pub fn load_str(path: &Path, text: String, placement: Placement) -> Result<Rule,
     let text: Arc<str> = text.into();
     let tree = match tree::parse(&text) {
         Ok(tree) => tree,
-        Err(errors) => {
-            let diagnostics = errors
+        Err(mut errors) => {
+            // The parser recovers and keeps reporting; past the first few, errors are echoes of
+            // an earlier one (an unclosed array swallows the rest of the file).
+            const SHOWN: usize = 3;
+            errors.sort_by_key(|e| e.span.as_ref().map_or(0, |s| s.start));
+            let more = errors.len().saturating_sub(SHOWN);
+            let mut diagnostics: Vec<Diagnostic> = errors
                 .into_iter()
+                .take(SHOWN)
                 .map(|e| {
                     Diagnostic::error("RF101", format!("TOML syntax: {}", e.message))
                         .at(path, e.span)
                 })
                 .collect();
+            if more > 0 {
+                if let Some(last) = diagnostics.last_mut() {
+                    last.help = Some(format!(
+                        "{more} further syntax errors follow, probably caused by the ones above"
+                    ));
+                }
+            }
             return Err(LoadError::Syntax {
                 path: path.to_path_buf(),
                 text,

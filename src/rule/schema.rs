@@ -427,7 +427,12 @@ impl Checker<'_> {
             Diagnostic::error(
                 "RF132",
                 format!(
-                    "`{path}` must be a {expected}, found {}",
+                    "`{path}` must be {} {expected}, found {}",
+                    if expected.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     node.kind.type_name()
                 ),
             )

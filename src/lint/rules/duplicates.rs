@@ -97,7 +97,11 @@ impl Lint for DuplicateBasename {
         dupes(
             rules,
             // Deprecated copies keep their old file name upstream; they are not published.
-            |r| (!r.is_deprecated()).then(|| r.path.file_name().and_then(|n| n.to_str())).flatten(),
+            |r| {
+                (!r.is_deprecated())
+                    .then(|| r.path.file_name().and_then(|n| n.to_str()))
+                    .flatten()
+            },
             |r, prev, k| {
                 cx.report(
                     r,

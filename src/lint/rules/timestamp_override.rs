@@ -15,7 +15,9 @@ own clock). Sequences are exempt: they order events by `@timestamp`."
 /// Whether an EQL query is a sequence, by parsing it; an unparseable query is not judged here
 /// (RF603 reports it).
 pub(crate) fn is_sequence(query: &str) -> Option<bool> {
-    crate::query::eql::parse(query).ok().map(|q| q.is_sequence())
+    crate::query::eql::parse(query)
+        .ok()
+        .map(|q| q.is_sequence())
 }
 
 impl Lint for TimestampOverride {
@@ -25,7 +27,9 @@ impl Lint for TimestampOverride {
 
     fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
         let applies = match (rule.rule_type, rule.language.as_deref()) {
-            (Some(RuleType::Eql), _) => rule.query.as_ref().and_then(|q| is_sequence(&q.text)) == Some(false),
+            (Some(RuleType::Eql), _) => {
+                rule.query.as_ref().and_then(|q| is_sequence(&q.text)) == Some(false)
+            }
             (Some(_), Some("kuery")) => true,
             _ => false,
         };

@@ -129,7 +129,7 @@ pub fn rule_context(rule: &Rule, page: &str) -> Value {
         "maturity": rule.maturity,
         "author": rule.author,
         "references": r["references"],
-        "false_positives": r["false_positives"],
+        "known_false_positives": r["false_positives"],
         "threat": threat,
         "threshold": r["threshold"],
         "new_terms": r["new_terms"],

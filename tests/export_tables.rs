@@ -58,7 +58,10 @@ fn builtin_tables_parse() {
         t.ecs.get("process.parent.command_line").map(String::as_str),
         Some("wildcard")
     );
-    assert_eq!(t.ecs.get("event.action").map(String::as_str), Some("keyword"));
+    assert_eq!(
+        t.ecs.get("event.action").map(String::as_str),
+        Some("keyword")
+    );
     assert!(t.manifests.contains_key("endpoint"));
     assert_eq!(t.fields_stack, "9.6.0");
     let endpoint = t.fields.get("endpoint").expect("endpoint fields");

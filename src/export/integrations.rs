@@ -26,7 +26,8 @@ pub const NON_DATASET_PACKAGES: &[&str] = &[
 ];
 
 /// Machine-learning analytic packages (always listed when named in the metadata).
-pub const ML_ANALYTIC_PACKAGES: &[&str] = &["lmd", "dga", "ded", "problemchild", "beaconing", "pad"];
+pub const ML_ANALYTIC_PACKAGES: &[&str] =
+    &["lmd", "dga", "ded", "problemchild", "beaconing", "pad"];
 
 /// The stack from which `related_integrations` versions use `>=` instead of `^`.
 pub fn gte_operator_min_stack() -> Version {

@@ -34,7 +34,7 @@ pub use fields::type_family;
 pub use integrations::{latest_compatible_version, least_compatible_version};
 pub use normalize::cleanup_whitespace;
 pub use pyjson::{Separators, dumps as to_python_json_with};
-pub use setup::split_setup;
+pub use setup::{setup_in_note, split_setup};
 pub use tables::{ManifestRow, PackageFields, Tables, shared_prefix_len};
 pub use transform::safe_substitute;
 pub use version::{LockEntry, Locked, RuleHashes, VersionLock, VersionSource};
@@ -210,7 +210,9 @@ fn yaml_package_name(text: &str) -> Option<String> {
 fn yaml_stack_keys(text: &str) -> Vec<semver::Version> {
     text.lines()
         .filter(|l| !l.starts_with([' ', '#', '\t']) && l.trim_end().ends_with(':'))
-        .filter_map(|l| semver::Version::parse(l.trim_end().trim_end_matches(':').trim_matches(['"', '\''])))
+        .filter_map(|l| {
+            semver::Version::parse(l.trim_end().trim_end_matches(':').trim_matches(['"', '\'']))
+        })
         .collect()
 }
 
@@ -554,18 +556,23 @@ pub fn export_rule(
     {
         let candidates =
             integrations::candidates(&meta_integrations, &rule_type, &datasets, &ctx.tables);
-        let rows = integrations::resolve(&candidates, &ctx.tables, &ctx.stack).map_err(
-            |package| ExportError::UnknownPackage {
-                rule: label.clone(),
-                package,
-            },
-        )?;
+        let rows =
+            integrations::resolve(&candidates, &ctx.tables, &ctx.stack).map_err(|package| {
+                ExportError::UnknownPackage {
+                    rule: label.clone(),
+                    package,
+                }
+            })?;
         if !rows.is_empty() {
             rule.insert("related_integrations".into(), Value::Array(rows));
         }
     }
 
-    if query_family && language != "lucene" && rule_type != "esql" && !rule.contains_key("required_fields") {
+    if query_family
+        && language != "lucene"
+        && rule_type != "esql"
+        && !rule.contains_key("required_fields")
+    {
         if let Some(fields) = &facts.fields {
             let entries = fields::required_fields(fields, &datasets, &ctx.tables);
             if !entries.is_empty() {
@@ -647,7 +654,11 @@ pub fn export_rule(
 /// `kibana-export.md` §5 for `stack`: `mitre_attack_v19` (only an explicit `threat_mappings`
 /// block for ATT&CK 19 is applied, with the `Tactic:` tag rewrite; the v18→v19 conversion needs
 /// ATT&CK v19 data that is not shipped) and `related_integrations_gte`.
-fn apply_emit_transforms(obj: &mut Value, threat_mappings: Option<&Value>, stack: &semver::Version) {
+fn apply_emit_transforms(
+    obj: &mut Value,
+    threat_mappings: Option<&Value>,
+    stack: &semver::Version,
+) {
     let Value::Object(map) = obj else { return };
     if *stack < semver::Version::new(9, 5, 0) {
         return;
@@ -665,8 +676,14 @@ fn apply_emit_transforms(obj: &mut Value, threat_mappings: Option<&Value>, stack
             })
         });
     if let Some(block) = selected {
-        let baseline_threat = map.get("threat").cloned().unwrap_or(Value::Array(Vec::new()));
-        let emitted = block.get("threat").cloned().unwrap_or(Value::Array(Vec::new()));
+        let baseline_threat = map
+            .get("threat")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
+        let emitted = block
+            .get("threat")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
         let tags = map.get("tags").cloned();
         map.insert("threat".into(), emitted.clone());
         map.insert(
@@ -729,20 +746,20 @@ pub fn deprecated_stub(file: &Value, ctx: &ExportContext) -> Result<Value, Expor
         .and_then(Value::as_object)
         .ok_or(ExportError::NotARuleFile)?;
     let label = rule_label(rule);
-    let rule_id = rule
-        .get("rule_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ExportError::MissingField {
-            rule: label.clone(),
-            field: "rule_id".into(),
-        })?;
-    let name = rule
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ExportError::MissingField {
-            rule: label.clone(),
-            field: "name".into(),
-        })?;
+    let rule_id =
+        rule.get("rule_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ExportError::MissingField {
+                rule: label.clone(),
+                field: "rule_id".into(),
+            })?;
+    let name =
+        rule.get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ExportError::MissingField {
+                rule: label.clone(),
+                field: "name".into(),
+            })?;
     let entry = ctx
         .lock
         .as_deref()
@@ -761,7 +778,10 @@ pub fn deprecated_stub(file: &Value, ctx: &ExportContext) -> Result<Value, Expor
             .and_then(|md| md.get("deprecated_reason"))
             .and_then(Value::as_str)
         {
-            m.insert("deprecated_reason".into(), Value::String(reason.to_string()));
+            m.insert(
+                "deprecated_reason".into(),
+                Value::String(reason.to_string()),
+            );
         }
     }
     Ok(Value::Object(m))

@@ -114,26 +114,31 @@ fn list_item(line: &str) -> Option<(String, usize, String)> {
     }
     let t = line.trim_start();
     let lead = line.len() - t.len();
-    let (kind, marker_len) = if let Some(c) = t.chars().next().filter(|c| matches!(c, '-' | '+' | '*')) {
-        (c.to_string(), 1)
-    } else {
-        let digits = t.chars().take_while(char::is_ascii_digit).count();
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        let delim = t[digits..].chars().next()?;
-        if delim != '.' && delim != ')' {
-            return None;
-        }
-        (delim.to_string(), digits + 1)
-    };
+    let (kind, marker_len) =
+        if let Some(c) = t.chars().next().filter(|c| matches!(c, '-' | '+' | '*')) {
+            (c.to_string(), 1)
+        } else {
+            let digits = t.chars().take_while(char::is_ascii_digit).count();
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            let delim = t[digits..].chars().next()?;
+            if delim != '.' && delim != ')' {
+                return None;
+            }
+            (delim.to_string(), digits + 1)
+        };
     let after = &t[marker_len..];
     if !after.is_empty() && !after.starts_with([' ', '\t']) {
         return None;
     }
     let spaces = after.chars().take_while(|c| *c == ' ').count();
     let content = after.trim_start_matches(' ');
-    let pad = if content.is_empty() || spaces > 4 { 1 } else { spaces };
+    let pad = if content.is_empty() || spaces > 4 {
+        1
+    } else {
+        spaces
+    };
     let _ = lead;
     Some((kind, indent + marker_len + pad, content.to_string()))
 }
@@ -184,7 +189,10 @@ fn parse_blocks(lines: &[&str]) -> Vec<Block> {
             while i < lines.len() {
                 let l = lines[i];
                 let t = l.trim();
-                if indent_of(l) <= 3 && t.chars().take_while(|x| *x == c).count() >= n && t.chars().all(|x| x == c) {
+                if indent_of(l) <= 3
+                    && t.chars().take_while(|x| *x == c).count() >= n
+                    && t.chars().all(|x| x == c)
+                {
                     i += 1;
                     break;
                 }
@@ -437,7 +445,9 @@ fn render_inline_raw(text: &str) -> String {
                 if let Some(end) = chars[i + 1..].iter().position(|c| *c == '>') {
                     let inner: String = chars[i + 1..i + 1 + end].iter().collect();
                     let autolink = !inner.contains(char::is_whitespace)
-                        && (inner.contains("://") || inner.contains('@') || inner.starts_with("mailto:"));
+                        && (inner.contains("://")
+                            || inner.contains('@')
+                            || inner.starts_with("mailto:"));
                     if autolink {
                         out.push_str(&inner);
                     } else {

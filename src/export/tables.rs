@@ -65,7 +65,11 @@ impl Tables {
     pub fn builtin() -> &'static Tables {
         static TABLES: OnceLock<Tables> = OnceLock::new();
         TABLES.get_or_init(|| {
-            Tables::parse(ECS_FIELDS_TSV, INTEGRATION_MANIFESTS_TSV, INTEGRATION_FIELDS_TSV)
+            Tables::parse(
+                ECS_FIELDS_TSV,
+                INTEGRATION_MANIFESTS_TSV,
+                INTEGRATION_FIELDS_TSV,
+            )
         })
     }
 

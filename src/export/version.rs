@@ -43,7 +43,9 @@ fn locked(v: &Value) -> Option<Locked> {
 impl VersionLock {
     /// Read the lock from its JSON value; returns the id of the first malformed entry on error.
     pub fn from_json(v: &Value) -> Result<VersionLock, String> {
-        let map = v.as_object().ok_or_else(|| "not a JSON object".to_string())?;
+        let map = v
+            .as_object()
+            .ok_or_else(|| "not a JSON object".to_string())?;
         let mut entries = HashMap::new();
         for (rule_id, e) in map {
             let bad = || format!("entry {rule_id} lacks sha256/version");

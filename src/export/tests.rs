@@ -680,3 +680,95 @@ fn least_compatible_version_picks_lowest_in_highest_major() {
         Some("3.0.0")
     );
 }
+
+// ---- Robustness: odd inputs give results or typed errors, never panics ----
+
+#[test]
+fn odd_inputs_do_not_panic() {
+    let queries = [
+        "",
+        "\"",
+        "event.dataset",
+        "event.dataset:",
+        "event.dataset:(",
+        "event.dataset : (\"a.b\" or",
+        "event.dataset == \"é.ü",
+        "event.dataset in (",
+        "event.dataset in~ (\"x.y\", 3, foo",
+        "/* unterminated event.dataset == \"a.b\"",
+        "event.dataset:\\",
+        "data_stream.dataset in (\"😀.x\")",
+        "| keep",
+        "|keep *",
+    ];
+    for q in queries {
+        for lang in ["kuery", "eql", "esql", "lucene"] {
+            let _ = scan_datasets(q, lang);
+        }
+    }
+    let notes = [
+        "",
+        "## Setup",
+        "## Setup\n",
+        "## Setup\n\n- ",
+        "## Setup\n\n```\nunterminated",
+        "## Setup\n\n[x](y\n**a\n`b\n<c\n\\",
+        "## Setup\n\n> q\n>\n1) a\n   b\n\n  c\n---\n",
+        "## Setup\n\né **ü** _😀_ [ä](x) ![i](j) <http://x> \\* x  \ny",
+        "Setup\n=====\n## Setup\n\n* a\n  * b\n+ c\n\n    code\n",
+    ];
+    for n in notes {
+        let _ = split_setup(n);
+        let rule = with(
+            base_rule("query"),
+            json!({"language": "kuery", "query": "x:1", "index": ["logs-*"], "note": n}),
+        );
+        let _ = rule_to_api(&rule_file(rule), None, &ExportContext::builtin());
+    }
+    let odd_rules = [
+        json!({"rule": {}}),
+        json!({"rule": null}),
+        json!({"metadata": 3, "rule": {"type": 5}}),
+        json!({"metadata": {"integration": 7}, "transform": [1], "rule": with(base_rule("new_terms"),
+            json!({"language": "kuery", "query": "x", "new_terms": {"field": "f", "value": [], "history_window_start": []}}))}),
+        json!({"metadata": {"integration": "endpoint", "min_stack_version": "garbage"},
+               "transform": {"osquery": "x", "investigate": [null, 1]},
+               "rule": with(base_rule("eql"), json!({"language": "eql", "query": "any where true",
+                   "note": "$osquery_0 ${investigate_1}", "actions": [1, {"frequency": 3}],
+                   "threat": [1, {"tactic": 2}], "threat_mappings": 5, "setup": 4}))}),
+    ];
+    let ctx = ExportContext::builtin();
+    for r in odd_rules {
+        let _ = rule_to_api(&r, Some(&["a".to_string()]), &ctx);
+        let _ = deprecated_stub(&r, &ctx);
+    }
+}
+
+#[test]
+fn random_markdown_and_queries_do_not_panic() {
+    // Deterministic pseudo-random strings over the characters the scanners treat specially.
+    let alphabet: Vec<char> =
+        "#*_`[]()<>!\\\"~-+=>: \n\t\r.1aé😀/|,event.dataset data_stream in== keep"
+            .chars()
+            .collect();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let len = (next() % 60) as usize;
+        let s: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let _ = split_setup(&format!("## Setup\n\n{s}"));
+        let _ = split_setup(&s);
+        for lang in ["kuery", "eql", "esql"] {
+            let _ = scan_datasets(&s, lang);
+        }
+        let _ = cleanup_whitespace(&s);
+        let _ = content_hash(&json!({"type": "esql", "query": s}));
+    }
+}

@@ -63,6 +63,7 @@ fn kernel_unpacking_matches_golden_export() {
     let ctx = ExportContext::builtin()
         .with_etc_dir(&shared.join("corpus/elastic-detection-rules/etc"))
         .expect("etc dir");
+    assert_eq!(ctx.package_stack(), "9.6");
     let fields = query_fields();
     let api = rule_to_api(&file, Some(&fields), &ctx).expect("export");
 

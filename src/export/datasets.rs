@@ -67,15 +67,25 @@ fn is_field_char(c: char) -> bool {
 }
 
 /// Byte offsets just past every standalone occurrence of a dataset field name outside string
-/// literals (`"…"`, and `'…'` for EQL).
-fn field_positions(query: &str, single_quotes: bool) -> Vec<usize> {
+/// literals (`"…"`) and, for EQL, outside `/* … */` and `// …` comments.
+fn field_positions(query: &str, comments: bool) -> Vec<usize> {
     let bytes = query.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
-        if c == b'"' || (single_quotes && c == b'\'') {
+        if c == b'"' {
             i = skip_string(query, i);
+            continue;
+        }
+        if comments && query[i..].starts_with("/*") {
+            i = query[i + 2..]
+                .find("*/")
+                .map_or(query.len(), |p| i + 2 + p + 2);
+            continue;
+        }
+        if comments && query[i..].starts_with("//") {
+            i = query[i..].find('\n').map_or(query.len(), |p| i + p);
             continue;
         }
         let prev_ok = i == 0 || !query[..i].chars().next_back().is_some_and(is_field_char);
@@ -119,7 +129,7 @@ fn skip_string(query: &str, start: usize) -> usize {
 fn read_string(query: &str, i: usize) -> Option<(String, usize)> {
     let bytes = query.as_bytes();
     let q = *bytes.get(i)?;
-    if q != b'"' && q != b'\'' {
+    if q != b'"' {
         return None;
     }
     if q == b'"' && query[i..].starts_with("\"\"\"") {

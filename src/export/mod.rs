@@ -34,7 +34,7 @@ pub use fields::type_family;
 pub use integrations::{latest_compatible_version, least_compatible_version};
 pub use normalize::cleanup_whitespace;
 pub use pyjson::{Separators, dumps as to_python_json_with};
-pub use setup::split_setup;
+pub use setup::{setup_in_note, split_setup};
 pub use tables::{ManifestRow, PackageFields, Tables, shared_prefix_len};
 pub use transform::safe_substitute;
 pub use version::{LockEntry, Locked, RuleHashes, VersionLock, VersionSource};
@@ -426,7 +426,7 @@ fn validate(rule: &Map<String, Value>, label: &str) -> Result<String, ExportErro
         }
         "new_terms" => {
             expect("new_terms", is_obj, "must be a table")?;
-            let nt = &rule["new_terms"];
+            let nt = rule.get("new_terms").unwrap_or(&Value::Null);
             if !nt.get("value").is_some_and(Value::is_array) {
                 return Err(invalid("new_terms", "needs a `value` array"));
             }
@@ -546,24 +546,23 @@ pub fn export_rule(
     let is_ml = rule_type == "machine_learning";
     let query_family = !is_ml;
 
-    let has_integrations = rule
-        .get("related_integrations")
-        .is_some_and(|v| !v.as_array().is_some_and(Vec::is_empty));
+    // An authored list (even empty) is kept. Otherwise rows come from metadata.integration and
+    // the query datasets; the key is set (possibly to []) whenever there was a candidate row.
     let meta_integrations = metadata_integrations(metadata);
-    if !has_integrations
+    if !rule.contains_key("related_integrations")
         && !meta_integrations.is_empty()
         && ((query_family && language != "lucene") || is_ml)
     {
         let candidates =
             integrations::candidates(&meta_integrations, &rule_type, &datasets, &ctx.tables);
-        let rows =
-            integrations::resolve(&candidates, &ctx.tables, &ctx.stack).map_err(|package| {
-                ExportError::UnknownPackage {
-                    rule: label.clone(),
-                    package,
-                }
-            })?;
-        if !rows.is_empty() {
+        if !candidates.is_empty() {
+            let rows =
+                integrations::resolve(&candidates, &ctx.tables, &ctx.stack).map_err(|package| {
+                    ExportError::UnknownPackage {
+                        rule: label.clone(),
+                        package,
+                    }
+                })?;
             rule.insert("related_integrations".into(), Value::Array(rows));
         }
     }
@@ -581,7 +580,13 @@ pub fn export_rule(
         }
     }
 
-    if !rule.contains_key("setup") {
+    // Upstream moves the section when `setup` is absent or empty.
+    let setup_absent = match rule.get("setup") {
+        None => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    };
+    if setup_absent {
         if let Some(Value::String(note)) = rule.get("note") {
             if let Some((guide, setup)) = setup::split_setup(note) {
                 rule.insert("note".into(), Value::String(guide));

@@ -68,11 +68,9 @@ pub fn cleanup_whitespace(s: &str) -> String {
 /// under `note` / `setup` / `message`.
 pub fn nested_normalize(v: &mut Value, skip_cleanup: bool) {
     match v {
-        Value::String(s) => {
-            if !skip_cleanup {
-                let cleaned = cleanup_whitespace(s);
-                *s = cleaned;
-            }
+        Value::String(s) if !skip_cleanup => {
+            let cleaned = cleanup_whitespace(s);
+            *s = cleaned;
         }
         Value::Array(items) => {
             for item in items.iter_mut() {

@@ -8,16 +8,28 @@ use ruleforge::rule::Collection;
 
 #[test]
 fn every_corpus_rule_lints_renders_and_exports() {
-    let Some(corpus) = common::corpus() else { return };
-    let c = Collection::load_dirs(&[corpus.join("rules"), corpus.join("rules_building_block")]).unwrap();
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let c = Collection::load_dirs(&[corpus.join("rules"), corpus.join("rules_building_block")])
+        .unwrap();
     assert_eq!(c.rules.len(), 2192);
 
     let diags = ruleforge::lint::run(&c, &Default::default());
-    let errors = diags.iter().filter(|d| d.severity == ruleforge::diag::Severity::Error).count();
-    println!("lint: {} findings ({errors} errors) over {} rules", diags.len(), c.rules.len());
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == ruleforge::diag::Severity::Error)
+        .count();
+    println!(
+        "lint: {} findings ({errors} errors) over {} rules",
+        diags.len(),
+        c.rules.len()
+    );
 
     let renderer = Renderer::new(None).unwrap();
-    let ctx = ExportContext::builtin().with_etc_dir(&corpus.join("etc")).unwrap();
+    let ctx = ExportContext::builtin()
+        .with_etc_dir(&corpus.join("etc"))
+        .unwrap();
     let (mut rendered, mut exported, mut failures) = (0, 0, Vec::new());
     for rule in &c.rules {
         match renderer.render("rule.md", &rule_context(rule, "x.md")) {
@@ -30,7 +42,11 @@ fn every_corpus_rule_lints_renders_and_exports() {
         let fields = ruleforge::replay::query_fields(rule);
         match rule_to_api(&rule.to_json(), fields.as_deref(), &ctx) {
             Ok(obj) => {
-                assert!(obj["version"].as_i64().is_some_and(|v| v >= 1), "{}", rule.path.display());
+                assert!(
+                    obj["version"].as_i64().is_some_and(|v| v >= 1),
+                    "{}",
+                    rule.path.display()
+                );
                 exported += 1;
             }
             Err(e) => failures.push(format!("export {}: {e}", rule.path.display())),

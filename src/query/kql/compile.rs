@@ -783,8 +783,13 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
             field.span.clone(),
         );
     }
+    // A multi-field (`process.name.text`) is indexed from its parent's value.
+    let source = match ctx.types.source_field(&full) {
+        Some(parent) => parent[ctx.prefix.len().min(parent.len())..].to_string(),
+        None => name,
+    };
     FieldRef::Fixed {
-        path: FieldPath::new(&name),
+        path: FieldPath::new(&source),
         resolved,
         full,
     }
@@ -792,11 +797,10 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
 
 fn compile_values(field: &Literal, values: &ValueNode, ctx: &mut Ctx) -> Result<Matcher, KqlError> {
     let fref = field_ref(field, ctx);
-    compile_value_tree(field, &fref, values, ctx)
+    compile_value_tree(&fref, values, ctx)
 }
 
 fn compile_value_tree(
-    field: &Literal,
     fref: &FieldRef,
     values: &ValueNode,
     ctx: &mut Ctx,
@@ -805,18 +809,16 @@ fn compile_value_tree(
         ValueKind::Or(items) => or_of(
             items
                 .iter()
-                .map(|v| compile_value_tree(field, fref, v, ctx))
+                .map(|v| compile_value_tree(fref, v, ctx))
                 .collect::<Result<_, _>>()?,
         ),
         ValueKind::And(items) => Matcher::And(
             items
                 .iter()
-                .map(|v| compile_value_tree(field, fref, v, ctx))
+                .map(|v| compile_value_tree(fref, v, ctx))
                 .collect::<Result<_, _>>()?,
         ),
-        ValueKind::Not(inner) => {
-            Matcher::Not(Box::new(compile_value_tree(field, fref, inner, ctx)?))
-        }
+        ValueKind::Not(inner) => Matcher::Not(Box::new(compile_value_tree(fref, inner, ctx)?)),
         ValueKind::Value(lit) => compile_is(fref, lit, ctx)?,
     })
 }

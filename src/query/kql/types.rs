@@ -118,6 +118,10 @@ struct Table {
     types: HashMap<Box<str>, FieldType>,
     /// Parent field → its multi-fields (`process.name` → `process.name.text`).
     multi: HashMap<Box<str>, Vec<(Box<str>, FieldType)>>,
+    /// Multi-field → parent.
+    parent: HashMap<Box<str>, Box<str>>,
+    /// Every proper prefix of a listed name (`process`, `process.parent`): object fields.
+    objects: std::collections::HashSet<Box<str>>,
 }
 
 impl Table {
@@ -141,7 +145,24 @@ impl Table {
         for v in multi.values_mut() {
             v.sort();
         }
-        Table { types, multi }
+        let parent = multi
+            .iter()
+            .flat_map(|(p, kids)| kids.iter().map(move |(k, _)| (k.clone(), p.clone())))
+            .collect();
+        let mut objects = std::collections::HashSet::new();
+        for name in types.keys() {
+            for (i, b) in name.bytes().enumerate() {
+                if b == b'.' && !types.contains_key(&name[..i]) {
+                    objects.insert(Box::from(&name[..i]));
+                }
+            }
+        }
+        Table {
+            types,
+            multi,
+            parent,
+            objects,
+        }
     }
 }
 
@@ -213,7 +234,27 @@ impl FieldTypes {
         if field.ends_with(".caseless") {
             return Resolved::Typed(FieldType::CaselessKeyword);
         }
+        if self.base.objects.contains(field) {
+            return Resolved::Typed(FieldType::Object);
+        }
         Resolved::Unknown
+    }
+
+    /// The field whose values a multi-field indexes (`process.name.text` → `process.name`;
+    /// also `*.caseless` fields the table does not list). Events hold only the parent.
+    pub(crate) fn source_field<'n>(&self, field: &'n str) -> Option<std::borrow::Cow<'n, str>> {
+        if self.overrides.contains_key(field) && !self.base.parent.contains_key(field) {
+            return None;
+        }
+        if let Some(p) = self.base.parent.get(field) {
+            return Some(std::borrow::Cow::Owned(p.to_string()));
+        }
+        if self.get(field).is_none() {
+            if let Some(p) = field.strip_suffix(".caseless") {
+                return Some(std::borrow::Cow::Borrowed(p));
+            }
+        }
+        None
     }
 
     /// Multi-fields of a field (`process.name` → `process.name.text`), for searches over all
@@ -293,5 +334,14 @@ mod tests {
             Resolved::Typed(FieldType::CaselessKeyword)
         );
         assert_eq!(t.resolve("no.such.field"), Resolved::Unknown);
+        assert_eq!(
+            t.source_field("process.name.text").as_deref(),
+            Some("process.name")
+        );
+        assert_eq!(
+            t.source_field("process.name.caseless").as_deref(),
+            Some("process.name")
+        );
+        assert_eq!(t.source_field("process.name"), None);
     }
 }

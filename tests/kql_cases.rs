@@ -1,4 +1,5 @@
-//! Runs the TOML case files under `tests/data/kql/`. Each `[[test]]` has:
+//! Runs the TOML case files under `tests/data/kql/` (KQL) and `tests/data/kql/lucene/`
+//! (Lucene query strings). Each `[[test]]` has:
 //!
 //! - `name`, `query`, and optionally `note` (why a naive implementation gets it wrong);
 //! - `events`: JSON documents as strings, and `matches`: the indexes of those that match;
@@ -8,16 +9,53 @@
 
 use std::path::{Path, PathBuf};
 
-use ruleforge::query::kql::{self, FieldTypes, KqlErrorKind};
+use ruleforge::query::kql::{self, Compiled, FieldTypes, KqlError, KqlErrorKind};
+use ruleforge::query::lucene;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Lang {
+    Kql,
+    Lucene,
+}
+
+/// Parses and compiles in the case's language; `fields()` is checked against `want`.
+fn build(
+    lang: Lang,
+    query: &str,
+    types: &FieldTypes,
+    want: Option<Vec<String>>,
+) -> Result<Compiled, KqlError> {
+    let (fields, compiled) = match lang {
+        Lang::Kql => {
+            let q = kql::parse(query)?;
+            (q.fields(), q.compile(types))
+        }
+        Lang::Lucene => {
+            let q = lucene::parse(query)?;
+            (q.fields(), q.compile(types))
+        }
+    };
+    if let Some(want) = want {
+        if fields != want {
+            return Err(KqlError {
+                kind: KqlErrorKind::Unsupported,
+                message: format!("fields(): expected {want:?}, got {fields:?}"),
+                span: 0..0,
+            });
+        }
+    }
+    compiled
+}
 
 #[derive(Debug)]
 struct Case {
+    lang: Lang,
     file: String,
     name: String,
     table: toml::Table,
 }
 
-fn load(dir: &Path) -> Vec<Case> {
+fn load(dir: &Path, lang: Lang) -> Vec<Case> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("tests/data/kql exists")
         .flatten()
@@ -43,6 +81,7 @@ fn load(dir: &Path) -> Vec<Case> {
                 .expect("name")
                 .to_string();
             out.push(Case {
+                lang,
                 file: file.clone(),
                 name,
                 table,
@@ -82,23 +121,12 @@ fn run(case: &Case) -> Result<(), String> {
             types = types.with_override(f, ty.as_str().ok_or("type must be a string")?);
         }
     }
-    let compiled = kql::parse(query).and_then(|q| {
-        if let Some(want) = t.get("fields").and_then(|v| v.as_array()) {
-            let want: Vec<String> = want
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect();
-            let got = q.fields();
-            if got != want {
-                return Err(kql::KqlError {
-                    kind: KqlErrorKind::Unsupported,
-                    message: format!("fields(): expected {want:?}, got {got:?}"),
-                    span: 0..0,
-                });
-            }
-        }
-        q.compile(&types)
+    let want_fields = t.get("fields").and_then(|v| v.as_array()).map(|a| {
+        a.iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect::<Vec<_>>()
     });
+    let compiled = build(case.lang, query, &types, want_fields);
     if let Some(want) = t.get("error").and_then(|v| v.as_str()) {
         return match compiled {
             Err(e) if kind_name(e.kind) == want => {
@@ -146,21 +174,34 @@ fn run(case: &Case) -> Result<(), String> {
 }
 
 #[test]
-fn kql_toml_cases() {
+fn toml_cases() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/kql");
-    let cases = load(&dir);
     let mut failed = 0;
-    for c in &cases {
-        if let Err(msg) = run(c) {
-            failed += 1;
-            println!("FAIL {}::{}: {msg}", c.file, c.name);
+    let mut total = 0;
+    for (lang, dir, min) in [
+        (Lang::Kql, dir.clone(), 100),
+        (Lang::Lucene, dir.join("lucene"), 20),
+    ] {
+        let cases = load(&dir, lang);
+        let mut lang_failed = 0;
+        for c in &cases {
+            if let Err(msg) = run(c) {
+                lang_failed += 1;
+                println!("FAIL {:?} {}::{}: {msg}", c.lang, c.file, c.name);
+            }
         }
+        println!(
+            "{lang:?} cases: {} passed, {} failed",
+            cases.len() - lang_failed,
+            lang_failed
+        );
+        assert!(
+            cases.len() >= min,
+            "expected the whole {lang:?} case corpus"
+        );
+        failed += lang_failed;
+        total += cases.len();
     }
-    println!(
-        "kql cases: {} passed, {} failed",
-        cases.len() - failed,
-        failed
-    );
-    assert!(cases.len() >= 50, "expected the whole case corpus");
+    println!("{} passed, {} failed", total - failed, failed);
     assert_eq!(failed, 0);
 }

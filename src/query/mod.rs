@@ -3,5 +3,6 @@
 
 pub mod field;
 pub mod kql;
+pub mod lucene;
 
 pub use field::FieldPath;

@@ -82,7 +82,9 @@ impl Sem {
             Resolved::Typed(t) => match t {
                 FieldType::Keyword => Sem::Keyword,
                 FieldType::CaselessKeyword => Sem::Caseless,
-                FieldType::Wildcard | FieldType::Flattened => Sem::WildcardLike,
+                FieldType::Wildcard | FieldType::ConstantKeyword | FieldType::Flattened => {
+                    Sem::WildcardLike
+                }
                 FieldType::Text => Sem::Text,
                 FieldType::Integer => Sem::Integer,
                 FieldType::Float => Sem::Float,
@@ -130,6 +132,8 @@ pub(crate) struct Lit {
     pub(crate) date: Option<DateRange>,
     /// Date math (`now-30d/d`); `date` holds its value for the execution time in force.
     pub(crate) date_math: Option<DateMath>,
+    /// Phrase slop (Lucene `"a b"~2`); 0 for an exact phrase.
+    pub(crate) slop: u32,
 }
 
 /// `query_string`'s whitespace (Lucene classic query parser).
@@ -142,8 +146,10 @@ impl Lit {
         Lit::build(text, quoted, None)
     }
 
-    /// A literal from glob parts (`*`, and `?` for Lucene).
-    pub(crate) fn pattern(parts: &[GlobPart]) -> Lit {
+    /// A literal from glob parts (`*`, and `?` for Lucene). `split`: the pattern goes through
+    /// `query_string` unescaped whitespace and so splits into terms (KQL); Lucene terms are
+    /// already split by its parser.
+    pub(crate) fn pattern(parts: &[GlobPart], split: bool) -> Lit {
         let text: String = parts
             .iter()
             .map(|p| match p {
@@ -152,17 +158,24 @@ impl Lit {
                 GlobPart::One => "?",
             })
             .collect();
-        Lit::build(text, false, Some(parts))
+        Lit::build(text, false, Some((parts, split)))
     }
 
-    fn build(text: String, quoted: bool, parts: Option<&[GlobPart]>) -> Lit {
+    fn build(text: String, quoted: bool, parts: Option<(&[GlobPart], bool)>) -> Lit {
         let mut glob = None;
         let mut pieces = Vec::new();
-        if let Some(parts) = parts {
+        if let Some((parts, split)) = parts {
             let g = Glob::new(parts);
             let lower = g.to_lowercase();
+            pieces = if split {
+                split_pieces(parts)
+            } else {
+                vec![Piece::Glob {
+                    glob: g.clone(),
+                    lower: lower.clone(),
+                }]
+            };
             glob = Some((g, lower));
-            pieces = split_pieces(parts);
         }
         let trimmed = text.trim();
         Lit {
@@ -179,6 +192,7 @@ impl Lit {
                 None
             },
             quoted,
+            slop: 0,
             glob,
             pieces,
             text,
@@ -248,6 +262,10 @@ pub(crate) enum Test {
     Exists,
     Is(Box<Lit>),
     Range(RangeOp, Box<Lit>),
+    /// Lucene `/regex/`: whole value (keyword) or one token (text), anchored.
+    Regex(Box<regex::Regex>),
+    /// Lucene `term~N`: within N edits.
+    Fuzzy(Box<Lit>, u32),
 }
 
 /// The compiled form of a query.
@@ -301,8 +319,8 @@ impl Matcher {
             Matcher::Field { test, .. } | Matcher::Fields { test, .. } => test,
         };
         match test {
-            Test::Exists => {}
-            Test::Is(lit) | Test::Range(_, lit) => f(lit),
+            Test::Exists | Test::Regex(_) => {}
+            Test::Is(lit) | Test::Range(_, lit) | Test::Fuzzy(lit, _) => f(lit),
         }
     }
 
@@ -400,6 +418,8 @@ pub(crate) fn test_value(sem: Sem, test: &Test, v: &Value) -> bool {
         Test::Exists => exists_value(sem, v),
         Test::Is(lit) => is_value(sem, lit, v),
         Test::Range(op, lit) => range_value(sem, *op, lit, v),
+        Test::Regex(re) => regex_value(sem, re, v),
+        Test::Fuzzy(lit, max) => fuzzy_value(sem, lit, *max, v),
     }
 }
 
@@ -469,7 +489,11 @@ fn is_value(sem: Sem, lit: &Lit, v: &Value) -> bool {
                 });
             }
             if lit.quoted {
-                phrase_in(&lit.tokens, &tokens)
+                if lit.slop > 0 {
+                    sloppy_phrase_in(&lit.tokens, &tokens, lit.slop)
+                } else {
+                    phrase_in(&lit.tokens, &tokens)
+                }
             } else {
                 lit.tokens.iter().any(|t| tokens.contains(t))
             }
@@ -515,6 +539,94 @@ fn is_value(sem: Sem, lit: &Lit, v: &Value) -> bool {
 /// nothing (`zero_terms_query: none`).
 fn phrase_in(needle: &[String], hay: &[String]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Lucene's sloppy phrase: some choice of positions `p_i` for the phrase terms (in any order)
+/// with `max(p_i - i) - min(p_i - i) <= slop`. Searched exhaustively for short phrases.
+fn sloppy_phrase_in(needle: &[String], hay: &[String], slop: u32) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    let positions: Vec<Vec<i64>> = needle
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            hay.iter()
+                .enumerate()
+                .filter(|(_, h)| *h == t)
+                .map(|(p, _)| p as i64 - i as i64)
+                .collect()
+        })
+        .collect();
+    if positions.iter().any(Vec::is_empty) {
+        return false;
+    }
+    // Any window [lo, lo + slop] of offsets that holds one offset of every term.
+    let slop = i64::from(slop);
+    positions.iter().flatten().any(|&lo| {
+        positions
+            .iter()
+            .all(|ps| ps.iter().any(|&p| p >= lo && p <= lo + slop))
+    })
+}
+
+/// Whether the optimal-string-alignment distance (Levenshtein with adjacent transpositions, as
+/// Lucene's fuzzy queries use) is at most `max`.
+pub(crate) fn edit_distance_within(a: &str, b: &str, max: u32) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let max = max as usize;
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(prev2[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()] <= max
+}
+
+fn fuzzy_value(sem: Sem, lit: &Lit, max: u32, v: &Value) -> bool {
+    let Some(s) = keyword_form(v) else {
+        return false;
+    };
+    match sem {
+        Sem::Keyword => within_ignore_above(&s) && edit_distance_within(&s, &lit.text, max),
+        Sem::Caseless => {
+            within_ignore_above(&s) && edit_distance_within(&s.to_lowercase(), &lit.lower, max)
+        }
+        Sem::WildcardLike => edit_distance_within(&s, &lit.text, max),
+        Sem::Text => analyze(&s)
+            .iter()
+            .any(|t| edit_distance_within(t, &lit.lower, max)),
+        Sem::Dynamic => v.is_string() && edit_distance_within(&s, &lit.text, max),
+        _ => false,
+    }
+}
+
+fn regex_value(sem: Sem, re: &regex::Regex, v: &Value) -> bool {
+    let Some(s) = keyword_form(v) else {
+        return false;
+    };
+    match sem {
+        Sem::Keyword | Sem::Caseless => within_ignore_above(&s) && re.is_match(&s),
+        Sem::WildcardLike => re.is_match(&s),
+        Sem::Text => analyze(&s).iter().any(|t| re.is_match(t)),
+        Sem::Dynamic => v.is_string() && re.is_match(&s),
+        _ => false,
+    }
 }
 
 fn cmp_ok<T: PartialOrd>(op: RangeOp, x: T, bound: T) -> bool {
@@ -599,29 +711,34 @@ impl<'t> Ctx<'t> {
         }
     }
 
-    fn warn(&mut self, message: String, span: std::ops::Range<usize>) {
+    pub(crate) fn warn(&mut self, message: String, span: std::ops::Range<usize>) {
         self.warnings.push(KqlWarning { message, span });
     }
 }
 
 pub(crate) fn compile_root(root: Option<&Node>, types: &FieldTypes) -> Result<Compiled, KqlError> {
     let mut ctx = Ctx::new(types);
-    let mut root = match root {
+    let root = match root {
         None => Matcher::All,
         Some(node) => compile_node(node, &mut ctx)?,
     };
+    Ok(finish(root, ctx))
+}
+
+/// Resolves date math against the system clock and wraps up a compiled query.
+pub(crate) fn finish(mut root: Matcher, ctx: Ctx) -> Compiled {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     root.resolve_now(now);
     let mut uses_now = false;
     root.for_each_lit(&mut |l| uses_now |= l.date_math.is_some());
-    Ok(Compiled {
+    Compiled {
         root,
-        types: types.clone(),
+        types: ctx.types.clone(),
         warnings: ctx.warnings,
         uses_now,
-    })
+    }
 }
 
 fn compile_node(node: &Node, ctx: &mut Ctx) -> Result<Matcher, KqlError> {
@@ -688,7 +805,7 @@ pub(crate) fn lit_of(lit: &Literal) -> Lit {
                     Part::Star => GlobPart::Star,
                 })
                 .collect();
-            Lit::pattern(&parts)
+            Lit::pattern(&parts, true)
         }
         _ => Lit::plain(lit.text(), lit.quoted),
     }
@@ -696,7 +813,7 @@ pub(crate) fn lit_of(lit: &Literal) -> Lit {
 
 /// Or of matchers, merging exact keyword values (and keyword globs) on one field into a hash
 /// set.
-fn or_of(items: Vec<Matcher>) -> Matcher {
+pub(crate) fn or_of(items: Vec<Matcher>) -> Matcher {
     let mut out: Vec<Matcher> = Vec::with_capacity(items.len());
     for m in items {
         let merged = match &m {
@@ -747,7 +864,7 @@ fn or_of(items: Vec<Matcher>) -> Matcher {
 }
 
 /// A field reference resolved for compilation.
-enum FieldRef {
+pub(crate) enum FieldRef {
     /// `*` or a name with `*`.
     Pattern(Option<Glob>),
     Fixed {
@@ -771,7 +888,11 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
             .collect();
         return FieldRef::Pattern(Some(Glob::new(&gp)));
     }
-    let name = field.text();
+    fixed_field(field.text(), field.span.clone(), ctx)
+}
+
+/// A field named without wildcards: its type, and the path its values are read from.
+pub(crate) fn fixed_field(name: String, span: std::ops::Range<usize>, ctx: &mut Ctx) -> FieldRef {
     let full = format!("{}{}", ctx.prefix, name);
     let resolved = ctx.types.resolve(&full);
     if resolved == Resolved::Unknown && ctx.warned_fields.insert(full.clone()) {
@@ -780,7 +901,7 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
                 "field `{full}` is not in the field-type table: its type is taken from each \
                  event's JSON value (string = keyword); add an override if it is text, ip or date"
             ),
-            field.span.clone(),
+            span,
         );
     }
     // A multi-field (`process.name.text`) is indexed from its parent's value.
@@ -823,17 +944,16 @@ fn compile_value_tree(
     })
 }
 
-fn type_error(kind: KqlErrorKind, field: &str, ty: Sem, msg: &str, lit: &Literal) -> KqlError {
+fn type_error(kind: KqlErrorKind, field: &str, ty: Sem, msg: &str, at: &At) -> KqlError {
     KqlError::new(
         kind,
-        format!(
-            "`{}` against {} field `{field}`: {msg}",
-            lit.text(),
-            sem_name(ty)
-        ),
-        lit.span.clone(),
+        format!("`{}` against {} field `{field}`: {msg}", at.0, sem_name(ty)),
+        at.1.clone(),
     )
 }
+
+/// A literal's text and span, for messages.
+pub(crate) struct At<'a>(pub(crate) &'a str, pub(crate) std::ops::Range<usize>);
 
 fn sem_name(s: Sem) -> &'static str {
     match s {
@@ -853,10 +973,10 @@ fn sem_name(s: Sem) -> &'static str {
 
 /// Checks that a literal suits a field type the way Elasticsearch would (it fails the whole
 /// search otherwise), for `f:v` (`range == None`) and `f op v`.
-fn validate(
+pub(crate) fn validate(
     sem: Sem,
     full: &str,
-    lit: &Literal,
+    lit: &At,
     l: &Lit,
     range: Option<RangeOp>,
 ) -> Result<(), KqlError> {
@@ -933,7 +1053,7 @@ fn validate(
     }
 }
 
-fn warn_date_math(sem: Sem, l: &Lit, lit: &Literal, ctx: &mut Ctx) {
+pub(crate) fn warn_date_math(sem: Sem, l: &Lit, span: std::ops::Range<usize>, ctx: &mut Ctx) {
     if sem == Sem::Date && l.date_math.is_some() {
         ctx.warn(
             format!(
@@ -941,7 +1061,7 @@ fn warn_date_math(sem: Sem, l: &Lit, lit: &Literal, ctx: &mut Ctx) {
                  set with `Compiled::with_now`)",
                 l.text
             ),
-            lit.span.clone(),
+            span,
         );
     }
 }
@@ -981,8 +1101,9 @@ fn compile_is(fref: &FieldRef, lit: &Literal, ctx: &mut Ctx) -> Result<Matcher, 
             full,
         } => {
             let sem = Sem::of(*resolved);
-            validate(sem, full, lit, &l, None)?;
-            warn_date_math(sem, &l, lit, ctx);
+            let text = lit.text();
+            validate(sem, full, &At(&text, lit.span.clone()), &l, None)?;
+            warn_date_math(sem, &l, lit.span.clone(), ctx);
             Matcher::Field {
                 path: path.clone(),
                 sem,
@@ -1017,8 +1138,9 @@ fn compile_range(
             full,
         } => {
             let sem = Sem::of(resolved);
-            validate(sem, &full, value, &l, Some(op))?;
-            warn_date_math(sem, &l, value, ctx);
+            let text = value.text();
+            validate(sem, &full, &At(&text, value.span.clone()), &l, Some(op))?;
+            warn_date_math(sem, &l, value.span.clone(), ctx);
             Matcher::Field {
                 path,
                 sem,

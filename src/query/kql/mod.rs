@@ -17,12 +17,12 @@
 //! ```
 
 mod ast;
-mod compile;
+pub(crate) mod compile;
 mod error;
-mod glob;
+pub(crate) mod glob;
 mod parser;
-mod types;
-mod values;
+pub(crate) mod types;
+pub(crate) mod values;
 mod walk;
 
 pub use ast::{Literal, LiteralValue, Node, NodeKind, Part, RangeOp, Span, ValueKind, ValueNode};

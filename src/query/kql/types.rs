@@ -18,9 +18,13 @@ const ECS_TABLE: &str = include_str!("../../../data/ecs_field_types.tsv");
 /// How a mapping type behaves for KQL; several Elasticsearch types share one behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FieldType {
-    /// `keyword`, `constant_keyword`, `version`: exact, case-sensitive whole values; values
-    /// longer than `ignore_above` (1024 here) are not indexed.
+    /// `keyword`: exact, case-sensitive whole values; values longer than `ignore_above` (1024
+    /// here) are not indexed.
     Keyword,
+    /// `constant_keyword`, `version`: exact like keyword, but Kibana only treats fields mapped
+    /// exactly `keyword` as keyword, so their wildcards go through `query_string` as for the
+    /// `wildcard` type.
+    ConstantKeyword,
     /// A `keyword` with a lowercase normalizer (Elastic Defend's `*.caseless` multi-fields):
     /// exact but case-insensitive. Override name: `caseless_keyword`.
     CaselessKeyword,
@@ -55,7 +59,8 @@ impl FieldType {
     /// The behaviour of an Elasticsearch mapping type name.
     pub fn from_es(name: &str) -> FieldType {
         match name {
-            "keyword" | "constant_keyword" | "version" => FieldType::Keyword,
+            "keyword" => FieldType::Keyword,
+            "constant_keyword" | "version" => FieldType::ConstantKeyword,
             "caseless_keyword" => FieldType::CaselessKeyword,
             "wildcard" => FieldType::Wildcard,
             "text" | "match_only_text" => FieldType::Text,
@@ -76,6 +81,7 @@ impl FieldType {
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Keyword => "keyword",
+            FieldType::ConstantKeyword => "constant_keyword",
             FieldType::CaselessKeyword => "caseless_keyword",
             FieldType::Wildcard => "wildcard",
             FieldType::Text => "text",

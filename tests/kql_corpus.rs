@@ -68,8 +68,17 @@ fn every_corpus_kql_query_parses_and_compiles() {
     let types = FieldTypes::ecs();
     let queries = corpus_queries(&root, "kuery");
     let mut failed = Vec::new();
+    let mut untyped = std::collections::BTreeSet::new();
     for (file, key, q) in &queries {
-        let result = kql::parse(q).and_then(|parsed| parsed.compile(&types).map(|_| ()));
+        let result = kql::parse(q).and_then(|parsed| {
+            let c = parsed.compile(&types)?;
+            for w in c.warnings() {
+                if w.message.contains("not in the field-type table") {
+                    untyped.insert(q[w.span.clone()].to_string());
+                }
+            }
+            Ok(())
+        });
         if let Err(e) = result {
             let snippet: String = q
                 .get(e.span.clone())
@@ -86,6 +95,11 @@ fn every_corpus_kql_query_parses_and_compiles() {
     for f in &failed {
         println!("FAILED {f}");
     }
+    println!(
+        "{} distinct fields are in no type table (typed per event value): {:?}",
+        untyped.len(),
+        untyped.iter().take(15).collect::<Vec<_>>()
+    );
     println!(
         "kql corpus: {} parsed, {} failed",
         queries.len() - failed.len(),

@@ -29,7 +29,7 @@ pub use ast::{Literal, LiteralValue, Node, NodeKind, Part, RangeOp, Span, ValueK
 pub use compile::{Compiled, KqlWarning};
 pub use error::{KqlError, KqlErrorKind};
 pub use parser::MAX_DEPTH;
-pub use types::{FieldType, FieldTypes, generate_ecs_table};
+pub use types::{FieldType, FieldTypes, generate_ecs_table, generate_integration_table};
 
 /// A parsed KQL query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -906,7 +906,10 @@ pub(crate) fn fixed_field(name: String, span: std::ops::Range<usize>, ctx: &mut 
     }
     // A multi-field (`process.name.text`) is indexed from its parent's value.
     let source = match ctx.types.source_field(&full) {
-        Some(parent) => parent[ctx.prefix.len().min(parent.len())..].to_string(),
+        Some(parent) => match parent.strip_prefix(ctx.prefix.as_str()) {
+            Some(rel) if !rel.is_empty() => rel.to_string(),
+            _ => name,
+        },
         None => name,
     };
     FieldRef::Fixed {

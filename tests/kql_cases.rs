@@ -5,7 +5,8 @@
 //! - `events`: JSON documents as strings, and `matches`: the indexes of those that match;
 //! - or `error`: the expected `KqlErrorKind` (from parsing or compiling), e.g. `"TooDeep"`;
 //! - optionally `types` (field → mapping type overrides), `now` (execution time for date
-//!   math, ISO 8601), `fields` (the expected `Query::fields()`).
+//!   math, ISO 8601), `fields` (the expected `Query::fields()`), `untyped = true` (Kibana's
+//!   older untyped translation).
 
 use std::path::{Path, PathBuf};
 
@@ -116,6 +117,9 @@ fn run(case: &Case) -> Result<(), String> {
         .and_then(|q| q.as_str())
         .ok_or("missing query")?;
     let mut types = FieldTypes::ecs();
+    if t.get("untyped").and_then(|v| v.as_bool()) == Some(true) {
+        types = types.kibana_untyped();
+    }
     if let Some(over) = t.get("types").and_then(|v| v.as_table()) {
         for (f, ty) in over {
             types = types.with_override(f, ty.as_str().ok_or("type must be a string")?);

@@ -61,6 +61,9 @@ impl Compiled {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sem {
     Keyword,
+    /// A keyword field queried through `query_string` (free text, or Kibana's untyped path):
+    /// wildcard values split on whitespace.
+    KeywordQs,
     Caseless,
     /// `wildcard` type and flattened keys: exact values, `query_string` for wildcards.
     WildcardLike,
@@ -296,6 +299,8 @@ pub(crate) enum Matcher {
         pattern: Option<Glob>,
         prefix: String,
         test: Test,
+        /// Values go through `query_string` (free text): keyword wildcards split on whitespace.
+        qs: bool,
     },
     /// `path:{ inner }`: some object at `path` satisfies `inner` on its own.
     Nested {
@@ -376,7 +381,13 @@ impl Matcher {
                 pattern,
                 prefix,
                 test,
+                qs,
             } => {
+                let adjust = |sem: Sem, v: &Value| match sem {
+                    Sem::Keyword if *qs => Sem::KeywordQs,
+                    Sem::Dynamic if *qs && v.is_string() => Sem::KeywordQs,
+                    other => other,
+                };
                 let mut found = false;
                 walk::visit_leaves(event, &mut |name, v| {
                     let full;
@@ -387,7 +398,7 @@ impl Matcher {
                         full.as_str()
                     };
                     if pattern.as_ref().is_none_or(|p| p.is_match(name))
-                        && test_value(Sem::of(types.resolve(typed_name)), test, v)
+                        && test_value(adjust(Sem::of(types.resolve(typed_name)), v), test, v)
                     {
                         found = true;
                         return true;
@@ -395,7 +406,7 @@ impl Matcher {
                     for (multi, ty) in types.multi_fields(typed_name) {
                         let rel = &multi[prefix.len()..];
                         if pattern.as_ref().is_none_or(|p| p.is_match(rel))
-                            && test_value(Sem::of(Resolved::Typed(*ty)), test, v)
+                            && test_value(adjust(Sem::of(Resolved::Typed(*ty)), v), test, v)
                         {
                             found = true;
                             return true;
@@ -414,6 +425,13 @@ impl Matcher {
 
 /// One value of a field against a test.
 pub(crate) fn test_value(sem: Sem, test: &Test, v: &Value) -> bool {
+    if sem == Sem::KeywordQs {
+        return match test {
+            Test::Is(lit) if lit.glob.is_some() => keyword_form(v)
+                .is_some_and(|s| within_ignore_above(&s) && pieces_match(&lit.pieces, &s)),
+            _ => test_value(Sem::Keyword, test, v),
+        };
+    }
     match test {
         Test::Exists => exists_value(sem, v),
         Test::Is(lit) => is_value(sem, lit, v),
@@ -425,7 +443,9 @@ pub(crate) fn test_value(sem: Sem, test: &Test, v: &Value) -> bool {
 
 fn exists_value(sem: Sem, v: &Value) -> bool {
     match sem {
-        Sem::Keyword | Sem::Caseless => keyword_form(v).is_some_and(|s| within_ignore_above(&s)),
+        Sem::Keyword | Sem::KeywordQs | Sem::Caseless => {
+            keyword_form(v).is_some_and(|s| within_ignore_above(&s))
+        }
         Sem::Integer | Sem::Float | Sem::Double => value_number(v).is_some(),
         Sem::Date => value_date(v).is_some(),
         Sem::Boolean => value_bool(v).is_some(),
@@ -434,13 +454,22 @@ fn exists_value(sem: Sem, v: &Value) -> bool {
     }
 }
 
+/// `query_string` terms against a whole value: any term equal to it or matching it.
+fn pieces_match(pieces: &[Piece], s: &str) -> bool {
+    pieces.iter().any(|p| match p {
+        Piece::Exists => true,
+        Piece::Exact { text, .. } => s == text,
+        Piece::Glob { glob, .. } => glob.is_match(s),
+    })
+}
+
 fn glob_of(lit: &Lit, lower: bool) -> Option<&Glob> {
     lit.glob.as_ref().map(|(g, l)| if lower { l } else { g })
 }
 
 fn is_value(sem: Sem, lit: &Lit, v: &Value) -> bool {
     match sem {
-        Sem::Keyword => {
+        Sem::Keyword | Sem::KeywordQs => {
             let Some(s) = keyword_form(v) else {
                 return false;
             };
@@ -470,11 +499,7 @@ fn is_value(sem: Sem, lit: &Lit, v: &Value) -> bool {
             if lit.glob.is_none() {
                 return *s == lit.text;
             }
-            lit.pieces.iter().any(|p| match p {
-                Piece::Exists => true,
-                Piece::Exact { text, .. } => *s == *text,
-                Piece::Glob { glob, .. } => glob.is_match(&s),
-            })
+            pieces_match(&lit.pieces, &s)
         }
         Sem::Text => {
             let Some(s) = keyword_form(v) else {
@@ -603,7 +628,9 @@ fn fuzzy_value(sem: Sem, lit: &Lit, max: u32, v: &Value) -> bool {
         return false;
     };
     match sem {
-        Sem::Keyword => within_ignore_above(&s) && edit_distance_within(&s, &lit.text, max),
+        Sem::Keyword | Sem::KeywordQs => {
+            within_ignore_above(&s) && edit_distance_within(&s, &lit.text, max)
+        }
         Sem::Caseless => {
             within_ignore_above(&s) && edit_distance_within(&s.to_lowercase(), &lit.lower, max)
         }
@@ -621,7 +648,7 @@ fn regex_value(sem: Sem, re: &regex::Regex, v: &Value) -> bool {
         return false;
     };
     match sem {
-        Sem::Keyword | Sem::Caseless => within_ignore_above(&s) && re.is_match(&s),
+        Sem::Keyword | Sem::KeywordQs | Sem::Caseless => within_ignore_above(&s) && re.is_match(&s),
         Sem::WildcardLike => re.is_match(&s),
         Sem::Text => analyze(&s).iter().any(|t| re.is_match(t)),
         Sem::Dynamic => v.is_string() && re.is_match(&s),
@@ -640,8 +667,8 @@ fn cmp_ok<T: PartialOrd>(op: RangeOp, x: T, bound: T) -> bool {
 
 fn range_value(sem: Sem, op: RangeOp, lit: &Lit, v: &Value) -> bool {
     match sem {
-        Sem::Keyword | Sem::WildcardLike => keyword_form(v).is_some_and(|s| {
-            (sem != Sem::Keyword || within_ignore_above(&s))
+        Sem::Keyword | Sem::KeywordQs | Sem::WildcardLike => keyword_form(v).is_some_and(|s| {
+            (sem == Sem::WildcardLike || within_ignore_above(&s))
                 && cmp_ok(op, s.as_ref(), lit.text.as_str())
         }),
         Sem::Caseless => keyword_form(v).is_some_and(|s| {
@@ -783,6 +810,7 @@ fn compile_free_text(lit: &Literal, node: &Node, ctx: &mut Ctx) -> Result<Matche
         pattern: None,
         prefix: ctx.prefix.clone(),
         test: Test::Is(Box::new(lit_of(lit))),
+        qs: true,
     })
 }
 
@@ -960,7 +988,7 @@ pub(crate) struct At<'a>(pub(crate) &'a str, pub(crate) std::ops::Range<usize>);
 
 fn sem_name(s: Sem) -> &'static str {
     match s {
-        Sem::Keyword => "keyword",
+        Sem::Keyword | Sem::KeywordQs => "keyword",
         Sem::Caseless => "caseless keyword",
         Sem::WildcardLike => "wildcard-type",
         Sem::Text => "text",
@@ -1080,6 +1108,7 @@ fn compile_is(fref: &FieldRef, lit: &Literal, ctx: &mut Ctx) -> Result<Matcher, 
                 pattern: Some(g.clone()),
                 prefix: ctx.prefix.clone(),
                 test: Test::Exists,
+                qs: false,
             },
             FieldRef::Fixed { path, resolved, .. } => Matcher::Field {
                 path: path.clone(),
@@ -1097,16 +1126,22 @@ fn compile_is(fref: &FieldRef, lit: &Literal, ctx: &mut Ctx) -> Result<Matcher, 
             pattern: pattern.clone(),
             prefix: ctx.prefix.clone(),
             test: Test::Is(Box::new(l)),
+            // Field patterns (`*` included) expand to one clause per field, so keyword
+            // fields keep their `wildcard` query unless the translation is untyped.
+            qs: ctx.types.is_untyped(),
         },
         FieldRef::Fixed {
             path,
             resolved,
             full,
         } => {
-            let sem = Sem::of(*resolved);
+            let mut sem = Sem::of(*resolved);
             let text = lit.text();
             validate(sem, full, &At(&text, lit.span.clone()), &l, None)?;
             warn_date_math(sem, &l, lit.span.clone(), ctx);
+            if sem == Sem::Keyword && ctx.types.is_untyped() {
+                sem = Sem::KeywordQs;
+            }
             Matcher::Field {
                 path: path.clone(),
                 sem,
@@ -1134,6 +1169,7 @@ fn compile_range(
             pattern,
             prefix: ctx.prefix.clone(),
             test: Test::Range(op, Box::new(l)),
+            qs: false,
         },
         FieldRef::Fixed {
             path,

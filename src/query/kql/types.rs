@@ -184,6 +184,7 @@ impl Table {
 pub struct FieldTypes {
     base: Arc<Table>,
     overrides: HashMap<String, FieldType>,
+    untyped: bool,
 }
 
 impl FieldTypes {
@@ -198,6 +199,7 @@ impl FieldTypes {
                 .get_or_init(|| Arc::new(Table::from_tsv(&[ECS_TABLE, INTEGRATION_TABLE])))
                 .clone(),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
@@ -209,6 +211,7 @@ impl FieldTypes {
                 .get_or_init(|| Arc::new(Table::from_tsv(&[ECS_TABLE])))
                 .clone(),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
@@ -217,6 +220,7 @@ impl FieldTypes {
         FieldTypes {
             base: Arc::new(Table::default()),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
@@ -225,6 +229,7 @@ impl FieldTypes {
         FieldTypes {
             base: Arc::new(Table::from_tsv(&[tsv])),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
@@ -235,6 +240,19 @@ impl FieldTypes {
         self.overrides
             .insert(field.to_string(), FieldType::from_es(ty));
         self
+    }
+
+    /// Kibana's older, untyped translation (before detection rules fetched field types,
+    /// `reference/kql.md` §3.2): no field counts as `keyword` for the translation, so wildcard
+    /// values on keyword fields also go through `query_string` and split on whitespace.
+    /// Elasticsearch still evaluates with the real types, which this table keeps providing.
+    pub fn kibana_untyped(mut self) -> Self {
+        self.untyped = true;
+        self
+    }
+
+    pub(crate) fn is_untyped(&self) -> bool {
+        self.untyped
     }
 
     /// The listed type of `field`, if any (overrides first).

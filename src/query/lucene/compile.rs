@@ -216,6 +216,7 @@ fn leaf(
                 pattern,
                 prefix: String::new(),
                 test,
+                qs: false,
             })
         }
         FieldRef::Fixed {

@@ -155,6 +155,16 @@ impl<'a> Parser<'a> {
                 pos..end,
             );
         }
+        if c == ':' {
+            return KqlError::new(
+                KqlErrorKind::UnexpectedToken,
+                format!(
+                    "expected {expected}, found `:` (a `:` inside a value must be escaped as `\\:` \
+                     or the value quoted)"
+                ),
+                pos..pos + 1,
+            );
+        }
         // Show the rest of the current word.
         let mut end = pos + c.len_utf8();
         while let Some(n) = self.char_at(end) {
@@ -208,6 +218,13 @@ impl<'a> Parser<'a> {
         if let Some(end) = self.not_at(self.pos) {
             self.enter(start)?;
             self.pos = end;
+            if self.not_at(end).is_some() {
+                return Err(KqlError::new(
+                    KqlErrorKind::UnexpectedToken,
+                    "`not not` is not allowed: `not` applies to one clause (write `not (not …)`)",
+                    end..end + 3,
+                ));
+            }
             let inner = self.sub_query()?;
             self.leave();
             let span = start..inner.span.end;

@@ -44,14 +44,15 @@ mod ast;
 pub(crate) mod compile;
 mod error;
 pub(crate) mod glob;
+pub(crate) mod matcher;
 mod parser;
 pub(crate) mod types;
 pub(crate) mod values;
 mod walk;
 
 pub use ast::{Literal, LiteralValue, Node, NodeKind, Part, RangeOp, Span, ValueKind, ValueNode};
-pub use compile::{Compiled, KqlWarning};
 pub use error::{KqlError, KqlErrorKind};
+pub use matcher::{Compiled, KqlWarning};
 pub use parser::MAX_DEPTH;
 pub use types::{FieldType, FieldTypes, generate_ecs_table, generate_integration_table};
 

@@ -5,10 +5,10 @@
 
 use super::ast::{Field, Node, NodeKind, Occur, TermPart, parts_text};
 use crate::query::kql::compile::{
-    At, Ctx, FieldRef, Lit, Matcher, Sem, Test, finish, fixed_field, or_of, validate,
-    warn_date_math,
+    At, Ctx, FieldRef, finish, fixed_field, or_of, validate, warn_date_math,
 };
 use crate::query::kql::glob::{Glob, GlobPart};
+use crate::query::kql::matcher::{Lit, Matcher, Sem, Test};
 use crate::query::kql::types::{FieldType, Resolved};
 use crate::query::kql::{Compiled, FieldTypes, KqlError, KqlErrorKind, RangeOp};
 

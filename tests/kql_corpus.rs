@@ -1,10 +1,11 @@
 //! Every KQL (`language = "kuery"`) query of the Elastic detection-rules corpus — `query`, and
 //! `threat_query` when `threat_language = "kuery"`, deprecated rules included — parses and
-//! compiles against the shipped ECS field types.
+//! compiles against the shipped ECS field types; likewise every `language = "lucene"` query.
 
 use std::path::{Path, PathBuf};
 
 use ruleforge::query::kql::{self, FieldTypes};
+use ruleforge::query::lucene;
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir =
@@ -28,7 +29,7 @@ fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// (rule file, key, query) for every query in `language`.
-pub fn corpus_queries(root: &Path, language: &str) -> Vec<(String, &'static str, String)> {
+fn corpus_queries(root: &Path, language: &str) -> Vec<(String, &'static str, String)> {
     let mut files = Vec::new();
     toml_files(&root.join("rules"), &mut files);
     toml_files(&root.join("rules_building_block"), &mut files);
@@ -67,8 +68,17 @@ fn every_corpus_kql_query_parses_and_compiles() {
     let types = FieldTypes::ecs();
     let queries = corpus_queries(&root, "kuery");
     let mut failed = Vec::new();
+    let mut untyped = std::collections::BTreeSet::new();
     for (file, key, q) in &queries {
-        let result = kql::parse(q).and_then(|parsed| parsed.compile(&types).map(|_| ()));
+        let result = kql::parse(q).and_then(|parsed| {
+            let c = parsed.compile(&types)?;
+            for w in c.warnings() {
+                if w.message.contains("not in the field-type table") {
+                    untyped.insert(q[w.span.clone()].to_string());
+                }
+            }
+            Ok(())
+        });
         if let Err(e) = result {
             let snippet: String = q
                 .get(e.span.clone())
@@ -86,6 +96,11 @@ fn every_corpus_kql_query_parses_and_compiles() {
         println!("FAILED {f}");
     }
     println!(
+        "{} distinct fields are in no type table (typed per event value): {:?}",
+        untyped.len(),
+        untyped.iter().take(15).collect::<Vec<_>>()
+    );
+    println!(
         "kql corpus: {} parsed, {} failed",
         queries.len() - failed.len(),
         failed.len()
@@ -95,5 +110,34 @@ fn every_corpus_kql_query_parses_and_compiles() {
         "expected the whole corpus, found {}",
         queries.len()
     );
+    assert!(failed.is_empty(), "{} corpus queries failed", failed.len());
+}
+
+#[test]
+fn every_corpus_lucene_query_parses_and_compiles() {
+    let Some(root) = corpus_dir() else {
+        println!("skipped: ../shared/corpus/elastic-detection-rules not found next to the crate");
+        return;
+    };
+    let types = FieldTypes::ecs();
+    let queries = corpus_queries(&root, "lucene");
+    let mut failed = Vec::new();
+    for (file, key, q) in &queries {
+        if let Err(e) = lucene::parse(q).and_then(|parsed| parsed.compile(&types)) {
+            failed.push(format!(
+                "{file} [{key}]: {:?}: {} at {:?}",
+                e.kind, e.message, e.span
+            ));
+        }
+    }
+    for f in &failed {
+        println!("FAILED {f}");
+    }
+    println!(
+        "lucene corpus: {} parsed, {} failed",
+        queries.len() - failed.len(),
+        failed.len()
+    );
+    assert!(!queries.is_empty(), "expected at least one lucene rule");
     assert!(failed.is_empty(), "{} corpus queries failed", failed.len());
 }

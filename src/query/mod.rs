@@ -4,5 +4,6 @@
 pub mod eql;
 pub mod field;
 pub mod kql;
+pub mod lucene;
 
 pub use field::FieldPath;

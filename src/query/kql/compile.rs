@@ -1,585 +1,16 @@
-//! Compiling a KQL tree into a matcher: field paths resolved once, literals read once per
-//! mapping type, keyword value lists hashed, wildcards lowered to [`Glob`]s. Evaluation then
-//! follows Elasticsearch per mapping type (`reference/kql.md` §4–§6).
+//! Compiling a KQL tree into a [`Matcher`]: field paths resolved once, literals read once per
+//! mapping type and checked as Elasticsearch would, keyword value lists hashed, wildcards
+//! lowered to [`Glob`]s.
 
 use std::collections::HashSet;
-
-use serde_json::Value;
 
 use super::ast::{Literal, LiteralValue, Node, NodeKind, Part, RangeOp, ValueKind, ValueNode};
 use super::error::{KqlError, KqlErrorKind};
 use super::glob::{Glob, GlobPart};
+use super::matcher::{Compiled, KqlWarning, Lit, Matcher, Sem, Test};
 use super::types::{FieldType, FieldTypes, Resolved};
-use super::values::{
-    DateMath, DateRange, IpQuery, analyze, is_date_math, keyword_form, parse_bool, parse_date,
-    parse_number, value_bool, value_date, value_ip, value_number, within_ignore_above,
-};
-use super::walk;
+use super::values::is_date_math;
 use crate::query::FieldPath;
-
-/// Something the compiler wants a user to know; the query still runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KqlWarning {
-    pub message: String,
-    pub span: std::ops::Range<usize>,
-}
-
-/// A compiled query: match it against many events.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    pub(crate) root: Matcher,
-    pub(crate) types: FieldTypes,
-    pub(crate) warnings: Vec<KqlWarning>,
-    pub(crate) uses_now: bool,
-}
-
-impl Compiled {
-    /// Whether the event (an ECS document as JSON) matches.
-    pub fn matches(&self, event: &Value) -> bool {
-        self.root.eval(event, &self.types)
-    }
-
-    /// Approximations the query relies on (free text, fields typed from event values, …).
-    pub fn warnings(&self) -> &[KqlWarning] {
-        &self.warnings
-    }
-
-    /// Sets the execution time (epoch milliseconds) that date math such as `now-30d/d` is
-    /// resolved against. [`super::Query::compile`] uses the system clock.
-    pub fn with_now(mut self, now_ms: i64) -> Self {
-        self.root.resolve_now(now_ms);
-        self
-    }
-
-    /// Whether the query uses date math (`now…`), so its result depends on the execution time.
-    pub fn uses_date_math(&self) -> bool {
-        self.uses_now
-    }
-}
-
-/// How values of a field are read and compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sem {
-    Keyword,
-    Caseless,
-    /// `wildcard` type and flattened keys: exact values, `query_string` for wildcards.
-    WildcardLike,
-    Text,
-    Integer,
-    Float,
-    Double,
-    Date,
-    Boolean,
-    Ip,
-    Geo,
-    /// Not known: typed per JSON value (string → keyword, number, boolean).
-    Dynamic,
-}
-
-impl Sem {
-    pub(crate) fn of(r: Resolved) -> Sem {
-        match r {
-            Resolved::Typed(t) => match t {
-                FieldType::Keyword => Sem::Keyword,
-                FieldType::CaselessKeyword => Sem::Caseless,
-                FieldType::Wildcard | FieldType::Flattened => Sem::WildcardLike,
-                FieldType::Text => Sem::Text,
-                FieldType::Integer => Sem::Integer,
-                FieldType::Float => Sem::Float,
-                FieldType::Double => Sem::Double,
-                FieldType::Date => Sem::Date,
-                FieldType::Boolean => Sem::Boolean,
-                FieldType::Ip => Sem::Ip,
-                FieldType::Geo => Sem::Geo,
-                FieldType::Nested | FieldType::Object | FieldType::Other => Sem::Dynamic,
-            },
-            Resolved::FlattenedKey => Sem::WildcardLike,
-            Resolved::Unknown => Sem::Dynamic,
-        }
-    }
-}
-
-/// One whitespace-separated term of a wildcard value sent through `query_string`.
-#[derive(Debug, Clone)]
-pub(crate) enum Piece {
-    /// `*` alone: the field exists.
-    Exists,
-    /// A term without wildcard.
-    Exact { text: String, tokens: Vec<String> },
-    /// A term with wildcards.
-    Glob { glob: Glob, lower: Glob },
-}
-
-/// A literal read once for every way a field might use it.
-#[derive(Debug, Clone)]
-pub(crate) struct Lit {
-    /// Text form (`true` for the bare word true).
-    pub(crate) text: String,
-    pub(crate) lower: String,
-    pub(crate) quoted: bool,
-    /// Whole-value pattern when the literal has wildcards.
-    pub(crate) glob: Option<(Glob, Glob)>,
-    /// `query_string` terms (only for wildcard literals).
-    pub(crate) pieces: Vec<Piece>,
-    /// Analysed tokens (text fields).
-    pub(crate) tokens: Vec<String>,
-    pub(crate) number: Option<f64>,
-    pub(crate) boolean: Option<bool>,
-    pub(crate) ip: Option<IpQuery>,
-    pub(crate) ip_addr: Option<u128>,
-    pub(crate) date: Option<DateRange>,
-    /// Date math (`now-30d/d`); `date` holds its value for the execution time in force.
-    pub(crate) date_math: Option<DateMath>,
-}
-
-/// `query_string`'s whitespace (Lucene classic query parser).
-pub(crate) fn is_qs_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{3000}')
-}
-
-impl Lit {
-    pub(crate) fn plain(text: String, quoted: bool) -> Lit {
-        Lit::build(text, quoted, None)
-    }
-
-    /// A literal from glob parts (`*`, and `?` for Lucene).
-    pub(crate) fn pattern(parts: &[GlobPart]) -> Lit {
-        let text: String = parts
-            .iter()
-            .map(|p| match p {
-                GlobPart::Lit(s) => s.as_str(),
-                GlobPart::Star => "*",
-                GlobPart::One => "?",
-            })
-            .collect();
-        Lit::build(text, false, Some(parts))
-    }
-
-    fn build(text: String, quoted: bool, parts: Option<&[GlobPart]>) -> Lit {
-        let mut glob = None;
-        let mut pieces = Vec::new();
-        if let Some(parts) = parts {
-            let g = Glob::new(parts);
-            let lower = g.to_lowercase();
-            glob = Some((g, lower));
-            pieces = split_pieces(parts);
-        }
-        let trimmed = text.trim();
-        Lit {
-            lower: text.to_lowercase(),
-            tokens: analyze(&text),
-            number: parse_number(&text),
-            boolean: parse_bool(trimmed),
-            ip: IpQuery::parse(&text),
-            ip_addr: super::values::parse_ip(&text),
-            date: parse_date(&text),
-            date_math: if is_date_math(&text) {
-                DateMath::parse(&text)
-            } else {
-                None
-            },
-            quoted,
-            glob,
-            pieces,
-            text,
-        }
-    }
-}
-
-/// Splits a pattern on `query_string` whitespace into terms (Kibana does not escape
-/// whitespace, so `f: *a b*` on a non-keyword field is `*a OR b*`, `reference/kql.md` §4.4).
-fn split_pieces(parts: &[GlobPart]) -> Vec<Piece> {
-    let mut terms: Vec<Vec<GlobPart>> = vec![Vec::new()];
-    for p in parts {
-        match p {
-            GlobPart::Lit(s) => {
-                let mut cur = String::new();
-                for c in s.chars() {
-                    if is_qs_space(c) {
-                        if !cur.is_empty() {
-                            terms
-                                .last_mut()
-                                .expect("non-empty")
-                                .push(GlobPart::Lit(std::mem::take(&mut cur)));
-                        }
-                        terms.push(Vec::new());
-                    } else {
-                        cur.push(c);
-                    }
-                }
-                if !cur.is_empty() {
-                    terms
-                        .last_mut()
-                        .expect("non-empty")
-                        .push(GlobPart::Lit(cur));
-                }
-            }
-            other => terms.last_mut().expect("non-empty").push(other.clone()),
-        }
-    }
-    terms
-        .into_iter()
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            if t.iter().all(|p| *p == GlobPart::Star) {
-                Piece::Exists
-            } else if t.iter().all(|p| matches!(p, GlobPart::Lit(_))) {
-                let text: String = t
-                    .iter()
-                    .map(|p| match p {
-                        GlobPart::Lit(s) => s.as_str(),
-                        _ => "",
-                    })
-                    .collect();
-                let tokens = analyze(&text);
-                Piece::Exact { text, tokens }
-            } else {
-                let glob = Glob::new(&t);
-                let lower = glob.to_lowercase();
-                Piece::Glob { glob, lower }
-            }
-        })
-        .collect()
-}
-
-/// What to check on a field's values.
-#[derive(Debug, Clone)]
-pub(crate) enum Test {
-    Exists,
-    Is(Box<Lit>),
-    Range(RangeOp, Box<Lit>),
-}
-
-/// The compiled form of a query.
-#[derive(Debug, Clone)]
-pub(crate) enum Matcher {
-    All,
-    And(Vec<Matcher>),
-    Or(Vec<Matcher>),
-    Not(Box<Matcher>),
-    /// One field with a known (or per-value) type.
-    Field {
-        path: FieldPath,
-        sem: Sem,
-        /// A `flattened` field: every leaf value under it counts.
-        deep: bool,
-        test: Test,
-    },
-    /// Exact values (and keyword globs) of one keyword or wildcard field, hashed.
-    Set {
-        path: FieldPath,
-        sem: Sem,
-        exact: HashSet<String>,
-        globs: Vec<Glob>,
-    },
-    /// Every field whose name matches `pattern` (every field when `None`): free text and field
-    /// names with `*`. Types are looked up per field found in the event, under `prefix`.
-    Fields {
-        pattern: Option<Glob>,
-        prefix: String,
-        test: Test,
-    },
-    /// `path:{ inner }`: some object at `path` satisfies `inner` on its own.
-    Nested {
-        path: FieldPath,
-        inner: Box<Matcher>,
-    },
-}
-
-impl Matcher {
-    pub(crate) fn for_each_lit(&mut self, f: &mut dyn FnMut(&mut Lit)) {
-        let test = match self {
-            Matcher::All | Matcher::Set { .. } => return,
-            Matcher::And(items) | Matcher::Or(items) => {
-                items.iter_mut().for_each(|m| m.for_each_lit(f));
-                return;
-            }
-            Matcher::Not(inner) | Matcher::Nested { inner, .. } => {
-                inner.for_each_lit(f);
-                return;
-            }
-            Matcher::Field { test, .. } | Matcher::Fields { test, .. } => test,
-        };
-        match test {
-            Test::Exists => {}
-            Test::Is(lit) | Test::Range(_, lit) => f(lit),
-        }
-    }
-
-    pub(crate) fn resolve_now(&mut self, now_ms: i64) {
-        self.for_each_lit(&mut |l| {
-            if let Some(m) = &l.date_math {
-                l.date = Some(m.resolve(now_ms));
-            }
-        });
-    }
-
-    pub(crate) fn eval(&self, event: &Value, types: &FieldTypes) -> bool {
-        match self {
-            Matcher::All => true,
-            Matcher::And(items) => items.iter().all(|m| m.eval(event, types)),
-            Matcher::Or(items) => items.iter().any(|m| m.eval(event, types)),
-            Matcher::Not(inner) => !inner.eval(event, types),
-            Matcher::Field {
-                path,
-                sem,
-                deep,
-                test,
-            } => {
-                if *deep {
-                    let mut found = false;
-                    walk::visit_deep(event, path.as_str(), &mut |v| {
-                        found = test_value(*sem, test, v);
-                        found
-                    });
-                    found
-                } else if *sem == Sem::Geo {
-                    // geo_point values are usually objects: only existence is supported.
-                    matches!(test, Test::Exists) && !walk::nodes_at(event, path.as_str()).is_empty()
-                } else {
-                    path.visit(event, &mut |v| test_value(*sem, test, v))
-                }
-            }
-            Matcher::Set {
-                path,
-                sem,
-                exact,
-                globs,
-            } => path.visit(event, &mut |v| {
-                let Some(s) = keyword_form(v) else {
-                    return false;
-                };
-                if *sem == Sem::Keyword && !within_ignore_above(&s) {
-                    return false;
-                }
-                exact.contains(s.as_ref()) || globs.iter().any(|g| g.is_match(&s))
-            }),
-            Matcher::Fields {
-                pattern,
-                prefix,
-                test,
-            } => {
-                let mut found = false;
-                walk::visit_leaves(event, &mut |name, v| {
-                    let full;
-                    let typed_name = if prefix.is_empty() {
-                        name
-                    } else {
-                        full = format!("{prefix}{name}");
-                        full.as_str()
-                    };
-                    if pattern.as_ref().is_none_or(|p| p.is_match(name))
-                        && test_value(Sem::of(types.resolve(typed_name)), test, v)
-                    {
-                        found = true;
-                        return true;
-                    }
-                    for (multi, ty) in types.multi_fields(typed_name) {
-                        let rel = &multi[prefix.len()..];
-                        if pattern.as_ref().is_none_or(|p| p.is_match(rel))
-                            && test_value(Sem::of(Resolved::Typed(*ty)), test, v)
-                        {
-                            found = true;
-                            return true;
-                        }
-                    }
-                    false
-                });
-                found
-            }
-            Matcher::Nested { path, inner } => walk::nodes_at(event, path.as_str())
-                .into_iter()
-                .any(|obj| obj.is_object() && inner.eval(obj, types)),
-        }
-    }
-}
-
-/// One value of a field against a test.
-pub(crate) fn test_value(sem: Sem, test: &Test, v: &Value) -> bool {
-    match test {
-        Test::Exists => exists_value(sem, v),
-        Test::Is(lit) => is_value(sem, lit, v),
-        Test::Range(op, lit) => range_value(sem, *op, lit, v),
-    }
-}
-
-fn exists_value(sem: Sem, v: &Value) -> bool {
-    match sem {
-        Sem::Keyword | Sem::Caseless => keyword_form(v).is_some_and(|s| within_ignore_above(&s)),
-        Sem::Integer | Sem::Float | Sem::Double => value_number(v).is_some(),
-        Sem::Date => value_date(v).is_some(),
-        Sem::Boolean => value_bool(v).is_some(),
-        Sem::Ip => value_ip(v).is_some(),
-        Sem::WildcardLike | Sem::Text | Sem::Geo | Sem::Dynamic => true,
-    }
-}
-
-fn glob_of(lit: &Lit, lower: bool) -> Option<&Glob> {
-    lit.glob.as_ref().map(|(g, l)| if lower { l } else { g })
-}
-
-fn is_value(sem: Sem, lit: &Lit, v: &Value) -> bool {
-    match sem {
-        Sem::Keyword => {
-            let Some(s) = keyword_form(v) else {
-                return false;
-            };
-            within_ignore_above(&s)
-                && match glob_of(lit, false) {
-                    Some(g) => g.is_match(&s),
-                    None => *s == lit.text,
-                }
-        }
-        Sem::Caseless => {
-            let Some(s) = keyword_form(v) else {
-                return false;
-            };
-            if !within_ignore_above(&s) {
-                return false;
-            }
-            let s = s.to_lowercase();
-            match glob_of(lit, true) {
-                Some(g) => g.is_match(&s),
-                None => s == lit.lower,
-            }
-        }
-        Sem::WildcardLike => {
-            let Some(s) = keyword_form(v) else {
-                return false;
-            };
-            if lit.glob.is_none() {
-                return *s == lit.text;
-            }
-            lit.pieces.iter().any(|p| match p {
-                Piece::Exists => true,
-                Piece::Exact { text, .. } => *s == *text,
-                Piece::Glob { glob, .. } => glob.is_match(&s),
-            })
-        }
-        Sem::Text => {
-            let Some(s) = keyword_form(v) else {
-                return false;
-            };
-            let tokens = analyze(&s);
-            if lit.glob.is_some() {
-                return lit.pieces.iter().any(|p| match p {
-                    Piece::Exists => true,
-                    Piece::Exact { tokens: q, .. } => q.iter().any(|t| tokens.contains(t)),
-                    Piece::Glob { lower, .. } => tokens.iter().any(|t| lower.is_match(t)),
-                });
-            }
-            if lit.quoted {
-                phrase_in(&lit.tokens, &tokens)
-            } else {
-                lit.tokens.iter().any(|t| tokens.contains(t))
-            }
-        }
-        Sem::Integer => match (lit.number, value_number(v)) {
-            (Some(q), Some(x)) => q.fract() == 0.0 && x.trunc() == q,
-            _ => false,
-        },
-        Sem::Float => match (lit.number, value_number(v)) {
-            (Some(q), Some(x)) => (q as f32) == (x as f32),
-            _ => false,
-        },
-        Sem::Double => match (lit.number, value_number(v)) {
-            (Some(q), Some(x)) => q == x,
-            _ => false,
-        },
-        Sem::Date => match (lit.date, value_date(v)) {
-            (Some(r), Some(x)) => r.lo <= x && x <= r.hi,
-            _ => false,
-        },
-        Sem::Boolean => match (lit.boolean, value_bool(v)) {
-            (Some(q), Some(x)) => q == x,
-            _ => false,
-        },
-        Sem::Ip => match (lit.ip, value_ip(v)) {
-            (Some(q), Some(x)) => q.contains(x),
-            _ => false,
-        },
-        Sem::Geo => false,
-        Sem::Dynamic => match v {
-            Value::String(_) => is_value(Sem::Keyword, lit, v),
-            Value::Number(_) => match glob_of(lit, false) {
-                Some(_) => is_value(Sem::Keyword, lit, v),
-                None => is_value(Sem::Double, lit, v),
-            },
-            Value::Bool(b) => lit.glob.is_none() && lit.boolean == Some(*b),
-            _ => false,
-        },
-    }
-}
-
-/// `needle` occurs as consecutive tokens of `hay` (`match_phrase`); an empty phrase matches
-/// nothing (`zero_terms_query: none`).
-fn phrase_in(needle: &[String], hay: &[String]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn cmp_ok<T: PartialOrd>(op: RangeOp, x: T, bound: T) -> bool {
-    match op {
-        RangeOp::Lt => x < bound,
-        RangeOp::Lte => x <= bound,
-        RangeOp::Gt => x > bound,
-        RangeOp::Gte => x >= bound,
-    }
-}
-
-fn range_value(sem: Sem, op: RangeOp, lit: &Lit, v: &Value) -> bool {
-    match sem {
-        Sem::Keyword | Sem::WildcardLike => keyword_form(v).is_some_and(|s| {
-            (sem != Sem::Keyword || within_ignore_above(&s))
-                && cmp_ok(op, s.as_ref(), lit.text.as_str())
-        }),
-        Sem::Caseless => keyword_form(v).is_some_and(|s| {
-            within_ignore_above(&s) && cmp_ok(op, s.to_lowercase().as_str(), lit.lower.as_str())
-        }),
-        Sem::Text => keyword_form(v).is_some_and(|s| {
-            analyze(&s)
-                .iter()
-                .any(|t| cmp_ok(op, t.as_str(), lit.lower.as_str()))
-        }),
-        Sem::Integer => match (lit.number, value_number(v)) {
-            (Some(q), Some(x)) => cmp_ok(op, x.trunc(), q),
-            _ => false,
-        },
-        Sem::Float => match (lit.number, value_number(v)) {
-            (Some(q), Some(x)) => cmp_ok(op, x as f32, q as f32),
-            _ => false,
-        },
-        Sem::Double => match (lit.number, value_number(v)) {
-            (Some(q), Some(x)) => cmp_ok(op, x, q),
-            _ => false,
-        },
-        Sem::Date => match (lit.date, value_date(v)) {
-            // Partial dates round: `gt`/`lte` use the end of the period, `gte`/`lt` its start.
-            (Some(r), Some(x)) => match op {
-                RangeOp::Gt | RangeOp::Lte => cmp_ok(op, x, r.hi),
-                RangeOp::Gte | RangeOp::Lt => cmp_ok(op, x, r.lo),
-            },
-            _ => false,
-        },
-        Sem::Boolean => match (lit.boolean, value_bool(v)) {
-            (Some(q), Some(x)) => cmp_ok(op, x, q),
-            _ => false,
-        },
-        Sem::Ip => match (lit.ip_addr, value_ip(v)) {
-            (Some(q), Some(x)) => cmp_ok(op, x, q),
-            _ => false,
-        },
-        Sem::Geo => false,
-        Sem::Dynamic => match v {
-            Value::String(_) => range_value(Sem::Keyword, op, lit, v),
-            Value::Number(_) => range_value(Sem::Double, op, lit, v),
-            Value::Bool(_) => range_value(Sem::Boolean, op, lit, v),
-            _ => false,
-        },
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Compilation
 
 pub(crate) struct Ctx<'t> {
     pub(crate) types: &'t FieldTypes,
@@ -599,29 +30,34 @@ impl<'t> Ctx<'t> {
         }
     }
 
-    fn warn(&mut self, message: String, span: std::ops::Range<usize>) {
+    pub(crate) fn warn(&mut self, message: String, span: std::ops::Range<usize>) {
         self.warnings.push(KqlWarning { message, span });
     }
 }
 
 pub(crate) fn compile_root(root: Option<&Node>, types: &FieldTypes) -> Result<Compiled, KqlError> {
     let mut ctx = Ctx::new(types);
-    let mut root = match root {
+    let root = match root {
         None => Matcher::All,
         Some(node) => compile_node(node, &mut ctx)?,
     };
+    Ok(finish(root, ctx))
+}
+
+/// Resolves date math against the system clock and wraps up a compiled query.
+pub(crate) fn finish(mut root: Matcher, ctx: Ctx) -> Compiled {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     root.resolve_now(now);
     let mut uses_now = false;
     root.for_each_lit(&mut |l| uses_now |= l.date_math.is_some());
-    Ok(Compiled {
+    Compiled {
         root,
-        types: types.clone(),
+        types: ctx.types.clone(),
         warnings: ctx.warnings,
         uses_now,
-    })
+    }
 }
 
 fn compile_node(node: &Node, ctx: &mut Ctx) -> Result<Matcher, KqlError> {
@@ -666,6 +102,7 @@ fn compile_free_text(lit: &Literal, node: &Node, ctx: &mut Ctx) -> Result<Matche
         pattern: None,
         prefix: ctx.prefix.clone(),
         test: Test::Is(Box::new(lit_of(lit))),
+        qs: true,
     })
 }
 
@@ -688,7 +125,7 @@ pub(crate) fn lit_of(lit: &Literal) -> Lit {
                     Part::Star => GlobPart::Star,
                 })
                 .collect();
-            Lit::pattern(&parts)
+            Lit::pattern(&parts, true)
         }
         _ => Lit::plain(lit.text(), lit.quoted),
     }
@@ -696,7 +133,7 @@ pub(crate) fn lit_of(lit: &Literal) -> Lit {
 
 /// Or of matchers, merging exact keyword values (and keyword globs) on one field into a hash
 /// set.
-fn or_of(items: Vec<Matcher>) -> Matcher {
+pub(crate) fn or_of(items: Vec<Matcher>) -> Matcher {
     let mut out: Vec<Matcher> = Vec::with_capacity(items.len());
     for m in items {
         let merged = match &m {
@@ -747,7 +184,7 @@ fn or_of(items: Vec<Matcher>) -> Matcher {
 }
 
 /// A field reference resolved for compilation.
-enum FieldRef {
+pub(crate) enum FieldRef {
     /// `*` or a name with `*`.
     Pattern(Option<Glob>),
     Fixed {
@@ -771,7 +208,11 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
             .collect();
         return FieldRef::Pattern(Some(Glob::new(&gp)));
     }
-    let name = field.text();
+    fixed_field(field.text(), field.span.clone(), ctx)
+}
+
+/// A field named without wildcards: its type, and the path its values are read from.
+pub(crate) fn fixed_field(name: String, span: std::ops::Range<usize>, ctx: &mut Ctx) -> FieldRef {
     let full = format!("{}{}", ctx.prefix, name);
     let resolved = ctx.types.resolve(&full);
     if resolved == Resolved::Unknown && ctx.warned_fields.insert(full.clone()) {
@@ -780,11 +221,19 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
                 "field `{full}` is not in the field-type table: its type is taken from each \
                  event's JSON value (string = keyword); add an override if it is text, ip or date"
             ),
-            field.span.clone(),
+            span,
         );
     }
+    // A multi-field (`process.name.text`) is indexed from its parent's value.
+    let source = match ctx.types.source_field(&full) {
+        Some(parent) => match parent.strip_prefix(ctx.prefix.as_str()) {
+            Some(rel) if !rel.is_empty() => rel.to_string(),
+            _ => name,
+        },
+        None => name,
+    };
     FieldRef::Fixed {
-        path: FieldPath::new(&name),
+        path: FieldPath::new(&source),
         resolved,
         full,
     }
@@ -792,11 +241,10 @@ fn field_ref(field: &Literal, ctx: &mut Ctx) -> FieldRef {
 
 fn compile_values(field: &Literal, values: &ValueNode, ctx: &mut Ctx) -> Result<Matcher, KqlError> {
     let fref = field_ref(field, ctx);
-    compile_value_tree(field, &fref, values, ctx)
+    compile_value_tree(&fref, values, ctx)
 }
 
 fn compile_value_tree(
-    field: &Literal,
     fref: &FieldRef,
     values: &ValueNode,
     ctx: &mut Ctx,
@@ -805,37 +253,34 @@ fn compile_value_tree(
         ValueKind::Or(items) => or_of(
             items
                 .iter()
-                .map(|v| compile_value_tree(field, fref, v, ctx))
+                .map(|v| compile_value_tree(fref, v, ctx))
                 .collect::<Result<_, _>>()?,
         ),
         ValueKind::And(items) => Matcher::And(
             items
                 .iter()
-                .map(|v| compile_value_tree(field, fref, v, ctx))
+                .map(|v| compile_value_tree(fref, v, ctx))
                 .collect::<Result<_, _>>()?,
         ),
-        ValueKind::Not(inner) => {
-            Matcher::Not(Box::new(compile_value_tree(field, fref, inner, ctx)?))
-        }
+        ValueKind::Not(inner) => Matcher::Not(Box::new(compile_value_tree(fref, inner, ctx)?)),
         ValueKind::Value(lit) => compile_is(fref, lit, ctx)?,
     })
 }
 
-fn type_error(kind: KqlErrorKind, field: &str, ty: Sem, msg: &str, lit: &Literal) -> KqlError {
+fn type_error(kind: KqlErrorKind, field: &str, ty: Sem, msg: &str, at: &At) -> KqlError {
     KqlError::new(
         kind,
-        format!(
-            "`{}` against {} field `{field}`: {msg}",
-            lit.text(),
-            sem_name(ty)
-        ),
-        lit.span.clone(),
+        format!("`{}` against {} field `{field}`: {msg}", at.0, sem_name(ty)),
+        at.1.clone(),
     )
 }
 
+/// A literal's text and span, for messages.
+pub(crate) struct At<'a>(pub(crate) &'a str, pub(crate) std::ops::Range<usize>);
+
 fn sem_name(s: Sem) -> &'static str {
     match s {
-        Sem::Keyword => "keyword",
+        Sem::Keyword | Sem::KeywordQs => "keyword",
         Sem::Caseless => "caseless keyword",
         Sem::WildcardLike => "wildcard-type",
         Sem::Text => "text",
@@ -851,10 +296,10 @@ fn sem_name(s: Sem) -> &'static str {
 
 /// Checks that a literal suits a field type the way Elasticsearch would (it fails the whole
 /// search otherwise), for `f:v` (`range == None`) and `f op v`.
-fn validate(
+pub(crate) fn validate(
     sem: Sem,
     full: &str,
-    lit: &Literal,
+    lit: &At,
     l: &Lit,
     range: Option<RangeOp>,
 ) -> Result<(), KqlError> {
@@ -931,7 +376,7 @@ fn validate(
     }
 }
 
-fn warn_date_math(sem: Sem, l: &Lit, lit: &Literal, ctx: &mut Ctx) {
+pub(crate) fn warn_date_math(sem: Sem, l: &Lit, span: std::ops::Range<usize>, ctx: &mut Ctx) {
     if sem == Sem::Date && l.date_math.is_some() {
         ctx.warn(
             format!(
@@ -939,7 +384,7 @@ fn warn_date_math(sem: Sem, l: &Lit, lit: &Literal, ctx: &mut Ctx) {
                  set with `Compiled::with_now`)",
                 l.text
             ),
-            lit.span.clone(),
+            span,
         );
     }
 }
@@ -955,6 +400,7 @@ fn compile_is(fref: &FieldRef, lit: &Literal, ctx: &mut Ctx) -> Result<Matcher, 
                 pattern: Some(g.clone()),
                 prefix: ctx.prefix.clone(),
                 test: Test::Exists,
+                qs: false,
             },
             FieldRef::Fixed { path, resolved, .. } => Matcher::Field {
                 path: path.clone(),
@@ -972,15 +418,22 @@ fn compile_is(fref: &FieldRef, lit: &Literal, ctx: &mut Ctx) -> Result<Matcher, 
             pattern: pattern.clone(),
             prefix: ctx.prefix.clone(),
             test: Test::Is(Box::new(l)),
+            // Field patterns (`*` included) expand to one clause per field, so keyword
+            // fields keep their `wildcard` query unless the translation is untyped.
+            qs: ctx.types.is_untyped(),
         },
         FieldRef::Fixed {
             path,
             resolved,
             full,
         } => {
-            let sem = Sem::of(*resolved);
-            validate(sem, full, lit, &l, None)?;
-            warn_date_math(sem, &l, lit, ctx);
+            let mut sem = Sem::of(*resolved);
+            let text = lit.text();
+            validate(sem, full, &At(&text, lit.span.clone()), &l, None)?;
+            warn_date_math(sem, &l, lit.span.clone(), ctx);
+            if sem == Sem::Keyword && ctx.types.is_untyped() {
+                sem = Sem::KeywordQs;
+            }
             Matcher::Field {
                 path: path.clone(),
                 sem,
@@ -1008,6 +461,7 @@ fn compile_range(
             pattern,
             prefix: ctx.prefix.clone(),
             test: Test::Range(op, Box::new(l)),
+            qs: false,
         },
         FieldRef::Fixed {
             path,
@@ -1015,8 +469,9 @@ fn compile_range(
             full,
         } => {
             let sem = Sem::of(resolved);
-            validate(sem, &full, value, &l, Some(op))?;
-            warn_date_math(sem, &l, value, ctx);
+            let text = value.text();
+            validate(sem, &full, &At(&text, value.span.clone()), &l, Some(op))?;
+            warn_date_math(sem, &l, value.span.clone(), ctx);
             Matcher::Field {
                 path,
                 sem,

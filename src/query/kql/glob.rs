@@ -11,6 +11,7 @@ pub(crate) enum GlobPart {
     /// `*`
     Star,
     /// `?` (Lucene only; KQL escapes `?`).
+    #[allow(dead_code)]
     One,
 }
 

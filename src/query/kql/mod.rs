@@ -8,6 +8,30 @@
 //! translation to Elasticsearch queries on the typed path (§2, §3.2) and how Elasticsearch
 //! answers them per mapping type (§4, §5), approximated offline as §6 recommends.
 //!
+//! Decisions where the reference leaves room (each has a case in `tests/data/kql/`):
+//!
+//! - **Typed path** (current Kibana): `keyword` fields use `term`/`wildcard` (whole value,
+//!   case-sensitive, spaces ordinary); every other string type (`wildcard`, `constant_keyword`,
+//!   `flattened`) uses `match` (exact) and, for wildcard values, `query_string`, which splits the
+//!   value on whitespace into OR-ed terms; `text`/`match_only_text` use an approximation of the
+//!   standard analyzer (UAX #29 words, lower-cased): any token, phrase = consecutive tokens,
+//!   wildcards per token.
+//! - **Field types** come from [`FieldTypes::ecs`] (ECS, then Elastic integration packages);
+//!   multi-fields (`process.name.text`, Elastic Defend's `*.caseless`) are read from their
+//!   parent's value. A field in no table is typed per event value (string = keyword, number,
+//!   boolean), so one absent from the event is missing (§4.7); the compiler warns once per such
+//!   field ([`Compiled::warnings`]).
+//! - **Free text** (`foo`, `"a b"`, `foo*`) is replayed as Kibana's `multi_match` /
+//!   `query_string` over every field of the event (multi-fields included), each field by its
+//!   type, leniently; it is flagged in [`Compiled::warnings`]. `*` alone and `*:*` match all.
+//! - **Elasticsearch errors** become compile errors: a non-number against a numeric field, a
+//!   non-date against a date field, a non-address against an ip field, a wildcard against a
+//!   numeric/date/boolean/ip field, `null`, a nested query on a field that is not `nested`.
+//! - **Date math** (`now-30d/d`) resolves against the system clock unless
+//!   [`Compiled::with_now`] sets the execution time; partial dates and `/unit` rounding follow
+//!   Elasticsearch (`gt`/`lte` round up, `gte`/`lt` down; `f:2024-01-01` is the whole day).
+//! - `ignore_above` is taken as 1024 for every `keyword` field (ECS's value for almost all).
+//!
 //! ```
 //! use ruleforge::query::kql::{parse, FieldTypes};
 //! let q = parse(r#"process.name:(bash or sh) and not user.name:root"#).unwrap();
@@ -17,19 +41,20 @@
 //! ```
 
 mod ast;
-mod compile;
+pub(crate) mod compile;
 mod error;
-mod glob;
+pub(crate) mod glob;
+pub(crate) mod matcher;
 mod parser;
-mod types;
-mod values;
+pub(crate) mod types;
+pub(crate) mod values;
 mod walk;
 
 pub use ast::{Literal, LiteralValue, Node, NodeKind, Part, RangeOp, Span, ValueKind, ValueNode};
-pub use compile::{Compiled, KqlWarning};
 pub use error::{KqlError, KqlErrorKind};
+pub use matcher::{Compiled, KqlWarning};
 pub use parser::MAX_DEPTH;
-pub use types::{FieldType, FieldTypes, generate_ecs_table};
+pub use types::{FieldType, FieldTypes, generate_ecs_table, generate_integration_table};
 
 /// A parsed KQL query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -155,6 +155,16 @@ impl<'a> Parser<'a> {
                 pos..end,
             );
         }
+        if c == ':' {
+            return KqlError::new(
+                KqlErrorKind::UnexpectedToken,
+                format!(
+                    "expected {expected}, found `:` (a `:` inside a value must be escaped as `\\:` \
+                     or the value quoted)"
+                ),
+                pos..pos + 1,
+            );
+        }
         // Show the rest of the current word.
         let mut end = pos + c.len_utf8();
         while let Some(n) = self.char_at(end) {
@@ -208,6 +218,13 @@ impl<'a> Parser<'a> {
         if let Some(end) = self.not_at(self.pos) {
             self.enter(start)?;
             self.pos = end;
+            if self.not_at(end).is_some() {
+                return Err(KqlError::new(
+                    KqlErrorKind::UnexpectedToken,
+                    "`not not` is not allowed: `not` applies to one clause (write `not (not …)`)",
+                    end..end + 3,
+                ));
+            }
             let inner = self.sub_query()?;
             self.leave();
             let span = start..inner.span.end;
@@ -581,5 +598,197 @@ fn join_values(
     ValueNode {
         kind: make(items),
         span: start..end,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{FieldTypes, parse};
+    use super::*;
+
+    fn kind(src: &str) -> KqlErrorKind {
+        parse(src).expect_err(src).kind
+    }
+
+    #[test]
+    fn precedence_shapes() {
+        let q = parse("not a:1 or b:2 and c:3").unwrap();
+        let NodeKind::Or(items) = &q.root.as_ref().unwrap().kind else {
+            panic!("or at the top");
+        };
+        assert!(matches!(items[0].kind, NodeKind::Not(_)));
+        assert!(matches!(items[1].kind, NodeKind::And(_)));
+    }
+
+    #[test]
+    fn literal_values_and_spans() {
+        let src = r#"  f : foo bar  and g:"x\ty" and h:a*b\*"#;
+        let q = parse(src).unwrap();
+        let NodeKind::And(items) = &q.root.as_ref().unwrap().kind else {
+            panic!("and");
+        };
+        let NodeKind::Is { field, values } = &items[0].kind else {
+            panic!("is");
+        };
+        assert_eq!(&src[field.span.clone()], "f");
+        let ValueKind::Value(v) = &values.kind else {
+            panic!("value");
+        };
+        assert_eq!(v.value, LiteralValue::Str("foo bar".into()));
+        assert_eq!(&src[v.span.clone()], "foo bar");
+        let NodeKind::Is { values, .. } = &items[1].kind else {
+            panic!("is");
+        };
+        let ValueKind::Value(v) = &values.kind else {
+            panic!("value");
+        };
+        assert_eq!(v.value, LiteralValue::Str("x\ty".into()));
+        assert!(v.quoted);
+        let NodeKind::Is { values, .. } = &items[2].kind else {
+            panic!("is");
+        };
+        let ValueKind::Value(v) = &values.kind else {
+            panic!("value");
+        };
+        assert_eq!(
+            v.value,
+            LiteralValue::Wildcard(vec![
+                Part::Text("a".into()),
+                Part::Star,
+                Part::Text("b*".into())
+            ])
+        );
+    }
+
+    #[test]
+    fn bare_words() {
+        let q = parse("f:true or f:\"true\" or f:null").unwrap();
+        let NodeKind::Or(items) = &q.root.unwrap().kind else {
+            panic!("or");
+        };
+        let lit = |n: &Node| match &n.kind {
+            NodeKind::Is { values, .. } => match &values.kind {
+                ValueKind::Value(l) => l.value.clone(),
+                _ => panic!("value"),
+            },
+            _ => panic!("is"),
+        };
+        assert_eq!(lit(&items[0]), LiteralValue::Bool(true));
+        assert_eq!(lit(&items[1]), LiteralValue::Str("true".into()));
+        assert_eq!(lit(&items[2]), LiteralValue::Null);
+    }
+
+    #[test]
+    fn errors_have_kinds_and_spans() {
+        assert_eq!(kind("f:\"abc"), KqlErrorKind::UnterminatedString);
+        assert_eq!(kind(r"f:C\:\Windows"), KqlErrorKind::InvalidEscape);
+        assert_eq!(kind("not not a"), KqlErrorKind::UnexpectedToken);
+        assert_eq!(kind("f: cannot login"), KqlErrorKind::UnexpectedToken);
+        assert_eq!(kind("f:"), KqlErrorKind::UnexpectedEnd);
+        assert_eq!(kind("(a"), KqlErrorKind::UnexpectedEnd);
+        let e = parse("f: cannot login").unwrap_err();
+        assert_eq!(&"f: cannot login"[e.span.clone()], "not");
+        let e = parse(r"f:C\:\Windows").unwrap_err();
+        assert_eq!(&r"f:C\:\Windows"[e.span.clone()], r"\W");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let n = 10_000;
+        for src in [
+            format!("{}a:1{}", "(".repeat(n), ")".repeat(n)),
+            format!("{}a:1{}", "not (".repeat(n), ")".repeat(n)),
+            format!("f:{}a{}", "(".repeat(n), ")".repeat(n)),
+            format!("f:{}a{}", "(not ".repeat(n), ")".repeat(n)),
+            format!("{}a:1{}", "a:{".repeat(n), "}".repeat(n)),
+        ] {
+            assert_eq!(kind(&src), KqlErrorKind::TooDeep, "{}", &src[..20]);
+        }
+        // `not not` is a syntax error before it gets deep.
+        assert_eq!(kind(&"not ".repeat(n)), KqlErrorKind::UnexpectedToken);
+        // At the limit it still parses and compiles.
+        let ok = format!("{}a:1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        parse(&ok).unwrap().compile(&FieldTypes::ecs()).unwrap();
+    }
+
+    #[test]
+    fn long_flat_chains_do_not_recurse() {
+        let src = vec!["process.name:a"; 50_000].join(" or ");
+        let m = parse(&src).unwrap().compile(&FieldTypes::ecs()).unwrap();
+        assert!(m.matches(&serde_json::json!({"process": {"name": "a"}})));
+        let list = format!("process.args:({})", vec!["x"; 50_000].join(" and "));
+        parse(&list).unwrap().compile(&FieldTypes::ecs()).unwrap();
+    }
+
+    /// Random input never panics: parse, compile and match whatever parses.
+    #[test]
+    fn no_panics_on_random_input() {
+        let alphabet: Vec<&str> = vec![
+            "a",
+            "f",
+            ":",
+            " ",
+            "(",
+            ")",
+            "{",
+            "}",
+            "\"",
+            "\\",
+            "*",
+            "<",
+            ">",
+            "=",
+            "or",
+            "and",
+            "not",
+            "\\u00e9",
+            "\\ud800",
+            "é",
+            "\u{a0}",
+            "\t",
+            "\\n",
+            "\\t",
+            "process.pid",
+            "@timestamp",
+            "source.ip",
+            "10.0.0.0/8",
+            "now-1d/d",
+            "true",
+            "null",
+            "1",
+            "-",
+            ".",
+            "?",
+        ];
+        let types = FieldTypes::ecs();
+        let event = serde_json::json!({"a": ["x", 1, null, {"b": true}], "process": {"pid": 3}});
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 12) as usize;
+            let src: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            match parse(&src) {
+                Ok(q) => {
+                    let _ = q.fields();
+                    if let Ok(m) = q.compile(&types) {
+                        let _ = m.matches(&event);
+                    }
+                }
+                Err(e) => {
+                    assert!(
+                        e.span.start <= e.span.end && e.span.end <= src.len(),
+                        "{src:?}"
+                    );
+                    assert!(src.is_char_boundary(e.span.start) && src.is_char_boundary(e.span.end));
+                }
+            }
+        }
     }
 }

@@ -15,12 +15,19 @@ use std::sync::{Arc, OnceLock};
 /// The ECS table embedded at build time: `name<TAB>type` lines, sorted by name.
 const ECS_TABLE: &str = include_str!("../../../data/ecs_field_types.tsv");
 
+/// Fields of Elastic integration packages that ECS lacks (same format), consulted after ECS.
+const INTEGRATION_TABLE: &str = include_str!("../../../data/integration_field_types.tsv");
+
 /// How a mapping type behaves for KQL; several Elasticsearch types share one behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FieldType {
-    /// `keyword`, `constant_keyword`, `version`: exact, case-sensitive whole values; values
-    /// longer than `ignore_above` (1024 here) are not indexed.
+    /// `keyword`: exact, case-sensitive whole values; values longer than `ignore_above` (1024
+    /// here) are not indexed.
     Keyword,
+    /// `constant_keyword`, `version`: exact like keyword, but Kibana only treats fields mapped
+    /// exactly `keyword` as keyword, so their wildcards go through `query_string` as for the
+    /// `wildcard` type.
+    ConstantKeyword,
     /// A `keyword` with a lowercase normalizer (Elastic Defend's `*.caseless` multi-fields):
     /// exact but case-insensitive. Override name: `caseless_keyword`.
     CaselessKeyword,
@@ -55,7 +62,8 @@ impl FieldType {
     /// The behaviour of an Elasticsearch mapping type name.
     pub fn from_es(name: &str) -> FieldType {
         match name {
-            "keyword" | "constant_keyword" | "version" => FieldType::Keyword,
+            "keyword" => FieldType::Keyword,
+            "constant_keyword" | "version" => FieldType::ConstantKeyword,
             "caseless_keyword" => FieldType::CaselessKeyword,
             "wildcard" => FieldType::Wildcard,
             "text" | "match_only_text" => FieldType::Text,
@@ -76,6 +84,7 @@ impl FieldType {
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Keyword => "keyword",
+            FieldType::ConstantKeyword => "constant_keyword",
             FieldType::CaselessKeyword => "caseless_keyword",
             FieldType::Wildcard => "wildcard",
             FieldType::Text => "text",
@@ -118,15 +127,23 @@ struct Table {
     types: HashMap<Box<str>, FieldType>,
     /// Parent field → its multi-fields (`process.name` → `process.name.text`).
     multi: HashMap<Box<str>, Vec<(Box<str>, FieldType)>>,
+    /// Multi-field → parent.
+    parent: HashMap<Box<str>, Box<str>>,
+    /// Every proper prefix of a listed name (`process`, `process.parent`): object fields.
+    objects: std::collections::HashSet<Box<str>>,
 }
 
 impl Table {
-    fn from_tsv(tsv: &str) -> Table {
-        let types: HashMap<Box<str>, FieldType> = tsv
-            .lines()
-            .filter_map(|l| l.split_once('\t'))
-            .map(|(n, t)| (Box::from(n), FieldType::from_es(t.trim())))
-            .collect();
+    /// Loads `name<TAB>type` tables; an earlier table wins over a later one.
+    fn from_tsv(tables: &[&str]) -> Table {
+        let mut types: HashMap<Box<str>, FieldType> = HashMap::new();
+        for tsv in tables {
+            for (n, t) in tsv.lines().filter_map(|l| l.split_once('\t')) {
+                types
+                    .entry(Box::from(n))
+                    .or_insert_with(|| FieldType::from_es(t.trim()));
+            }
+        }
         let mut multi: HashMap<Box<str>, Vec<(Box<str>, FieldType)>> = HashMap::new();
         for (name, ty) in &types {
             if let Some((parent, _)) = name.rsplit_once('.') {
@@ -141,7 +158,24 @@ impl Table {
         for v in multi.values_mut() {
             v.sort();
         }
-        Table { types, multi }
+        let parent = multi
+            .iter()
+            .flat_map(|(p, kids)| kids.iter().map(move |(k, _)| (k.clone(), p.clone())))
+            .collect();
+        let mut objects = std::collections::HashSet::new();
+        for name in types.keys() {
+            for (i, b) in name.bytes().enumerate() {
+                if b == b'.' && !types.contains_key(&name[..i]) {
+                    objects.insert(Box::from(&name[..i]));
+                }
+            }
+        }
+        Table {
+            types,
+            multi,
+            parent,
+            objects,
+        }
     }
 }
 
@@ -150,17 +184,34 @@ impl Table {
 pub struct FieldTypes {
     base: Arc<Table>,
     overrides: HashMap<String, FieldType>,
+    untyped: bool,
 }
 
 impl FieldTypes {
-    /// The ECS table shipped with ruleforge.
+    /// The tables shipped with ruleforge: ECS (`data/ecs_field_types.tsv`), then, for fields
+    /// ECS does not define, the Elastic integration packages' own mappings
+    /// (`data/integration_field_types.tsv`, e.g. `powershell.file.script_block_text` is `text`,
+    /// `winlog.event_data.*` are `keyword`).
     pub fn ecs() -> Self {
+        static SHIPPED: OnceLock<Arc<Table>> = OnceLock::new();
+        FieldTypes {
+            base: SHIPPED
+                .get_or_init(|| Arc::new(Table::from_tsv(&[ECS_TABLE, INTEGRATION_TABLE])))
+                .clone(),
+            overrides: HashMap::new(),
+            untyped: false,
+        }
+    }
+
+    /// ECS alone, without the integration packages' fields.
+    pub fn ecs_only() -> Self {
         static ECS: OnceLock<Arc<Table>> = OnceLock::new();
         FieldTypes {
             base: ECS
-                .get_or_init(|| Arc::new(Table::from_tsv(ECS_TABLE)))
+                .get_or_init(|| Arc::new(Table::from_tsv(&[ECS_TABLE])))
                 .clone(),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
@@ -169,14 +220,16 @@ impl FieldTypes {
         FieldTypes {
             base: Arc::new(Table::default()),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
     /// A table from `name<TAB>type` lines (the format of `data/ecs_field_types.tsv`).
     pub fn from_tsv(tsv: &str) -> Self {
         FieldTypes {
-            base: Arc::new(Table::from_tsv(tsv)),
+            base: Arc::new(Table::from_tsv(&[tsv])),
             overrides: HashMap::new(),
+            untyped: false,
         }
     }
 
@@ -187,6 +240,19 @@ impl FieldTypes {
         self.overrides
             .insert(field.to_string(), FieldType::from_es(ty));
         self
+    }
+
+    /// Kibana's older, untyped translation (before detection rules fetched field types,
+    /// `reference/kql.md` §3.2): no field counts as `keyword` for the translation, so wildcard
+    /// values on keyword fields also go through `query_string` and split on whitespace.
+    /// Elasticsearch still evaluates with the real types, which this table keeps providing.
+    pub fn kibana_untyped(mut self) -> Self {
+        self.untyped = true;
+        self
+    }
+
+    pub(crate) fn is_untyped(&self) -> bool {
+        self.untyped
     }
 
     /// The listed type of `field`, if any (overrides first).
@@ -213,7 +279,27 @@ impl FieldTypes {
         if field.ends_with(".caseless") {
             return Resolved::Typed(FieldType::CaselessKeyword);
         }
+        if self.base.objects.contains(field) {
+            return Resolved::Typed(FieldType::Object);
+        }
         Resolved::Unknown
+    }
+
+    /// The field whose values a multi-field indexes (`process.name.text` → `process.name`;
+    /// also `*.caseless` fields the table does not list). Events hold only the parent.
+    pub(crate) fn source_field<'n>(&self, field: &'n str) -> Option<std::borrow::Cow<'n, str>> {
+        if self.overrides.contains_key(field) && !self.base.parent.contains_key(field) {
+            return None;
+        }
+        if let Some(p) = self.base.parent.get(field) {
+            return Some(std::borrow::Cow::Owned(p.to_string()));
+        }
+        if self.get(field).is_none() {
+            if let Some(p) = field.strip_suffix(".caseless") {
+                return Some(std::borrow::Cow::Borrowed(p));
+            }
+        }
+        None
     }
 
     /// Multi-fields of a field (`process.name` → `process.name.text`), for searches over all
@@ -260,6 +346,78 @@ pub fn generate_ecs_table(ecs_flat: &serde_json::Value) -> String {
     out
 }
 
+/// Builds the integration table from detection-rules' `integration-schemas.json` (package →
+/// version → data stream → field → type): fields that `ecs_table` (the generated ECS table)
+/// does not list. Each package contributes the type from its newest version that has the
+/// field; packages disagreeing are settled by majority, then by type name. Field names with
+/// `*` (dynamic templates) and the non-queryable types `alias`, `array` and `histogram` are
+/// left out.
+pub fn generate_integration_table(schemas: &serde_json::Value, ecs_table: &str) -> String {
+    use std::collections::{BTreeMap, HashSet};
+    let ecs: HashSet<&str> = ecs_table
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(n, _)| n))
+        .collect();
+    let version_key = |v: &str| -> Vec<u64> {
+        v.split(['.', '-'])
+            .map(|p| p.parse::<u64>().unwrap_or(0))
+            .collect()
+    };
+    // field → type → number of packages.
+    let mut votes: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for versions in schemas.as_object().into_iter().flat_map(|m| m.values()) {
+        let Some(versions) = versions.as_object() else {
+            continue;
+        };
+        let mut ordered: Vec<(&String, &serde_json::Value)> = versions.iter().collect();
+        ordered.sort_by_key(|(v, _)| std::cmp::Reverse(version_key(v)));
+        // field → type in this package (newest version wins; within a version, majority).
+        let mut package: BTreeMap<String, String> = BTreeMap::new();
+        for (_, streams) in ordered {
+            let mut here: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+            for fields in streams.as_object().into_iter().flat_map(|m| m.values()) {
+                for (name, ty) in fields.as_object().into_iter().flatten() {
+                    if let Some(ty) = ty.as_str() {
+                        *here.entry(name).or_default().entry(ty).or_default() += 1;
+                    }
+                }
+            }
+            for (name, tys) in here {
+                package
+                    .entry(name.to_string())
+                    .or_insert_with(|| majority(&tys));
+            }
+        }
+        for (name, ty) in package {
+            *votes.entry(name).or_default().entry(ty).or_default() += 1;
+        }
+    }
+    let mut out = String::new();
+    for (name, tys) in votes {
+        let ty = majority(&tys);
+        if name.contains('*')
+            || ecs.contains(name.as_str())
+            || matches!(ty.as_str(), "alias" | "array" | "histogram")
+        {
+            continue;
+        }
+        out.push_str(&name);
+        out.push('\t');
+        out.push_str(&ty);
+        out.push('\n');
+    }
+    out
+}
+
+/// The most voted type; ties go to the smallest name, for a stable table.
+fn majority<K: AsRef<str> + Ord>(votes: &std::collections::BTreeMap<K, usize>) -> String {
+    votes
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(k, _)| k.as_ref().to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +425,14 @@ mod tests {
     #[test]
     fn ecs_table_has_core_fields_and_multi_fields() {
         let t = FieldTypes::ecs();
+        assert_eq!(
+            t.get("powershell.file.script_block_text"),
+            Some(FieldType::Text)
+        );
+        assert_eq!(
+            FieldTypes::ecs_only().get("powershell.file.script_block_text"),
+            None
+        );
         assert_eq!(t.get("process.name"), Some(FieldType::Keyword));
         assert_eq!(t.get("process.command_line"), Some(FieldType::Wildcard));
         assert_eq!(t.get("process.name.text"), Some(FieldType::Text));
@@ -293,5 +459,14 @@ mod tests {
             Resolved::Typed(FieldType::CaselessKeyword)
         );
         assert_eq!(t.resolve("no.such.field"), Resolved::Unknown);
+        assert_eq!(
+            t.source_field("process.name.text").as_deref(),
+            Some("process.name")
+        );
+        assert_eq!(
+            t.source_field("process.name.caseless").as_deref(),
+            Some("process.name")
+        );
+        assert_eq!(t.source_field("process.name"), None);
     }
 }

@@ -218,6 +218,10 @@ impl DateMath {
                     } else {
                         rest[start..p].parse().ok()?
                     };
+                    // Far beyond any real rule; keeps calendar arithmetic from overflowing.
+                    if n > 1_000_000 {
+                        return None;
+                    }
                     let unit = Unit::parse(*b.get(p)?)?;
                     p += 1;
                     ops.push(MathOp::Add(if sign == b'+' { n } else { -n }, unit));
@@ -244,7 +248,7 @@ impl DateMath {
         match round {
             Some(unit) => DateRange {
                 lo: t,
-                hi: add_units(t, 1, unit) - 1,
+                hi: add_units(t, 1, unit).saturating_sub(1),
             },
             None => DateRange { lo: t, hi: t },
         }
@@ -283,23 +287,28 @@ fn add_months(t: i64, n: i64) -> i64 {
     let days = t.div_euclid(DAY_MS);
     let time = t.rem_euclid(DAY_MS);
     let (y, m, d) = civil_from_days(days);
-    let total = y.saturating_mul(12) + i64::from(m) - 1 + n;
+    let total = y
+        .saturating_mul(12)
+        .saturating_add(i64::from(m) - 1)
+        .saturating_add(n);
     let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
     let nd = d.min(days_in_month(ny, nm));
-    days_from_civil(ny, nm, nd) * DAY_MS + time
+    days_from_civil(ny, nm, nd)
+        .saturating_mul(DAY_MS)
+        .saturating_add(time)
 }
 
 fn floor_unit(t: i64, unit: Unit) -> i64 {
     let days = t.div_euclid(DAY_MS);
     match unit {
-        Unit::Year => days_from_civil(civil_from_days(days).0, 1, 1) * DAY_MS,
+        Unit::Year => days_from_civil(civil_from_days(days).0, 1, 1).saturating_mul(DAY_MS),
         Unit::Month => {
             let (y, m, _) = civil_from_days(days);
-            days_from_civil(y, m, 1) * DAY_MS
+            days_from_civil(y, m, 1).saturating_mul(DAY_MS)
         }
         // 1970-01-01 was a Thursday; weeks start on Monday.
-        Unit::Week => (days - (days + 3).rem_euclid(7)) * DAY_MS,
-        Unit::Day => days * DAY_MS,
+        Unit::Week => (days - (days + 3).rem_euclid(7)).saturating_mul(DAY_MS),
+        Unit::Day => days.saturating_mul(DAY_MS),
         Unit::Hour => t - t.rem_euclid(3_600_000),
         Unit::Minute => t - t.rem_euclid(60_000),
         Unit::Second => t - t.rem_euclid(1000),
@@ -507,6 +516,12 @@ mod tests {
         let a = DateMath::parse("2024-01-31||+1M").unwrap().resolve(0);
         assert_eq!(a.lo, parse_date("2024-02-29").unwrap().lo);
         assert!(DateMath::parse("now-x").is_none());
+        assert!(DateMath::parse("now+9223372036854775807M").is_none());
+        assert!(DateMath::parse("now+1000000y").is_some());
+        for extreme in ["9223372036854775807||+1M/y", "-9223372036854775808||-1y/M"] {
+            let m = DateMath::parse(extreme).unwrap();
+            let _ = m.resolve(0);
+        }
         assert!(DateMath::parse("yesterday").is_none());
     }
 

@@ -32,7 +32,7 @@ fn every_corpus_rule_lints_renders_and_exports() {
         .unwrap();
     let (mut rendered, mut exported, mut failures) = (0, 0, Vec::new());
     for rule in &c.rules {
-        match renderer.render("rule.md", &rule_context(rule, "x.md")) {
+        match renderer.render("rule.md", &rule_context(rule, "x.md", "x.toml")) {
             Ok(_) => rendered += 1,
             Err(e) => failures.push(format!("render {}: {e}", rule.path.display())),
         }

@@ -88,7 +88,8 @@ impl Renderer {
 }
 
 /// Template context for one rule: the whole TOML as `file`, plus flattened conveniences.
-pub fn rule_context(rule: &Rule, page: &str) -> Value {
+/// `source` is the rule file path as the reader should see it (relative to the repository).
+pub fn rule_context(rule: &Rule, page: &str, source: &str) -> Value {
     let file = rule.to_json();
     let r = &file["rule"];
     let mut threat = Vec::new();
@@ -110,7 +111,7 @@ pub fn rule_context(rule: &Rule, page: &str) -> Value {
     }
     json!({
         "page": page,
-        "path": rule.path.display().to_string(),
+        "path": source,
         "stem": rule.stem(),
         "name": rule.name,
         "rule_id": rule.rule_id,
@@ -161,6 +162,7 @@ pub fn page_name(rule: &Rule, ext: &str) -> String {
 /// Writes a Markdown page per rule and an index into `out`. Returns the files written.
 pub fn write_markdown(
     rules: &[&Rule],
+    root: &Path,
     renderer: &Renderer,
     out: &Path,
 ) -> Result<Vec<PathBuf>, RenderError> {
@@ -172,7 +174,7 @@ pub fn write_markdown(
     let mut entries = Vec::new();
     for rule in rules {
         let page = page_name(rule, "md");
-        let cx = rule_context(rule, &page);
+        let cx = rule_context(rule, &page, &crate::snapshot::display_path(root, &rule.path));
         let text = renderer.render("rule.md", &cx)?;
         written.push(write_inside(out, &page, &text)?);
         entries.push(cx);

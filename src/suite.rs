@@ -296,12 +296,9 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                 for (n, a) in alerts.iter().enumerate() {
                     let ok = a.events.iter().flatten().any(|ev| {
                         let v = &f.events.values[ev.index];
-                        wanted.iter().all(|(field, want)| {
-                            FieldPath::new(field)
-                                .values(v)
-                                .iter()
-                                .any(|have| *have == want)
-                        })
+                        wanted
+                            .iter()
+                            .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
                     });
                     if !ok {
                         push(Finding::new(

@@ -174,7 +174,11 @@ pub fn write_markdown(
     let mut entries = Vec::new();
     for rule in rules {
         let page = page_name(rule, "md");
-        let cx = rule_context(rule, &page, &crate::snapshot::display_path(root, &rule.path));
+        let cx = rule_context(
+            rule,
+            &page,
+            &crate::snapshot::display_path(root, &rule.path),
+        );
         let text = renderer.render("rule.md", &cx)?;
         written.push(write_inside(out, &page, &text)?);
         entries.push(cx);

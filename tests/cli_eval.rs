@@ -1,0 +1,105 @@
+//! `ruleforge eval`: ad-hoc queries and rules over event files, human and JSON output.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn eval(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(project())
+        .arg("eval")
+        .args(args)
+        .output()
+        .expect("run ruleforge");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const GUNZIP: &str = "fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.ndjson";
+
+#[test]
+fn rule_file_over_a_recording_reports_matching_lines_as_json() {
+    let (code, stdout, stderr) = eval(&["rules/linux/discovery_kernel_unpacking.toml", GUNZIP, "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines, vec![serde_json::json!({"type": "event", "position": 16})]);
+}
+
+#[test]
+fn query_over_a_recording_prints_lines_for_people() {
+    let (code, stdout, stderr) = eval(&[r#"process where process.name == "gunzip""#, GUNZIP]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("{GUNZIP}:16")), "{stdout}");
+    assert!(stderr.contains("result(s) over"), "{stderr}");
+}
+
+#[test]
+fn sequence_results_list_ordered_events_and_join_keys() {
+    let (code, stdout, stderr) = eval(&[
+        "rules/linux/persistence_kernel_unpack_then_module_load.toml",
+        "fixtures/kernel_module_staging/attacker_unpack_then_insmod.ndjson",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(v["type"], "sequence");
+    assert_eq!(v["events"], serde_json::json!([31, 42]));
+    assert_eq!(v["join_keys"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn head_and_size_limit_results() {
+    let (_, all, _) = eval(&["process where true", GUNZIP, "--format", "json"]);
+    let (_, head, _) = eval(&["process where true", GUNZIP, "--format", "json", "--head", "2"]);
+    let (_, size, _) = eval(&["process where true", GUNZIP, "--format", "json", "--size", "3"]);
+    assert!(all.lines().count() > 3);
+    assert_eq!(head.lines().count(), 2);
+    assert_eq!(size.lines().count(), 3);
+}
+
+#[test]
+fn json_array_input_with_comment_lines_uses_array_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.json");
+    std::fs::write(
+        &file,
+        "// two events\n[\n{\"@timestamp\": 1, \"event\": {\"category\": \"process\"}, \"process\": {\"name\": \"a\"}},\n// the second\n{\"@timestamp\": 2, \"event\": {\"category\": \"process\"}, \"process\": {\"name\": \"b\"}}\n]\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = eval(&[r#"process where process.name == "b""#, file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"position":2,"type":"event"}"#);
+}
+
+#[test]
+fn kql_query_with_language_flag() {
+    let (code, stdout, stderr) = eval(&["process.name:gunzip and event.action:exec", GUNZIP, "--language", "kuery", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+#[test]
+fn a_query_elasticsearch_rejects_exits_2_with_the_column() {
+    let (code, _, stderr) = eval(&[r#"process where process.name == "a" and (true"#, GUNZIP]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("column"), "{stderr}");
+    let (code, _, stderr) = eval(&["process where process.name == process.executable", GUNZIP]);
+    assert_eq!(code, 2, "field-to-field comparison is rejected: {stderr}");
+}
+
+#[test]
+fn unreadable_events_are_an_error_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.ndjson");
+    std::fs::write(&file, "{\"a\": 1}\nnot json\n").unwrap();
+    let (code, _, stderr) = eval(&["any where true", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad.ndjson:2:"), "{stderr}");
+}

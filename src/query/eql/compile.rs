@@ -14,12 +14,11 @@ use super::functions::{self, ArgKind, Func, IpNet};
 use super::lucene;
 use super::mapping::FieldType;
 use super::pattern::PatternSet;
-use super::value::{Num, Val, fold, parse_bool};
+use super::value::{FastSet, Num, Val, fold, parse_bool};
 use crate::query::FieldPath;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 /// A field's type for comparison purposes.
@@ -46,13 +45,13 @@ pub(crate) struct FieldRef {
 impl FieldRef {
     #[inline]
     pub fn any(&self, ev: &Value, mut f: impl FnMut(&Value) -> bool) -> bool {
-        self.path.visit(ev, &mut |v| f(v))
+        self.path.visit_unordered(ev, &mut |v| f(v))
     }
 
     /// The values of this field in `ev` converted for scripts (empty when missing).
     pub fn vals<'a>(&self, ev: &'a Value) -> Vec<Val<'a>> {
         let mut out = Vec::new();
-        self.path.visit(ev, &mut |v| {
+        self.path.visit_unordered(ev, &mut |v| {
             let x = typed_val(&self.ty, v);
             if !x.is_null() {
                 out.push(x);
@@ -238,7 +237,7 @@ fn op_holds(op: CmpOp, o: Option<Ordering>) -> bool {
 /// A membership test: strings hashed, everything else compared one by one.
 #[derive(Debug, Clone)]
 pub(crate) struct InSet {
-    strings: HashSet<Box<str>>,
+    strings: FastSet<Box<str>>,
     /// Literals that are not strings (numbers, booleans), or all of them for typed fields.
     all: Vec<CLit>,
     /// The type allows a plain string lookup.
@@ -250,7 +249,7 @@ pub(crate) enum Test {
     Cmp(CmpOp, CLit),
     In(InSet),
     /// `in~` and `:` without wildcards: folded strings.
-    InCi(HashSet<Box<str>>),
+    InCi(FastSet<Box<str>>),
     Patterns(PatternSet),
     Regex(Vec<regex::Regex>),
     Cidr(Vec<IpNet>),
@@ -338,7 +337,7 @@ impl Pred {
             Pred::And(xs) => xs.iter().all(|p| p.eval(ev)),
             Pred::Or(xs) => xs.iter().any(|p| p.eval(ev)),
             Pred::Not(p) => !p.eval(ev),
-            Pred::Exists(f) => f.path.exists(ev),
+            Pred::Exists(f) => f.path.visit_unordered(ev, &mut |_| true),
             Pred::Leaf(f, t) => f.any(ev, |v| t.check(&f.ty, v)),
             Pred::Script(s) => s.eval(ev),
         }

@@ -248,7 +248,7 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
     for k in keys {
         let mut vals: Vec<KeyVal> = Vec::new();
         if let Some(f) = &k.field {
-            f.path.visit(ev, &mut |v| {
+            f.path.visit_unordered(ev, &mut |v| {
                 if let Some(kv) = key_val(&f.ty, v) {
                     if !vals.contains(&kv) {
                         vals.push(kv);

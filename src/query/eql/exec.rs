@@ -257,6 +257,8 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
                 false
             });
         }
+        // Doc values are sorted and de-duplicated, so multi-valued keys expand in sorted order.
+        vals.sort_by(|a, b| a.sort_cmp(b));
         if vals.is_empty() {
             if !k.optional {
                 return Vec::new();

@@ -344,6 +344,26 @@ impl Pred {
     }
 }
 
+thread_local! {
+    /// The first error a script raised since the last [`take_runtime_error`]. Elasticsearch
+    /// fails the whole search when a script throws (`number("abc")`); `matches` cannot report
+    /// it, so it treats the event as not matching, and `execute` turns it into an error.
+    static RUNTIME_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+fn record_runtime_error(msg: String) {
+    RUNTIME_ERROR.with(|e| {
+        let mut e = e.borrow_mut();
+        if e.is_none() {
+            *e = Some(msg);
+        }
+    });
+}
+
+pub(crate) fn take_runtime_error() -> Option<String> {
+    RUNTIME_ERROR.with(|e| e.borrow_mut().take())
+}
+
 /// An expression evaluated per event with null propagation.
 #[derive(Debug, Clone)]
 pub(crate) struct Script {
@@ -356,7 +376,13 @@ impl Script {
     pub fn eval(&self, ev: &Value) -> bool {
         let mut found = false;
         self.for_each_combo(ev, &mut |vals| {
-            found = matches!(self.expr.eval(vals), Ok(Val::Bool(true)));
+            found = match self.expr.eval(vals) {
+                Ok(v) => matches!(v, Val::Bool(true)),
+                Err(msg) => {
+                    record_runtime_error(msg);
+                    false
+                }
+            };
             found
         });
         found

@@ -754,6 +754,19 @@ impl<'o> Compiler<'o> {
     fn script(&self, e: &Expr) -> Result<Pred, EqlError> {
         let mut slots = Vec::new();
         let c = self.sexpr(e, &mut slots)?;
+        if let Some(k @ (ArgKind::Str | ArgKind::Numeric)) = c.expr.static_kind(&slots) {
+            return Err(EqlError::verify(
+                format!(
+                    "Condition expression needs to be boolean, found [{}]",
+                    if k == ArgKind::Str {
+                        "KEYWORD"
+                    } else {
+                        "NUMBER"
+                    }
+                ),
+                e.span.clone(),
+            ));
+        }
         if slots.is_empty() {
             return Ok(Pred::Const(matches!(c.expr, SExpr::Lit(Val::Bool(true)))));
         }
@@ -1098,6 +1111,7 @@ impl<'o> Compiler<'o> {
     fn call_pred(&self, e: &Expr) -> Result<Pred, EqlError> {
         let mut slots = Vec::new();
         let c = self.sexpr(e, &mut slots)?;
+        check_boolean(&c.expr, &slots, e)?;
         if slots.is_empty() {
             return Ok(Pred::Const(matches!(c.expr, SExpr::Lit(Val::Bool(true)))));
         }
@@ -1418,6 +1432,24 @@ pub(crate) struct KeyRef {
     /// `None` for an optional field the mapping does not know (always null).
     pub field: Option<FieldRef>,
     pub optional: bool,
+}
+
+/// A condition must be boolean (or a field/null whose type is unknown).
+fn check_boolean(c: &SExpr, slots: &[FieldRef], e: &Expr) -> Result<(), EqlError> {
+    if let Some(k @ (ArgKind::Str | ArgKind::Numeric)) = c.static_kind(slots) {
+        return Err(EqlError::verify(
+            format!(
+                "Condition expression needs to be boolean, found [{}]",
+                if k == ArgKind::Str {
+                    "KEYWORD"
+                } else {
+                    "NUMBER"
+                }
+            ),
+            e.span.clone(),
+        ));
+    }
+    Ok(())
 }
 
 /// True when `e` reads a field not marked optional.

@@ -6,6 +6,24 @@
 //! events ([`Compiled::matches`]) or runs the whole statement ([`Compiled::execute`]) — event
 //! queries, sequences, samples and `head`/`tail` pipes — with Elasticsearch's semantics (see
 //! `shared/reference/eql.md`), not Python `eql`'s.
+//!
+//! ```
+//! use ruleforge::query::eql::{self, Hit, Options};
+//! use serde_json::json;
+//!
+//! let q = eql::parse(r#"process where process.name : "CMD.exe" and process.pid != 4"#).unwrap();
+//! assert_eq!(q.fields(), ["process.name", "process.pid"]);
+//! let c = q.compile(&Options::default()).unwrap();
+//! let events = [
+//!     json!({"@timestamp": 2, "event": {"category": "process"}, "process": {"name": "cmd.exe"}}),
+//!     json!({"@timestamp": 1, "event": {"category": "file"}, "process": {"name": "cmd.exe"}}),
+//! ];
+//! assert!(c.matches(&events[0]));
+//! assert_eq!(c.execute(&events).unwrap(), vec![Hit::Event { index: 0 }]);
+//!
+//! let err = eql::parse("process where a == b").unwrap_err();
+//! assert_eq!(err.span, 14..20); // byte offsets into the query
+//! ```
 
 mod ast;
 mod compile;

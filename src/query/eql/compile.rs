@@ -364,6 +364,9 @@ pub(crate) fn take_runtime_error() -> Option<String> {
     RUNTIME_ERROR.with(|e| e.borrow_mut().take())
 }
 
+/// Most value combinations one script evaluates for one event.
+const MAX_COMBINATIONS: usize = 1 << 16;
+
 /// An expression evaluated per event with null propagation.
 #[derive(Debug, Clone)]
 pub(crate) struct Script {
@@ -399,6 +402,17 @@ impl Script {
                 if v.is_empty() { vec![Val::Null] } else { v }
             })
             .collect();
+        // Bound the cartesian product so hostile multi-valued documents cannot stall a query.
+        let combos = lists
+            .iter()
+            .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))
+            .unwrap_or(usize::MAX);
+        if combos > MAX_COMBINATIONS {
+            record_runtime_error(format!(
+                "{combos} combinations of multi-valued fields in one script (limit {MAX_COMBINATIONS})"
+            ));
+            return;
+        }
         let mut idx = vec![0usize; lists.len()];
         let mut cur: Vec<Val<'a>> = lists.iter().map(|l| l[0].clone()).collect();
         loop {

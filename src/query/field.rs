@@ -133,8 +133,15 @@ fn scan_from<'a>(node: &'a Value, rest: &[u8], f: &mut dyn FnMut(&'a Value) -> b
                 return false;
             };
             for (k, v) in map {
+                // Length first: it lives in the map node, while the key's bytes are a separate
+                // allocation (a cache miss on cold events). A key can only spell the whole rest
+                // of the path or a part of it that ends at a dot.
+                let l = k.len();
+                if l > rest.len() || (l < rest.len() && rest[l] != b'.') {
+                    continue;
+                }
                 let kb = k.as_bytes();
-                if kb.first() != Some(&first) || kb.len() > rest.len() || !rest.starts_with(kb) {
+                if kb.first() != Some(&first) || !rest.starts_with(kb) {
                     continue;
                 }
                 if kb.len() == rest.len() {

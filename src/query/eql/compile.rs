@@ -14,12 +14,11 @@ use super::functions::{self, ArgKind, Func, IpNet};
 use super::lucene;
 use super::mapping::FieldType;
 use super::pattern::PatternSet;
-use super::value::{Num, Val, fold, parse_bool};
+use super::value::{FastSet, Num, Val, fold, parse_bool};
 use crate::query::FieldPath;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 /// A field's type for comparison purposes.
@@ -46,13 +45,13 @@ pub(crate) struct FieldRef {
 impl FieldRef {
     #[inline]
     pub fn any(&self, ev: &Value, mut f: impl FnMut(&Value) -> bool) -> bool {
-        self.path.visit(ev, &mut |v| f(v))
+        self.path.visit_unordered(ev, &mut |v| f(v))
     }
 
     /// The values of this field in `ev` converted for scripts (empty when missing).
     pub fn vals<'a>(&self, ev: &'a Value) -> Vec<Val<'a>> {
         let mut out = Vec::new();
-        self.path.visit(ev, &mut |v| {
+        self.path.visit_unordered(ev, &mut |v| {
             let x = typed_val(&self.ty, v);
             if !x.is_null() {
                 out.push(x);
@@ -238,7 +237,7 @@ fn op_holds(op: CmpOp, o: Option<Ordering>) -> bool {
 /// A membership test: strings hashed, everything else compared one by one.
 #[derive(Debug, Clone)]
 pub(crate) struct InSet {
-    strings: HashSet<Box<str>>,
+    strings: FastSet<Box<str>>,
     /// Literals that are not strings (numbers, booleans), or all of them for typed fields.
     all: Vec<CLit>,
     /// The type allows a plain string lookup.
@@ -250,7 +249,7 @@ pub(crate) enum Test {
     Cmp(CmpOp, CLit),
     In(InSet),
     /// `in~` and `:` without wildcards: folded strings.
-    InCi(HashSet<Box<str>>),
+    InCi(FastSet<Box<str>>),
     Patterns(PatternSet),
     Regex(Vec<regex::Regex>),
     Cidr(Vec<IpNet>),
@@ -338,12 +337,35 @@ impl Pred {
             Pred::And(xs) => xs.iter().all(|p| p.eval(ev)),
             Pred::Or(xs) => xs.iter().any(|p| p.eval(ev)),
             Pred::Not(p) => !p.eval(ev),
-            Pred::Exists(f) => f.path.exists(ev),
+            Pred::Exists(f) => f.path.visit_unordered(ev, &mut |_| true),
             Pred::Leaf(f, t) => f.any(ev, |v| t.check(&f.ty, v)),
             Pred::Script(s) => s.eval(ev),
         }
     }
 }
+
+thread_local! {
+    /// The first error a script raised since the last [`take_runtime_error`]. Elasticsearch
+    /// fails the whole search when a script throws (`number("abc")`); `matches` cannot report
+    /// it, so it treats the event as not matching, and `execute` turns it into an error.
+    static RUNTIME_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+fn record_runtime_error(msg: String) {
+    RUNTIME_ERROR.with(|e| {
+        let mut e = e.borrow_mut();
+        if e.is_none() {
+            *e = Some(msg);
+        }
+    });
+}
+
+pub(crate) fn take_runtime_error() -> Option<String> {
+    RUNTIME_ERROR.with(|e| e.borrow_mut().take())
+}
+
+/// Most value combinations one script evaluates for one event.
+const MAX_COMBINATIONS: usize = 1 << 16;
 
 /// An expression evaluated per event with null propagation.
 #[derive(Debug, Clone)]
@@ -357,7 +379,13 @@ impl Script {
     pub fn eval(&self, ev: &Value) -> bool {
         let mut found = false;
         self.for_each_combo(ev, &mut |vals| {
-            found = matches!(self.expr.eval(vals), Ok(Val::Bool(true)));
+            found = match self.expr.eval(vals) {
+                Ok(v) => matches!(v, Val::Bool(true)),
+                Err(msg) => {
+                    record_runtime_error(msg);
+                    false
+                }
+            };
             found
         });
         found
@@ -374,6 +402,17 @@ impl Script {
                 if v.is_empty() { vec![Val::Null] } else { v }
             })
             .collect();
+        // Bound the cartesian product so hostile multi-valued documents cannot stall a query.
+        let combos = lists
+            .iter()
+            .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))
+            .unwrap_or(usize::MAX);
+        if combos > MAX_COMBINATIONS {
+            record_runtime_error(format!(
+                "{combos} combinations of multi-valued fields in one script (limit {MAX_COMBINATIONS})"
+            ));
+            return;
+        }
         let mut idx = vec![0usize; lists.len()];
         let mut cur: Vec<Val<'a>> = lists.iter().map(|l| l[0].clone()).collect();
         loop {
@@ -729,6 +768,19 @@ impl<'o> Compiler<'o> {
     fn script(&self, e: &Expr) -> Result<Pred, EqlError> {
         let mut slots = Vec::new();
         let c = self.sexpr(e, &mut slots)?;
+        if let Some(k @ (ArgKind::Str | ArgKind::Numeric)) = c.expr.static_kind(&slots) {
+            return Err(EqlError::verify(
+                format!(
+                    "Condition expression needs to be boolean, found [{}]",
+                    if k == ArgKind::Str {
+                        "KEYWORD"
+                    } else {
+                        "NUMBER"
+                    }
+                ),
+                e.span.clone(),
+            ));
+        }
         if slots.is_empty() {
             return Ok(Pred::Const(matches!(c.expr, SExpr::Lit(Val::Bool(true)))));
         }
@@ -1073,6 +1125,7 @@ impl<'o> Compiler<'o> {
     fn call_pred(&self, e: &Expr) -> Result<Pred, EqlError> {
         let mut slots = Vec::new();
         let c = self.sexpr(e, &mut slots)?;
+        check_boolean(&c.expr, &slots, e)?;
         if slots.is_empty() {
             return Ok(Pred::Const(matches!(c.expr, SExpr::Lit(Val::Bool(true)))));
         }
@@ -1393,6 +1446,24 @@ pub(crate) struct KeyRef {
     /// `None` for an optional field the mapping does not know (always null).
     pub field: Option<FieldRef>,
     pub optional: bool,
+}
+
+/// A condition must be boolean (or a field/null whose type is unknown).
+fn check_boolean(c: &SExpr, slots: &[FieldRef], e: &Expr) -> Result<(), EqlError> {
+    if let Some(k @ (ArgKind::Str | ArgKind::Numeric)) = c.static_kind(slots) {
+        return Err(EqlError::verify(
+            format!(
+                "Condition expression needs to be boolean, found [{}]",
+                if k == ArgKind::Str {
+                    "KEYWORD"
+                } else {
+                    "NUMBER"
+                }
+            ),
+            e.span.clone(),
+        ));
+    }
+    Ok(())
 }
 
 /// True when `e` reads a field not marked optional.

@@ -60,6 +60,9 @@ fn civil_ms(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64, ms: i64) -> Option
     {
         return None;
     }
+    if !(-300_000..=300_000).contains(&y) {
+        return None;
+    }
     Some(((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms)
 }
 
@@ -112,7 +115,7 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     if !c.done() {
         return None;
     }
-    Some(civil_ms(y, mo, d, h, mi, sec, ms)? - offset_min * 60_000)
+    civil_ms(y, mo, d, h, mi, sec, ms)?.checked_sub(offset_min * 60_000)
 }
 
 /// Parses with one Java-style pattern (`yyyy`, `MM`, `dd`, `HH`, `mm`, `ss`, `SSS`, quoted
@@ -225,6 +228,8 @@ mod tests {
         );
         assert_eq!(parse_iso("2022-12-17"), Some(1_671_235_200_000));
         assert_eq!(parse_iso("2022-13-17"), None);
+        assert_eq!(parse_iso("999999999-01-01"), None);
+        assert_eq!(parse_with_pattern("999999999", "yyyy"), None);
         assert_eq!(
             parse_with_pattern("17-12-2022", "dd-MM-yyyy"),
             Some(1_671_235_200_000)

@@ -1,8 +1,8 @@
 //! Compiled statements and their execution: ordering, event queries, pipes, size.
 
 use super::ast::{PipeKind, QueryAst, Statement};
-use super::compile::{Compiler, FieldRef, KeyRef, Pred, Ty, date_ms};
-use super::error::EqlError;
+use super::compile::{Compiler, FieldRef, KeyRef, Pred, Ty, date_ms, take_runtime_error};
+use super::error::{EqlError, EqlErrorKind};
 use super::sample::SamplePlan;
 use super::sequence::SequencePlan;
 use super::value::Num;
@@ -178,6 +178,7 @@ impl Compiled {
     /// Full execution as Elasticsearch would: sorts by timestamp (then tiebreaker, then input
     /// position), runs the query, applies `head`/`tail` pipes and then `size`.
     pub fn execute(&self, events: &[Value]) -> Result<Vec<Hit>, EqlError> {
+        take_runtime_error();
         let mut hits = match &self.plan {
             Plan::Event(f) => self
                 .ordered(events)
@@ -188,6 +189,9 @@ impl Compiled {
             Plan::Sequence(s) => s.run(self, events)?,
             Plan::Sample(s) => s.run(self, events)?,
         };
+        if let Some(msg) = take_runtime_error() {
+            return Err(EqlError::new(EqlErrorKind::Runtime, msg, 0..0));
+        }
         for &(kind, n) in &self.pipes {
             match kind {
                 PipeKind::Head => hits.truncate(n),
@@ -248,7 +252,7 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
     for k in keys {
         let mut vals: Vec<KeyVal> = Vec::new();
         if let Some(f) = &k.field {
-            f.path.visit(ev, &mut |v| {
+            f.path.visit_unordered(ev, &mut |v| {
                 if let Some(kv) = key_val(&f.ty, v) {
                     if !vals.contains(&kv) {
                         vals.push(kv);
@@ -257,6 +261,8 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
                 false
             });
         }
+        // Doc values are sorted and de-duplicated, so multi-valued keys expand in sorted order.
+        vals.sort_by(|a, b| a.sort_cmp(b));
         if vals.is_empty() {
             if !k.optional {
                 return Vec::new();

@@ -6,6 +6,42 @@
 //! events ([`Compiled::matches`]) or runs the whole statement ([`Compiled::execute`]) — event
 //! queries, sequences, samples and `head`/`tail` pipes — with Elasticsearch's semantics (see
 //! `shared/reference/eql.md`), not Python `eql`'s.
+//!
+//! ```
+//! use ruleforge::query::eql::{self, Hit, Options};
+//! use serde_json::json;
+//!
+//! let q = eql::parse(r#"process where process.name : "CMD.exe" and process.pid != 4"#).unwrap();
+//! assert_eq!(q.fields(), ["process.name", "process.pid"]);
+//! let c = q.compile(&Options::default()).unwrap();
+//! let events = [
+//!     json!({"@timestamp": 2, "event": {"category": "process"}, "process": {"name": "cmd.exe"}}),
+//!     json!({"@timestamp": 1, "event": {"category": "file"}, "process": {"name": "cmd.exe"}}),
+//! ];
+//! assert!(c.matches(&events[0]));
+//! assert_eq!(c.execute(&events).unwrap(), vec![Hit::Event { index: 0 }]);
+//!
+//! let err = eql::parse("process where a == b").unwrap_err();
+//! assert_eq!(err.span, 14..20); // byte offsets into the query
+//! ```
+//!
+//! Decisions where Elasticsearch's behaviour is not documented (each pinned by a case in
+//! `tests/data/eql/`):
+//! - Without a mapping, JSON types decide comparisons (a number literal against a JSON string
+//!   parses the string; a string literal against a JSON number parses the literal) and the
+//!   timestamp field is a date. With [`Options::mapping`], field types decide, unknown
+//!   non-optional fields are rejected and unknown optional fields are the literal `null`.
+//! - `execute` leaves out events whose timestamp is missing or unparseable (samples order by
+//!   input position and need none).
+//! - `until`: a pending sequence expires when an `until` event with its key comes strictly
+//!   after its last matched event; the same event may complete a stage and be an `until` event.
+//! - Missing events (`![…]`): none may match with the same keys strictly between the
+//!   neighbouring positive events; a leading one is looked for from `last − maxspan` up to the
+//!   first positive event, a trailing one from the last positive event up to `first + maxspan`.
+//! - A script that raises an error (`number("x")`) makes `execute` fail, as it fails the search
+//!   in Elasticsearch; `matches` reports no match.
+//! - Samples pick, per key, the first events (input order) that give each filter a distinct
+//!   event, stage 0 varying slowest when `max_samples_per_key` > 1.
 
 mod ast;
 mod compile;

@@ -1,10 +1,9 @@
 //! Wildcard patterns (`*` any run, `?` one code point, no escapes, anchored both ends),
 //! lowered once to exact / prefix / suffix / contains strategies before a general matcher.
 
-use super::value::{fold, fold_char};
+use super::value::{FastSet, fold, fold_char};
 use memchr::memmem;
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum G {
@@ -205,14 +204,14 @@ fn glob(p: &[G], v: &str) -> bool {
 /// Several patterns OR-ed: wildcard-free ones become one hash lookup.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
-    exact: HashSet<Box<str>>,
+    exact: FastSet<Box<str>>,
     others: Vec<Wildcard>,
     ci: bool,
 }
 
 impl PatternSet {
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>, ci: bool) -> PatternSet {
-        let mut exact = HashSet::new();
+        let mut exact = FastSet::default();
         let mut others = Vec::new();
         for p in patterns {
             let w = Wildcard::new(p, ci);

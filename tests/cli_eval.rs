@@ -25,10 +25,21 @@ const GUNZIP: &str = "fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.
 
 #[test]
 fn rule_file_over_a_recording_reports_matching_lines_as_json() {
-    let (code, stdout, stderr) = eval(&["rules/linux/discovery_kernel_unpacking.toml", GUNZIP, "--format", "json"]);
+    let (code, stdout, stderr) = eval(&[
+        "rules/linux/discovery_kernel_unpacking.toml",
+        GUNZIP,
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines, vec![serde_json::json!({"type": "event", "position": 16})]);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![serde_json::json!({"type": "event", "position": 16})]
+    );
 }
 
 #[test]
@@ -57,8 +68,22 @@ fn sequence_results_list_ordered_events_and_join_keys() {
 #[test]
 fn head_and_size_limit_results() {
     let (_, all, _) = eval(&["process where true", GUNZIP, "--format", "json"]);
-    let (_, head, _) = eval(&["process where true", GUNZIP, "--format", "json", "--head", "2"]);
-    let (_, size, _) = eval(&["process where true", GUNZIP, "--format", "json", "--size", "3"]);
+    let (_, head, _) = eval(&[
+        "process where true",
+        GUNZIP,
+        "--format",
+        "json",
+        "--head",
+        "2",
+    ]);
+    let (_, size, _) = eval(&[
+        "process where true",
+        GUNZIP,
+        "--format",
+        "json",
+        "--size",
+        "3",
+    ]);
     assert!(all.lines().count() > 3);
     assert_eq!(head.lines().count(), 2);
     assert_eq!(size.lines().count(), 3);
@@ -73,14 +98,26 @@ fn json_array_input_with_comment_lines_uses_array_positions() {
         "// two events\n[\n{\"@timestamp\": 1, \"event\": {\"category\": \"process\"}, \"process\": {\"name\": \"a\"}},\n// the second\n{\"@timestamp\": 2, \"event\": {\"category\": \"process\"}, \"process\": {\"name\": \"b\"}}\n]\n",
     )
     .unwrap();
-    let (code, stdout, stderr) = eval(&[r#"process where process.name == "b""#, file.to_str().unwrap(), "--format", "json"]);
+    let (code, stdout, stderr) = eval(&[
+        r#"process where process.name == "b""#,
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.trim(), r#"{"position":2,"type":"event"}"#);
 }
 
 #[test]
 fn kql_query_with_language_flag() {
-    let (code, stdout, stderr) = eval(&["process.name:gunzip and event.action:exec", GUNZIP, "--language", "kuery", "--format", "json"]);
+    let (code, stdout, stderr) = eval(&[
+        "process.name:gunzip and event.action:exec",
+        GUNZIP,
+        "--language",
+        "kuery",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
 }

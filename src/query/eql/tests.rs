@@ -282,3 +282,24 @@ fn sequences_by_key_with_maxspan_and_until() {
         }]
     );
 }
+
+#[test]
+fn fields_include_join_keys_functions_and_optional_fields() {
+    let q = parse(
+        "sequence by host.id [process where startsWith(process.name, \"a\")] by ?user.id \
+         [file where length(file.path) > 1] by user.name until [process where z == 1] by ?user.id",
+    )
+    .unwrap();
+    assert_eq!(
+        q.fields(),
+        [
+            "file.path",
+            "host.id",
+            "process.name",
+            "user.id",
+            "user.name",
+            "z"
+        ]
+    );
+    assert!(q.is_sequence());
+}

@@ -124,7 +124,7 @@ fn toml_cases() {
             }
         }
     }
-    println!("eql cases: {passed} passed, {failed} failed");
+    println!("eql_cases: {passed} passed, {failed} failed");
     assert!(passed > 0);
     assert_eq!(failed, 0);
 }

@@ -1,8 +1,9 @@
 //! Compiled statements and their execution: ordering, event queries, pipes, size.
 
 use super::ast::{PipeKind, QueryAst, Statement};
-use super::compile::{Compiler, FieldRef, KeyRef, Pred, Ty, date_ms, take_runtime_error};
+use super::compile::{Compiler, KeyRef};
 use super::error::{EqlError, EqlErrorKind};
+use super::eval::{FieldRef, Pred, Ty, date_ms, take_runtime_error};
 use super::sample::SamplePlan;
 use super::sequence::SequencePlan;
 use super::value::Num;
@@ -290,7 +291,7 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
 }
 
 fn key_val(ty: &Ty, v: &Value) -> Option<KeyVal> {
-    let val = super::compile::typed_val(ty, v);
+    let val = super::eval::typed_val(ty, v);
     Some(match val {
         super::value::Val::Null => return None,
         super::value::Val::Bool(b) => KeyVal::Bool(b),

@@ -47,6 +47,7 @@ mod ast;
 mod compile;
 mod date;
 mod error;
+mod eval;
 mod exec;
 mod functions;
 mod lexer;

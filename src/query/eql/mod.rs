@@ -43,7 +43,8 @@
 //! - Samples pick, per key, the first events (input order) that give each filter a distinct
 //!   event, stage 0 varying slowest when `max_samples_per_key` > 1.
 
-mod ast;
+/// The syntax tree with byte spans, for tools that walk queries (lints, docs).
+pub mod ast;
 mod compile;
 mod date;
 mod error;
@@ -59,7 +60,7 @@ mod sample;
 mod sequence;
 mod value;
 
-pub use ast::{Expr, ExprKind, Span, Statement};
+pub use ast::{Expr, ExprKind, QueryAst, Span, Statement};
 pub use error::{EqlError, EqlErrorKind};
 pub use mapping::{FieldInfo, FieldType, Mapping};
 pub use parser::MAX_NESTING;

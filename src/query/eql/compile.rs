@@ -330,7 +330,7 @@ impl<'o> Compiler<'o> {
         CLit::new(v, fmt)
     }
 
-    fn const_list(&self, list: &[Expr], whole: &Expr) -> Result<Vec<Val<'static>>, EqlError> {
+    fn const_list(&self, list: &[Expr]) -> Result<Vec<Val<'static>>, EqlError> {
         let mut out = Vec::with_capacity(list.len());
         let mut kind: Option<(std::mem::Discriminant<Val<'static>>, &Expr)> = None;
         for item in list {
@@ -346,10 +346,9 @@ impl<'o> Compiler<'o> {
                     Some((k, first)) if k != d => {
                         return Err(EqlError::verify(
                             format!(
-                                "mixed types in list: [{}] and [{}] in [{}]",
+                                "mixed types in list: [{}] and [{}] must have the same type",
                                 describe(&first.kind),
                                 describe(&item.kind),
-                                describe(&whole.kind)
                             ),
                             item.span.clone(),
                         ));
@@ -370,7 +369,7 @@ impl<'o> Compiler<'o> {
         ci: bool,
         whole: &Expr,
     ) -> Result<Pred, EqlError> {
-        let vals = self.const_list(list, whole)?;
+        let vals = self.const_list(list)?;
         match self.field_of(expr)? {
             Some(Some(f)) => {
                 if ci {
@@ -673,7 +672,7 @@ impl<'o> Compiler<'o> {
                 insensitive,
             } => {
                 let x = self.sexpr(expr, slots)?;
-                let list = self.const_list(list, e)?;
+                let list = self.const_list(list)?;
                 SExpr::In {
                     expr: b(x),
                     list,

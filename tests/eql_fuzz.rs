@@ -1,7 +1,7 @@
 //! Token-soup fuzzing: random sequences of EQL tokens must parse, compile and run without
 //! panicking (errors are fine). Deterministic (fixed seed) so failures reproduce.
 
-use ruleforge::query::eql::{self, Options};
+use ruleforge::query::eql::{self, FlatEvent, Options};
 use serde_json::json;
 
 const VOCAB: &[&str] = &[
@@ -280,6 +280,13 @@ fn generated_queries_never_panic() {
         match eql::parse(&q).and_then(|p| p.compile(&Options::default())) {
             Ok(c) => {
                 let _ = c.execute(&events);
+                for e in &events {
+                    assert_eq!(
+                        c.matches(e),
+                        c.matches_event(&FlatEvent::new(e)),
+                        "tree walk and flattened event disagree on {q} for {e}"
+                    );
+                }
                 ok += 1;
             }
             Err(_) => errors += 1,

@@ -17,6 +17,78 @@ use std::cmp::Ordering;
 use std::net::IpAddr;
 
 /// A field's type for comparison purposes.
+/// Where field values come from. The evaluator only asks for the scalar values of a dotted
+/// field (any order); [`serde_json::Value`] walks the document, [`FlatEvent`] looks them up in
+/// a table of dotted names (for events that arrive flattened, or to inspect what a rule sees).
+pub trait Event {
+    /// Calls `f` with every scalar value of `path` (arrays flattened, nulls skipped); `f`
+    /// returns true to stop. Returns true if stopped.
+    fn visit_field<'a>(&'a self, path: &FieldPath, f: &mut dyn FnMut(&'a Value) -> bool) -> bool;
+}
+
+impl Event for Value {
+    #[inline]
+    fn visit_field<'a>(&'a self, path: &FieldPath, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+        path.visit_unordered(self, f)
+    }
+}
+
+/// An event flattened once into dotted field names, the way Elasticsearch indexes it: every
+/// spelling (`{"a":{"b":1}}`, `{"a.b":1}`) lands under `a.b`, arrays flatten, nulls and empty
+/// arrays vanish, objects are not values.
+#[derive(Debug, Default)]
+pub struct FlatEvent<'a> {
+    fields: std::collections::HashMap<
+        String,
+        Vec<&'a Value>,
+        std::hash::BuildHasherDefault<super::value::FastHasher>,
+    >,
+}
+
+impl<'a> FlatEvent<'a> {
+    pub fn new(event: &'a Value) -> Self {
+        let mut flat = FlatEvent::default();
+        let mut path = String::new();
+        flat.walk(event, &mut path);
+        flat
+    }
+
+    fn walk(&mut self, v: &'a Value, path: &mut String) {
+        match v {
+            Value::Object(map) => {
+                let len = path.len();
+                for (k, child) in map {
+                    if len > 0 {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    self.walk(child, path);
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| self.walk(i, path)),
+            Value::Null => {}
+            scalar => {
+                if !path.is_empty() {
+                    self.fields.entry(path.clone()).or_default().push(scalar);
+                }
+            }
+        }
+    }
+
+    /// The values of a dotted field name (empty when missing).
+    pub fn get(&self, name: &str) -> &[&'a Value] {
+        self.fields.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl Event for FlatEvent<'_> {
+    #[inline]
+    fn visit_field<'b>(&'b self, path: &FieldPath, f: &mut dyn FnMut(&'b Value) -> bool) -> bool {
+        self.get(path.as_str()).iter().any(|v| f(v))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Ty {
     /// No mapping: the JSON type decides (§10, recommended offline coercion).
@@ -39,14 +111,14 @@ pub(crate) struct FieldRef {
 
 impl FieldRef {
     #[inline]
-    pub fn any(&self, ev: &Value, mut f: impl FnMut(&Value) -> bool) -> bool {
-        self.path.visit_unordered(ev, &mut |v| f(v))
+    pub fn any<E: Event + ?Sized>(&self, ev: &E, mut f: impl FnMut(&Value) -> bool) -> bool {
+        ev.visit_field(&self.path, &mut |v| f(v))
     }
 
     /// The values of this field in `ev` converted for scripts (empty when missing).
-    pub fn vals<'a>(&self, ev: &'a Value) -> Vec<Val<'a>> {
+    pub fn vals<'a, E: Event + ?Sized>(&self, ev: &'a E) -> Vec<Val<'a>> {
         let mut out = Vec::new();
-        self.path.visit_unordered(ev, &mut |v| {
+        ev.visit_field(&self.path, &mut |v| {
             let x = typed_val(&self.ty, v);
             if !x.is_null() {
                 out.push(x);
@@ -326,13 +398,13 @@ pub(crate) enum Pred {
 }
 
 impl Pred {
-    pub fn eval(&self, ev: &Value) -> bool {
+    pub fn eval<E: Event + ?Sized>(&self, ev: &E) -> bool {
         match self {
             Pred::Const(b) => *b,
             Pred::And(xs) => xs.iter().all(|p| p.eval(ev)),
             Pred::Or(xs) => xs.iter().any(|p| p.eval(ev)),
             Pred::Not(p) => !p.eval(ev),
-            Pred::Exists(f) => f.path.visit_unordered(ev, &mut |_| true),
+            Pred::Exists(f) => ev.visit_field(&f.path, &mut |_| true),
             Pred::Leaf(f, t) => f.any(ev, |v| t.check(&f.ty, v)),
             Pred::Script(s) => s.eval(ev),
         }
@@ -371,7 +443,7 @@ pub(crate) struct Script {
 
 impl Script {
     /// True when some combination of the fields' values makes the expression true.
-    pub fn eval(&self, ev: &Value) -> bool {
+    pub fn eval<E: Event + ?Sized>(&self, ev: &E) -> bool {
         let mut found = false;
         self.for_each_combo(ev, &mut |vals| {
             found = match self.expr.eval(vals) {
@@ -388,7 +460,11 @@ impl Script {
 
     /// Calls `f` with each combination of slot values (a missing field as one null); `f`
     /// returns true to stop.
-    pub fn for_each_combo<'a>(&self, ev: &'a Value, f: &mut dyn FnMut(&[Val<'a>]) -> bool) {
+    pub fn for_each_combo<'a, E: Event + ?Sized>(
+        &self,
+        ev: &'a E,
+        f: &mut dyn FnMut(&[Val<'a>]) -> bool,
+    ) {
         let lists: Vec<Vec<Val<'a>>> = self
             .slots
             .iter()

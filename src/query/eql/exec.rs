@@ -3,7 +3,7 @@
 use super::ast::{PipeKind, QueryAst, Statement};
 use super::compile::{Compiler, KeyRef};
 use super::error::{EqlError, EqlErrorKind};
-use super::eval::{FieldRef, Pred, Ty, date_ms, take_runtime_error};
+use super::eval::{Event, FieldRef, Pred, Ty, date_ms, take_runtime_error};
 use super::sample::SamplePlan;
 use super::sequence::SequencePlan;
 use super::value::Num;
@@ -20,7 +20,7 @@ pub(crate) struct Filter {
 
 impl Filter {
     #[inline]
-    pub fn matches(&self, ev: &Value) -> bool {
+    pub fn matches<E: Event + ?Sized>(&self, ev: &E) -> bool {
         self.category.eval(ev) && self.condition.eval(ev)
     }
 }
@@ -125,6 +125,12 @@ impl Compiled {
     /// For event queries: does this one event match (ignoring pipes)? For sequences and
     /// samples: does it match any (positive) stage?
     pub fn matches(&self, event: &Value) -> bool {
+        self.matches_event(event)
+    }
+
+    /// [`matches`](Self::matches) over any [`Event`], e.g. a [`FlatEvent`](super::FlatEvent)
+    /// built once and shared by many rules.
+    pub fn matches_event<E: Event + ?Sized>(&self, event: &E) -> bool {
         match &self.plan {
             Plan::Event(f) => f.matches(event),
             Plan::Sequence(s) => s

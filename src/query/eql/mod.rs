@@ -48,7 +48,7 @@ pub mod ast;
 mod compile;
 mod date;
 mod error;
-mod eval;
+pub(crate) mod eval;
 mod exec;
 mod functions;
 mod lexer;
@@ -62,6 +62,7 @@ mod value;
 
 pub use ast::{Expr, ExprKind, QueryAst, Span, Statement};
 pub use error::{EqlError, EqlErrorKind};
+pub use eval::{Event, FlatEvent};
 pub use mapping::{FieldInfo, FieldType, Mapping};
 pub use parser::MAX_NESTING;
 

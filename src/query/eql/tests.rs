@@ -80,6 +80,31 @@ fn kernel_unpacking_rule() {
 }
 
 #[test]
+fn flat_events_agree_with_tree_walks() {
+    let c = parse(KERNEL_UNPACK)
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap();
+    let mut spelled = kernel_event();
+    spelled["process.parent.command_line"] = json!("x ansible y");
+    for ev in [
+        kernel_event(),
+        spelled,
+        json!({"process": [{"args": "/boot/x"}, null]}),
+    ] {
+        assert_eq!(
+            c.matches(&ev),
+            c.matches_event(&FlatEvent::new(&ev)),
+            "{ev}"
+        );
+    }
+    let flat_src = json!({"a": {"b": [1, null, {"c": 2}]}, "a.b": 3});
+    let flat = FlatEvent::new(&flat_src);
+    assert_eq!(flat.get("a.b"), [&json!(1), &json!(3)]);
+    assert_eq!(flat.get("a.b.c"), [&json!(2)]);
+}
+
+#[test]
 fn operators_case_rules() {
     let ev = json!({"event": {"category": "process"}, "a": "Foo.EXE", "n": 5, "s": "5"});
     assert!(m(r#"process where a == "Foo.EXE""#, ev.clone()));

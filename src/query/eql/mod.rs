@@ -179,7 +179,7 @@ pub enum Hit {
     },
 }
 
-pub use exec::Compiled;
+pub use exec::{Compiled, Executor};
 
 #[cfg(test)]
 mod tests;

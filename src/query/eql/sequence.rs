@@ -8,7 +8,7 @@ use super::Hit;
 use super::ast::{SequenceAst, Stage};
 use super::compile::{Compiler, KeyRef};
 use super::error::EqlError;
-use super::exec::{Compiled, Filter, KeyVal, key_tuples};
+use super::exec::{Filter, KeyVal, key_tuples};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 
@@ -117,14 +117,6 @@ impl SequencePlan {
         })
     }
 
-    pub fn run(&self, ctx: &Compiled, events: &[Value]) -> Result<Vec<Hit>, EqlError> {
-        let mut run = SeqRun::new(self);
-        for o in ctx.ordered(events) {
-            run.push(o.index, o.ts, &events[o.index]);
-        }
-        Ok(run.finish())
-    }
-
     fn positive(&self) -> Vec<usize> {
         (0..self.stages.len())
             .filter(|&i| !self.stages[i].missing)
@@ -139,6 +131,9 @@ struct Ev {
     index: usize,
     ts: i64,
 }
+
+/// Recent events of one missing stage per key: (stream position, timestamp).
+type History = HashMap<Vec<KeyVal>, VecDeque<(usize, i64)>>;
 
 /// A completed positive match waiting for its trailing missing-event window to close.
 struct Candidate {
@@ -156,7 +151,7 @@ pub(crate) struct SeqRun<'p> {
     missing: Vec<usize>,
     machine: Machine,
     /// Per missing stage: key → recent matching events (position, timestamp).
-    absent: Vec<HashMap<Vec<KeyVal>, VecDeque<(usize, i64)>>>,
+    absent: Vec<History>,
     queue: VecDeque<Candidate>,
     out: Vec<Hit>,
     pos: usize,

@@ -328,3 +328,55 @@ fn fields_include_join_keys_functions_and_optional_fields() {
     );
     assert!(q.is_sequence());
 }
+
+#[test]
+fn executor_streams_in_timestamp_order() {
+    let evs = ts_events(&[
+        ("process", 1, "a"),
+        ("process", 2, "b"),
+        ("file", 3, "a"),
+        ("file", 10_000, "b"),
+        ("process", 20_000, "c"),
+    ]);
+    for q in [
+        "sequence by k with maxspan=5s [process where true] [file where true]",
+        "sequence by k with maxspan=5s [process where true] ![file where true]",
+        "process where true | tail 2",
+        "sample by k [process where true] [file where true]",
+    ] {
+        let c = parse(q).unwrap().compile(&Options::default()).unwrap();
+        let mut ex = c.executor();
+        for (i, e) in evs.iter().enumerate() {
+            ex.push(i, e).unwrap();
+        }
+        assert_eq!(ex.finish().unwrap(), c.execute(&evs).unwrap(), "{q}");
+    }
+    let c = parse("any where true")
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap();
+    let mut ex = c.executor();
+    ex.push(0, &evs[1]).unwrap();
+    assert_eq!(ex.push(1, &evs[0]).unwrap_err().kind, EqlErrorKind::Runtime);
+}
+
+#[test]
+fn executor_keeps_sequence_state_bounded_over_many_events() {
+    let c = parse("sequence by k with maxspan=10ms [process where true] ![file where true]")
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap();
+    let mut ex = c.executor();
+    for i in 0..30_000usize {
+        let cat = if i % 3 == 2 { "file" } else { "process" };
+        let ev = json!({"@timestamp": i, "event": {"category": cat}, "k": i % 7});
+        ex.push(i, &ev).unwrap();
+    }
+    let hits = ex.finish().unwrap();
+    // The only file event with process i's key within 10ms is i + 7, a file when i % 3 == 1:
+    // those are rejected, except the last ones, whose i + 7 is past the end.
+    let expected = (0..30_000)
+        .filter(|i| i % 3 == 0 || (i % 3 == 1 && i + 7 >= 30_000))
+        .count();
+    assert_eq!(hits.len(), expected);
+}

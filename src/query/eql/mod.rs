@@ -5,7 +5,14 @@
 //! [`Options`] (field types, timestamp and category fields); [`Compiled`] then matches single
 //! events ([`Compiled::matches`]) or runs the whole statement ([`Compiled::execute`]) — event
 //! queries, sequences, samples and `head`/`tail` pipes — with Elasticsearch's semantics (see
-//! `shared/reference/eql.md`), not Python `eql`'s.
+//! `shared/reference/eql.md`), not Python `eql`'s. [`Compiled::executor`] does the same
+//! incrementally for recordings too large to hold in memory, and [`Event`] abstracts where
+//! field values come from.
+//!
+//! Module map: `lexer` → `parser` (→ [`ast`]) → `compile` (verification, constant folding,
+//! field resolution) → `eval` (the executable form: query leaves, scripts) → `exec`
+//! (ordering, pipes) with `sequence` and `sample`; `functions`, `pattern` (wildcards),
+//! `lucene` (regex dialect), `date`, `mapping`, `value` are leaves.
 //!
 //! ```
 //! use ruleforge::query::eql::{self, Hit, Options};

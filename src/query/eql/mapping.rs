@@ -238,6 +238,20 @@ fn collect(
                     collect(sub, &name, out)?;
                 }
             }
+            Some("nested") => {
+                // EQL cannot query nested documents: the field and everything under it.
+                out.push((
+                    name.clone(),
+                    Raw::Type(FieldType::Unsupported("nested".into())),
+                ));
+                if let Some(sub) = sub {
+                    let mut inner = Vec::new();
+                    collect(sub, &name, &mut inner)?;
+                    for (n, _) in inner {
+                        out.push((n, Raw::Type(FieldType::Unsupported("nested".into()))));
+                    }
+                }
+            }
             Some("alias") => {
                 let path = def.get("path").and_then(Value::as_str).ok_or_else(|| {
                     EqlError::new(

@@ -53,6 +53,7 @@ impl<'o> Compiler<'o> {
                 name: name.to_string(),
                 path: FieldPath::new(name),
                 ty,
+                ignore_above: None,
             }));
         };
         let Some(info) = mapping.get(name) else {
@@ -94,10 +95,16 @@ impl<'o> Compiler<'o> {
                 ));
             }
         };
+        let ignore_above = if ty == Ty::Keyword {
+            info.ignore_above
+        } else {
+            None
+        };
         Ok(Some(FieldRef {
             name: name.to_string(),
             path: FieldPath::new(&info.source),
             ty,
+            ignore_above,
         }))
     }
 

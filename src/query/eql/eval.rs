@@ -107,18 +107,37 @@ pub(crate) struct FieldRef {
     pub name: String,
     pub path: FieldPath,
     pub ty: Ty,
+    /// From the mapping: longer keyword values are not indexed.
+    pub ignore_above: Option<usize>,
 }
 
 impl FieldRef {
     #[inline]
     pub fn any<E: Event + ?Sized>(&self, ev: &E, mut f: impl FnMut(&Value) -> bool) -> bool {
-        ev.visit_field(&self.path, &mut |v| f(v))
+        match self.ignore_above {
+            None => ev.visit_field(&self.path, &mut |v| f(v)),
+            Some(_) => ev.visit_field(&self.path, &mut |v| self.indexed(v) && f(v)),
+        }
+    }
+
+    /// False for a keyword value longer than `ignore_above` (Elasticsearch does not index it).
+    #[inline]
+    pub fn indexed(&self, v: &Value) -> bool {
+        match (self.ignore_above, v) {
+            (Some(limit), Value::String(s)) => {
+                s.len() <= limit || s.encode_utf16().count() <= limit
+            }
+            _ => true,
+        }
     }
 
     /// The values of this field in `ev` converted for scripts (empty when missing).
     pub fn vals<'a, E: Event + ?Sized>(&self, ev: &'a E) -> Vec<Val<'a>> {
         let mut out = Vec::new();
         ev.visit_field(&self.path, &mut |v| {
+            if !self.indexed(v) {
+                return false;
+            }
             let x = typed_val(&self.ty, v);
             if !x.is_null() {
                 out.push(x);
@@ -404,7 +423,7 @@ impl Pred {
             Pred::And(xs) => xs.iter().all(|p| p.eval(ev)),
             Pred::Or(xs) => xs.iter().any(|p| p.eval(ev)),
             Pred::Not(p) => !p.eval(ev),
-            Pred::Exists(f) => ev.visit_field(&f.path, &mut |_| true),
+            Pred::Exists(f) => f.any(ev, |_| true),
             Pred::Leaf(f, t) => f.any(ev, |v| t.check(&f.ty, v)),
             Pred::Script(s) => s.eval(ev),
         }

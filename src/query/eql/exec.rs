@@ -67,6 +67,7 @@ pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlErr
             name: name.to_string(),
             path: crate::query::FieldPath::new(name),
             ty: Ty::Dynamic,
+            ignore_above: None,
         }))
     };
     let mut timestamp = special(&opts.timestamp_field)?;
@@ -353,7 +354,7 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
     for k in keys {
         let mut vals: Vec<KeyVal> = Vec::new();
         if let Some(f) = &k.field {
-            f.path.visit_unordered(ev, &mut |v| {
+            f.any(ev, |v| {
                 if let Some(kv) = key_val(&f.ty, v) {
                     if !vals.contains(&kv) {
                         vals.push(kv);

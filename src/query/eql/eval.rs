@@ -463,15 +463,29 @@ pub(crate) struct Script {
 impl Script {
     /// True when some combination of the fields' values makes the expression true.
     pub fn eval<E: Event + ?Sized>(&self, ev: &E) -> bool {
+        let holds = |vals: &[Val<'_>]| match self.expr.eval(vals) {
+            Ok(v) => matches!(v, Val::Bool(true)),
+            Err(msg) => {
+                record_runtime_error(msg);
+                false
+            }
+        };
+        if let [f] = self.slots.as_slice() {
+            // One field (the usual case): its values one by one, without collecting them.
+            let mut seen = false;
+            let found = f.any(ev, |v| {
+                let x = typed_val(&f.ty, v);
+                if x.is_null() {
+                    return false;
+                }
+                seen = true;
+                holds(std::slice::from_ref(&x))
+            });
+            return found || (!seen && holds(&[Val::Null]));
+        }
         let mut found = false;
         self.for_each_combo(ev, &mut |vals| {
-            found = match self.expr.eval(vals) {
-                Ok(v) => matches!(v, Val::Bool(true)),
-                Err(msg) => {
-                    record_runtime_error(msg);
-                    false
-                }
-            };
+            found = holds(vals);
             found
         });
         found

@@ -380,3 +380,11 @@ fn executor_keeps_sequence_state_bounded_over_many_events() {
         .count();
     assert_eq!(hits.len(), expected);
 }
+
+#[test]
+fn compiled_queries_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Query>();
+    assert_send_sync::<Compiled>();
+    assert_send_sync::<EqlError>();
+}

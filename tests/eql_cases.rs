@@ -54,6 +54,14 @@ fn run_case(case: &Value) -> Result<(), String> {
                 if format!("{:?}", e.kind) != kind {
                     return Err(format!("expected {kind}, got {:?}: {}", e.kind, e.message));
                 }
+                if let Some(m) = case["error_message"].as_str() {
+                    if !e.message.contains(m) {
+                        return Err(format!(
+                            "expected a message containing {m:?}, got {:?}",
+                            e.message
+                        ));
+                    }
+                }
                 if let Some(span) = case["error_span"].as_array() {
                     let want = span[0].as_u64().unwrap_or(0) as usize
                         ..span[1].as_u64().unwrap_or(0) as usize;
@@ -124,7 +132,7 @@ fn toml_cases() {
             }
         }
     }
-    println!("eql cases: {passed} passed, {failed} failed");
+    println!("eql_cases: {passed} passed, {failed} failed");
     assert!(passed > 0);
     assert_eq!(failed, 0);
 }

@@ -44,13 +44,19 @@ fn read_json_with_comments(path: &Path) -> Value {
     serde_json::from_str(&stripped).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Loads `data/<name>.data` and `.mapping`; the random keyword type becomes `keyword`.
+/// Loads `data/<name>.data` and `.mapping`; the harness's random keyword type becomes `keyword`.
 fn load_index(name: &str) -> (Vec<Value>, Mapping) {
+    load_index_as(name, "keyword")
+}
+
+/// Loads an index with `[runtime_random_keyword_type]` replaced by `keyword_type` (the harness
+/// picks `keyword` or `wildcard` at random; results must not depend on it).
+fn load_index_as(name: &str, keyword_type: &str) -> (Vec<Value>, Mapping) {
     let dir = spec_dir().join("data");
     let data = read_json_with_comments(&dir.join(format!("{name}.data")));
     let mapping_text = std::fs::read_to_string(dir.join(format!("{name}.mapping")))
         .unwrap()
-        .replace("[runtime_random_keyword_type]", "keyword");
+        .replace("[runtime_random_keyword_type]", keyword_type);
     let stripped: String = mapping_text
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
@@ -66,8 +72,8 @@ fn load_index(name: &str) -> (Vec<Value>, Mapping) {
 }
 
 /// endgame-140 as the harness indexes it: `@timestamp` from the Windows FILETIME.
-fn endgame() -> (Vec<Value>, Mapping) {
-    let (mut events, mut mapping) = load_index("endgame-140");
+fn endgame(keyword_type: &str) -> (Vec<Value>, Mapping) {
+    let (mut events, mut mapping) = load_index_as("endgame-140", keyword_type);
     for e in &mut events {
         let ft = e["timestamp"].as_i64().unwrap();
         e["@timestamp"] = Value::from(ft / 10_000 - 11_644_473_600_000);
@@ -122,10 +128,11 @@ fn as_ids(v: &Value) -> Vec<i64> {
         .unwrap_or_default()
 }
 
+/// Runs one spec file; a case passes when it passes under every mapping variant.
 fn run_query_file(
     file: &str,
     events: &[Value],
-    mapping: &Mapping,
+    mappings: &[&Mapping],
     tiebreaker: Option<&str>,
     id_field: &str,
     t: &mut Tally,
@@ -141,43 +148,62 @@ fn run_query_file(
             Some(a) if a.first().is_some_and(Value::is_array) => a.iter().map(as_ids).collect(),
             _ => vec![as_ids(&expected)],
         };
-        let opts = Options {
-            timestamp_field: "@timestamp".into(),
-            tiebreaker_field: tiebreaker.map(str::to_string),
-            event_category_field: "event.category".into(),
-            size: Some(q["size"].as_u64().map_or(50, |s| s as usize)),
-            mapping: Some(mapping.clone()),
-            max_samples_per_key: q["max_samples_per_key"].as_u64().map_or(1, |s| s as usize),
-        };
-        let result = eql::parse(&query)
-            .and_then(|p| p.compile(&opts))
-            .and_then(|c| c.execute(events));
-        let hits = match result {
-            Ok(h) => h,
-            Err(e) => {
-                t.fail(
-                    &name,
-                    format!("error {:?} at {:?}: {}", e.kind, e.span, e.message),
-                );
-                continue;
-            }
-        };
-        let (ids, keys) = flatten(&hits, events, id_field);
-        if !alternatives.contains(&ids) {
-            t.fail(&name, format!("expected {:?}, got {ids:?}", alternatives));
-            continue;
-        }
-        if let Some(jk) = q["join_keys"].as_array() {
-            if !jk.is_empty() {
-                let want: Vec<String> = jk.iter().map(key_text).collect();
-                if want != keys {
-                    t.fail(&name, format!("join keys: expected {want:?}, got {keys:?}"));
-                    continue;
-                }
+        let mut failure = None;
+        for mapping in mappings {
+            if let Err(why) = check_case(
+                &q,
+                &query,
+                &alternatives,
+                events,
+                mapping,
+                tiebreaker,
+                id_field,
+            ) {
+                failure = Some(why);
+                break;
             }
         }
-        t.pass();
+        match failure {
+            Some(why) => t.fail(&name, why),
+            None => t.pass(),
+        }
     }
+}
+
+fn check_case(
+    q: &Value,
+    query: &str,
+    alternatives: &[Vec<i64>],
+    events: &[Value],
+    mapping: &Mapping,
+    tiebreaker: Option<&str>,
+    id_field: &str,
+) -> Result<(), String> {
+    let opts = Options {
+        timestamp_field: "@timestamp".into(),
+        tiebreaker_field: tiebreaker.map(str::to_string),
+        event_category_field: "event.category".into(),
+        size: Some(q["size"].as_u64().map_or(50, |s| s as usize)),
+        mapping: Some(mapping.clone()),
+        max_samples_per_key: q["max_samples_per_key"].as_u64().map_or(1, |s| s as usize),
+    };
+    let hits = eql::parse(query)
+        .and_then(|p| p.compile(&opts))
+        .and_then(|c| c.execute(events))
+        .map_err(|e| format!("error {:?} at {:?}: {}", e.kind, e.span, e.message))?;
+    let (ids, keys) = flatten(&hits, events, id_field);
+    if !alternatives.contains(&ids) {
+        return Err(format!("expected {alternatives:?}, got {ids:?}"));
+    }
+    if let Some(jk) = q["join_keys"].as_array() {
+        if !jk.is_empty() {
+            let want: Vec<String> = jk.iter().map(key_text).collect();
+            if want != keys {
+                return Err(format!("join keys: expected {want:?}, got {keys:?}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The ten `between` cases Elasticsearch excludes (its test_unsupported.toml), with what
@@ -394,7 +420,9 @@ fn elasticsearch_conformance() {
     }
     let mut total = Tally::default();
     let mut report = String::new();
-    let (endgame_events, endgame_mapping) = endgame();
+    let (endgame_events, endgame_mapping) = endgame("keyword");
+    let (_, endgame_wildcard) = endgame("wildcard");
+    let endgame_mappings = [&endgame_mapping, &endgame_wildcard];
     let mut sample_events = Vec::new();
     let mut sample_mapping = Mapping::default();
     for idx in ["sample1", "sample2", "sample3"] {
@@ -413,7 +441,7 @@ fn elasticsearch_conformance() {
                 run_query_file(
                     "test_queries.toml",
                     &endgame_events,
-                    &endgame_mapping,
+                    &endgame_mappings,
                     Some("serial_event_id"),
                     "serial_event_id",
                     t,
@@ -426,7 +454,7 @@ fn elasticsearch_conformance() {
                 run_query_file(
                     "additional_test_queries.toml",
                     &endgame_events,
-                    &endgame_mapping,
+                    &endgame_mappings,
                     Some("serial_event_id"),
                     "serial_event_id",
                     t,
@@ -439,7 +467,7 @@ fn elasticsearch_conformance() {
                 run_query_file(
                     "test_queries_date.toml",
                     &endgame_events,
-                    &endgame_mapping,
+                    &endgame_mappings,
                     Some("serial_event_id"),
                     "serial_event_id",
                     t,
@@ -452,7 +480,7 @@ fn elasticsearch_conformance() {
                 run_query_file(
                     "test_sample.toml",
                     &sample_events,
-                    &sample_mapping,
+                    &[&sample_mapping],
                     None,
                     "id",
                     t,
@@ -465,7 +493,7 @@ fn elasticsearch_conformance() {
                 run_query_file(
                     "test_sample_multi.toml",
                     &multi_events,
-                    &multi_mapping,
+                    &[&multi_mapping],
                     None,
                     "id",
                     t,

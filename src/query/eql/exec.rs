@@ -1,10 +1,11 @@
 //! Compiled statements and their execution: ordering, event queries, pipes, size.
 
 use super::ast::{PipeKind, QueryAst, Statement};
-use super::compile::{Compiler, FieldRef, KeyRef, Pred, Ty, date_ms, take_runtime_error};
+use super::compile::{Compiler, KeyRef};
 use super::error::{EqlError, EqlErrorKind};
-use super::sample::SamplePlan;
-use super::sequence::SequencePlan;
+use super::eval::{Event, FieldRef, Pred, Ty, date_ms, take_runtime_error};
+use super::sample::{SamplePlan, SampleRun};
+use super::sequence::{SeqRun, SequencePlan};
 use super::value::Num;
 use super::{Hit, Options};
 use serde_json::Value;
@@ -19,7 +20,7 @@ pub(crate) struct Filter {
 
 impl Filter {
     #[inline]
-    pub fn matches(&self, ev: &Value) -> bool {
+    pub fn matches<E: Event + ?Sized>(&self, ev: &E) -> bool {
         self.category.eval(ev) && self.condition.eval(ev)
     }
 }
@@ -66,6 +67,7 @@ pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlErr
             name: name.to_string(),
             path: crate::query::FieldPath::new(name),
             ty: Ty::Dynamic,
+            ignore_above: None,
         }))
     };
     let mut timestamp = special(&opts.timestamp_field)?;
@@ -124,6 +126,12 @@ impl Compiled {
     /// For event queries: does this one event match (ignoring pipes)? For sequences and
     /// samples: does it match any (positive) stage?
     pub fn matches(&self, event: &Value) -> bool {
+        self.matches_event(event)
+    }
+
+    /// [`matches`](Self::matches) over any [`Event`], e.g. a [`FlatEvent`](super::FlatEvent)
+    /// built once and shared by many rules.
+    pub fn matches_event<E: Event + ?Sized>(&self, event: &E) -> bool {
         match &self.plan {
             Plan::Event(f) => f.matches(event),
             Plan::Sequence(s) => s
@@ -178,20 +186,41 @@ impl Compiled {
     /// Full execution as Elasticsearch would: sorts by timestamp (then tiebreaker, then input
     /// position), runs the query, applies `head`/`tail` pipes and then `size`.
     pub fn execute(&self, events: &[Value]) -> Result<Vec<Hit>, EqlError> {
-        take_runtime_error();
-        let mut hits = match &self.plan {
-            Plan::Event(f) => self
-                .ordered(events)
-                .into_iter()
-                .filter(|o| f.matches(&events[o.index]))
-                .map(|o| Hit::Event { index: o.index })
-                .collect(),
-            Plan::Sequence(s) => s.run(self, events)?,
-            Plan::Sample(s) => s.run(self, events)?,
-        };
-        if let Some(msg) = take_runtime_error() {
-            return Err(EqlError::new(EqlErrorKind::Runtime, msg, 0..0));
+        let mut ex = self.executor();
+        match &self.plan {
+            // Samples need no timestamps: input order.
+            Plan::Sample(_) => {
+                for (i, e) in events.iter().enumerate() {
+                    ex.push_unchecked(i, None, e);
+                }
+            }
+            _ => {
+                for o in self.ordered(events) {
+                    ex.push_unchecked(o.index, Some(o.ts), &events[o.index]);
+                }
+            }
         }
+        ex.finish()
+    }
+
+    /// An incremental run: push events in timestamp order (then tiebreaker order), then
+    /// [`finish`](Executor::finish). Memory stays bounded for event queries and for sequences
+    /// with `maxspan` (apart from the hits), so large recordings need not be held in memory.
+    pub fn executor(&self) -> Executor<'_> {
+        let state = match &self.plan {
+            Plan::Event(f) => ExecState::Event(f, Vec::new()),
+            Plan::Sequence(s) => ExecState::Sequence(SeqRun::new(s)),
+            Plan::Sample(s) => ExecState::Sample(SampleRun::new(s, self.opts.max_samples_per_key)),
+        };
+        Executor {
+            compiled: self,
+            state,
+            last_ts: None,
+            error: None,
+        }
+    }
+
+    fn shape(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
         for &(kind, n) in &self.pipes {
             match kind {
                 PipeKind::Head => hits.truncate(n),
@@ -204,7 +233,80 @@ impl Compiled {
         if let Some(size) = self.opts.size {
             hits.truncate(size);
         }
-        Ok(hits)
+        hits
+    }
+}
+
+enum ExecState<'c> {
+    Event(&'c Filter, Vec<Hit>),
+    Sequence(SeqRun<'c>),
+    Sample(SampleRun<'c>),
+}
+
+/// Incremental execution of a [`Compiled`] statement (see [`Compiled::executor`]).
+pub struct Executor<'c> {
+    compiled: &'c Compiled,
+    state: ExecState<'c>,
+    last_ts: Option<i64>,
+    error: Option<EqlError>,
+}
+
+impl Executor<'_> {
+    /// Feeds the next event; `index` is the caller's id for it, reported in hits. Events must
+    /// come in timestamp order (an earlier timestamp than the previous event is an error);
+    /// events without a usable timestamp are skipped, except by samples, which need none.
+    pub fn push(&mut self, index: usize, event: &Value) -> Result<(), EqlError> {
+        let ts = match self.state {
+            ExecState::Sample(_) => None,
+            _ => match self.compiled.ordinal(event, index) {
+                Some(o) => Some(o.ts),
+                None => return Ok(()),
+            },
+        };
+        if let (Some(t), Some(last)) = (ts, self.last_ts) {
+            if t < last {
+                return Err(EqlError::new(
+                    EqlErrorKind::Runtime,
+                    format!("events must be pushed in timestamp order: {t} after {last}"),
+                    0..0,
+                ));
+            }
+        }
+        self.push_unchecked(index, ts, event);
+        Ok(())
+    }
+
+    fn push_unchecked(&mut self, index: usize, ts: Option<i64>, event: &Value) {
+        if ts.is_some() {
+            self.last_ts = ts;
+        }
+        take_runtime_error();
+        match &mut self.state {
+            ExecState::Event(f, hits) => {
+                if f.matches(event) {
+                    hits.push(Hit::Event { index });
+                }
+            }
+            ExecState::Sequence(run) => run.push(index, ts.unwrap_or(i64::MIN), event),
+            ExecState::Sample(run) => run.push(index, event),
+        }
+        if let Some(msg) = take_runtime_error() {
+            self.error
+                .get_or_insert_with(|| EqlError::new(EqlErrorKind::Runtime, msg, 0..0));
+        }
+    }
+
+    /// All hits, after pipes and `size`; the first script error, if any event raised one.
+    pub fn finish(self) -> Result<Vec<Hit>, EqlError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let hits = match self.state {
+            ExecState::Event(_, hits) => hits,
+            ExecState::Sequence(run) => run.finish(),
+            ExecState::Sample(run) => run.finish(),
+        };
+        Ok(self.compiled.shape(hits))
     }
 }
 
@@ -252,7 +354,7 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
     for k in keys {
         let mut vals: Vec<KeyVal> = Vec::new();
         if let Some(f) = &k.field {
-            f.path.visit_unordered(ev, &mut |v| {
+            f.any(ev, |v| {
                 if let Some(kv) = key_val(&f.ty, v) {
                     if !vals.contains(&kv) {
                         vals.push(kv);
@@ -290,7 +392,7 @@ pub(crate) fn key_tuples(keys: &[KeyRef], ev: &Value) -> Vec<Vec<KeyVal>> {
 }
 
 fn key_val(ty: &Ty, v: &Value) -> Option<KeyVal> {
-    let val = super::compile::typed_val(ty, v);
+    let val = super::eval::typed_val(ty, v);
     Some(match val {
         super::value::Val::Null => return None,
         super::value::Val::Bool(b) => KeyVal::Bool(b),

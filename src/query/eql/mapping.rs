@@ -48,6 +48,9 @@ pub struct FieldInfo {
     /// Where the value lives in `_source` (the alias target for an alias).
     pub source: String,
     pub ty: FieldType,
+    /// Keyword `ignore_above` (for a text field: its exact sub-field's): longer strings are not
+    /// indexed, so no query matches them and scripts see no value.
+    pub ignore_above: Option<usize>,
 }
 
 /// Field name → type, flattened to dotted names, aliases resolved.
@@ -74,9 +77,9 @@ impl Mapping {
             })
             .collect();
         for (name, r) in &raw {
-            let (ty, source) = match r {
-                Raw::Type(ty) => (ty, name),
-                Raw::Sub(ty, parent) => (ty, parent),
+            let (ty, source, ignore_above) = match r {
+                Raw::Type(ty, ia) => (ty, name, *ia),
+                Raw::Sub(ty, parent, ia) => (ty, parent, *ia),
                 Raw::Alias(_) => continue,
             };
             m.fields.insert(
@@ -84,6 +87,7 @@ impl Mapping {
                 FieldInfo {
                     source: source.clone(),
                     ty: ty.clone(),
+                    ignore_above,
                 },
             );
         }
@@ -137,6 +141,7 @@ impl Mapping {
             FieldInfo {
                 source: name.to_string(),
                 ty,
+                ignore_above: None,
             },
         );
     }
@@ -189,6 +194,7 @@ impl Mapping {
                         FieldInfo {
                             source: prefix.clone(),
                             ty: FieldType::Keyword,
+                            ignore_above: Some(256),
                         },
                     );
                 }
@@ -199,9 +205,10 @@ impl Mapping {
 }
 
 enum Raw {
-    Type(FieldType),
-    /// A multi-field: its type and the parent whose `_source` value it indexes.
-    Sub(FieldType, String),
+    /// A field's type and `ignore_above`.
+    Type(FieldType, Option<usize>),
+    /// A multi-field: its type, the parent whose `_source` value it indexes, `ignore_above`.
+    Sub(FieldType, String, Option<usize>),
     Alias(String),
 }
 
@@ -233,9 +240,23 @@ fn collect(
         let sub = def.get("properties").and_then(Value::as_object);
         match ty {
             None | Some("object") => {
-                out.push((name.clone(), Raw::Type(FieldType::Object)));
+                out.push((name.clone(), Raw::Type(FieldType::Object, None)));
                 if let Some(sub) = sub {
                     collect(sub, &name, out)?;
+                }
+            }
+            Some("nested") => {
+                // EQL cannot query nested documents: the field and everything under it.
+                out.push((
+                    name.clone(),
+                    Raw::Type(FieldType::Unsupported("nested".into()), None),
+                ));
+                if let Some(sub) = sub {
+                    let mut inner = Vec::new();
+                    collect(sub, &name, &mut inner)?;
+                    for (n, _) in inner {
+                        out.push((n, Raw::Type(FieldType::Unsupported("nested".into()), None)));
+                    }
                 }
             }
             Some("alias") => {
@@ -250,26 +271,37 @@ fn collect(
             }
             Some(t) => {
                 let fty = simple_type(t, def);
+                let mut ignore_above = ignore_above_of(def);
                 let mut exact = None;
                 if let Some(fields) = def.get("fields").and_then(Value::as_object) {
                     for (sk, sdef) in fields {
                         let st = sdef.get("type").and_then(Value::as_str).unwrap_or("");
                         let sty = simple_type(st, sdef);
+                        let sub_ia = ignore_above_of(sdef);
                         if sty == FieldType::Keyword && exact.is_none() {
                             exact = Some(format!("{name}.{sk}"));
+                            if matches!(fty, FieldType::Text { .. }) {
+                                ignore_above = sub_ia;
+                            }
                         }
-                        out.push((format!("{name}.{sk}"), Raw::Sub(sty, name.clone())));
+                        out.push((format!("{name}.{sk}"), Raw::Sub(sty, name.clone(), sub_ia)));
                     }
                 }
                 let fty = match fty {
                     FieldType::Text { .. } => FieldType::Text { exact },
                     other => other,
                 };
-                out.push((name, Raw::Type(fty)));
+                out.push((name, Raw::Type(fty, ignore_above)));
             }
         }
     }
     Ok(())
+}
+
+fn ignore_above_of(def: &Value) -> Option<usize> {
+    def.get("ignore_above")
+        .and_then(Value::as_u64)
+        .map(|n| n as usize)
 }
 
 fn simple_type(t: &str, def: &Value) -> FieldType {

@@ -5,7 +5,14 @@
 //! [`Options`] (field types, timestamp and category fields); [`Compiled`] then matches single
 //! events ([`Compiled::matches`]) or runs the whole statement ([`Compiled::execute`]) — event
 //! queries, sequences, samples and `head`/`tail` pipes — with Elasticsearch's semantics (see
-//! `shared/reference/eql.md`), not Python `eql`'s.
+//! `shared/reference/eql.md`), not Python `eql`'s. [`Compiled::executor`] does the same
+//! incrementally for recordings too large to hold in memory, and [`Event`] abstracts where
+//! field values come from.
+//!
+//! Module map: `lexer` → `parser` (→ [`ast`]) → `compile` (verification, constant folding,
+//! field resolution) → `eval` (the executable form: query leaves, scripts) → `exec`
+//! (ordering, pipes) with `sequence` and `sample`; `functions`, `pattern` (wildcards),
+//! `lucene` (regex dialect), `date`, `mapping`, `value` are leaves.
 //!
 //! ```
 //! use ruleforge::query::eql::{self, Hit, Options};
@@ -43,10 +50,12 @@
 //! - Samples pick, per key, the first events (input order) that give each filter a distinct
 //!   event, stage 0 varying slowest when `max_samples_per_key` > 1.
 
-mod ast;
+/// The syntax tree with byte spans, for tools that walk queries (lints, docs).
+pub mod ast;
 mod compile;
 mod date;
 mod error;
+pub(crate) mod eval;
 mod exec;
 mod functions;
 mod lexer;
@@ -58,8 +67,9 @@ mod sample;
 mod sequence;
 mod value;
 
-pub use ast::{Expr, ExprKind, Span, Statement};
+pub use ast::{Expr, ExprKind, QueryAst, Span, Statement};
 pub use error::{EqlError, EqlErrorKind};
+pub use eval::{Event, FlatEvent};
 pub use mapping::{FieldInfo, FieldType, Mapping};
 pub use parser::MAX_NESTING;
 
@@ -176,7 +186,7 @@ pub enum Hit {
     },
 }
 
-pub use exec::Compiled;
+pub use exec::{Compiled, Executor};
 
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,9 @@ use super::lexer::{Tok, Token, tokenize};
 /// Hostile input (10,000 nested parentheses) gets an error instead of a stack overflow.
 pub const MAX_NESTING: usize = 128;
 
+/// Most stages (after `runs` expansion) a sequence or sample may have.
+pub const MAX_STAGES: i64 = 1024;
+
 pub fn parse_statement(src: &str) -> Result<Statement, EqlError> {
     let tokens = tokenize(src)?;
     let mut p = Parser {
@@ -240,7 +243,14 @@ impl Parser {
         let total: i64 = stages
             .iter()
             .map(|s| s.runs.as_ref().map_or(1, |r| r.0.max(1)))
-            .sum();
+            .fold(0i64, i64::saturating_add);
+        if total > MAX_STAGES {
+            return Err(EqlError::new(
+                EqlErrorKind::NestingLimit,
+                format!("more than {MAX_STAGES} sequence stages"),
+                start..self.prev_end(),
+            ));
+        }
         if total < 2 {
             return Err(if stages.is_empty() {
                 self.unexpected("a bracketed sequence stage `[…]`")
@@ -286,6 +296,13 @@ impl Parser {
         }
         if stages.is_empty() {
             return Err(self.unexpected("a bracketed sample filter `[…]`"));
+        }
+        if stages.len() as i64 > MAX_STAGES {
+            return Err(EqlError::new(
+                EqlErrorKind::NestingLimit,
+                format!("more than {MAX_STAGES} sample filters"),
+                start..self.prev_end(),
+            ));
         }
         if *self.peek() == Tok::Until {
             return Err(EqlError::verify(

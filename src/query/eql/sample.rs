@@ -4,7 +4,7 @@ use super::Hit;
 use super::ast::SampleAst;
 use super::compile::{Compiler, KeyRef};
 use super::error::EqlError;
-use super::exec::{Compiled, Filter, KeyVal, key_tuples};
+use super::exec::{Filter, KeyVal, key_tuples};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -63,28 +63,47 @@ impl SamplePlan {
         }
         Ok(SamplePlan { stages })
     }
+}
 
-    pub fn run(&self, ctx: &Compiled, events: &[Value]) -> Result<Vec<Hit>, EqlError> {
-        let per_key = ctx.opts.max_samples_per_key.max(1);
-        let cap = self.stages.len() + per_key;
-        // key → per-stage candidate events, in input order.
-        let mut groups: HashMap<Vec<KeyVal>, Vec<Vec<usize>>> = HashMap::new();
-        for (i, ev) in events.iter().enumerate() {
-            for (si, st) in self.stages.iter().enumerate() {
-                if !st.filter.matches(ev) {
-                    continue;
-                }
-                for k in key_tuples(&st.keys, ev) {
-                    let g = groups
-                        .entry(k)
-                        .or_insert_with(|| vec![Vec::new(); self.stages.len()]);
-                    if g[si].len() < cap {
-                        g[si].push(i);
-                    }
+/// Incremental sample collection: per key, the first candidates of every filter (in push
+/// order); samples are assembled at the end, ordered by key.
+pub(crate) struct SampleRun<'p> {
+    plan: &'p SamplePlan,
+    per_key: usize,
+    cap: usize,
+    groups: HashMap<Vec<KeyVal>, Vec<Vec<usize>>>,
+}
+
+impl<'p> SampleRun<'p> {
+    pub fn new(plan: &'p SamplePlan, max_samples_per_key: usize) -> Self {
+        let per_key = max_samples_per_key.max(1);
+        SampleRun {
+            plan,
+            per_key,
+            // Enough candidates per filter to find `per_key` samples of distinct events.
+            cap: plan.stages.len() + per_key,
+            groups: HashMap::new(),
+        }
+    }
+
+    pub fn push(&mut self, index: usize, ev: &Value) {
+        let n = self.plan.stages.len();
+        for (si, st) in self.plan.stages.iter().enumerate() {
+            if !st.filter.matches(ev) {
+                continue;
+            }
+            for k in key_tuples(&st.keys, ev) {
+                let g = self.groups.entry(k).or_insert_with(|| vec![Vec::new(); n]);
+                if g[si].len() < self.cap {
+                    g[si].push(index);
                 }
             }
         }
-        let mut keys: Vec<(Vec<KeyVal>, Vec<Vec<usize>>)> = groups
+    }
+
+    pub fn finish(self) -> Vec<Hit> {
+        let mut keys: Vec<(Vec<KeyVal>, Vec<Vec<usize>>)> = self
+            .groups
             .into_iter()
             .filter(|(_, g)| g.iter().all(|c| !c.is_empty()))
             .collect();
@@ -99,7 +118,7 @@ impl SamplePlan {
         for (key, cands) in keys {
             let mut found = Vec::new();
             let mut cur = Vec::with_capacity(cands.len());
-            assign(&cands, &mut cur, &mut found, per_key);
+            assign(&cands, &mut cur, &mut found, self.per_key);
             for s in found {
                 out.push(Hit::Sample {
                     events: s,
@@ -107,7 +126,7 @@ impl SamplePlan {
                 });
             }
         }
-        Ok(out)
+        out
     }
 }
 

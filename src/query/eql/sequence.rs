@@ -8,9 +8,9 @@ use super::Hit;
 use super::ast::{SequenceAst, Stage};
 use super::compile::{Compiler, KeyRef};
 use super::error::EqlError;
-use super::exec::{Compiled, Filter, KeyVal, Ordinal, key_tuples};
+use super::exec::{Filter, KeyVal, key_tuples};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Clone)]
 pub(crate) struct SeqStage {
@@ -117,91 +117,197 @@ impl SequencePlan {
         })
     }
 
-    pub fn run(&self, ctx: &Compiled, events: &[Value]) -> Result<Vec<Hit>, EqlError> {
-        let ords = ctx.ordered(events);
-        let positive: Vec<usize> = (0..self.stages.len())
+    fn positive(&self) -> Vec<usize> {
+        (0..self.stages.len())
             .filter(|&i| !self.stages[i].missing)
+            .collect()
+    }
+}
+
+/// One matched event: its position in the stream, the caller's index, its timestamp.
+#[derive(Debug, Clone, Copy)]
+struct Ev {
+    pos: usize,
+    index: usize,
+    ts: i64,
+}
+
+/// Recent events of one missing stage per key: (stream position, timestamp).
+type History = HashMap<Vec<KeyVal>, VecDeque<(usize, i64)>>;
+
+/// A completed positive match waiting for its trailing missing-event window to close.
+struct Candidate {
+    events: Vec<Ev>,
+    key: Vec<KeyVal>,
+    /// Last timestamp a trailing missing event may have (`first + maxspan`).
+    deadline: Option<i64>,
+}
+
+/// Incremental sequence matching over events pushed in timestamp order. Memory stays bounded
+/// by `maxspan`: pending matches and missing-event histories older than it are dropped.
+pub(crate) struct SeqRun<'p> {
+    plan: &'p SequencePlan,
+    positive: Vec<usize>,
+    missing: Vec<usize>,
+    machine: Machine,
+    /// Per missing stage: key → recent matching events (position, timestamp).
+    absent: Vec<History>,
+    queue: VecDeque<Candidate>,
+    out: Vec<Hit>,
+    pos: usize,
+}
+
+impl<'p> SeqRun<'p> {
+    pub fn new(plan: &'p SequencePlan) -> Self {
+        let positive = plan.positive();
+        let missing: Vec<usize> = (0..plan.stages.len())
+            .filter(|&i| plan.stages[i].missing)
             .collect();
-        let missing: Vec<usize> = (0..self.stages.len())
-            .filter(|&i| self.stages[i].missing)
-            .collect();
-        // Missing stages: per key, the ordinal positions of matching events.
-        let mut absent: Vec<HashMap<Vec<KeyVal>, Vec<usize>>> = vec![HashMap::new(); missing.len()];
-        if !missing.is_empty() {
-            for (oi, o) in ords.iter().enumerate() {
-                let ev = &events[o.index];
-                for (m, &si) in missing.iter().enumerate() {
-                    let st = &self.stages[si];
-                    if st.filter.matches(ev) {
-                        for k in key_tuples(&st.keys, ev) {
-                            absent[m].entry(k).or_default().push(oi);
+        SeqRun {
+            plan,
+            machine: Machine::new(positive.len(), plan.maxspan),
+            absent: vec![HashMap::new(); missing.len()],
+            positive,
+            missing,
+            queue: VecDeque::new(),
+            out: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// Feeds the next event (timestamps must not decrease).
+    pub fn push(&mut self, index: usize, ts: i64, ev: &Value) {
+        self.release(Some(ts));
+        let pos = self.pos;
+        self.pos += 1;
+        let here = Ev { pos, index, ts };
+        let plan = self.plan;
+        for (m, &si) in self.missing.iter().enumerate() {
+            let st = &plan.stages[si];
+            if st.filter.matches(ev) {
+                for k in key_tuples(&st.keys, ev) {
+                    let q = self.absent[m].entry(k).or_default();
+                    q.push_back((pos, ts));
+                    if let Some(span) = plan.maxspan {
+                        while q.front().is_some_and(|&(_, t)| t < ts.saturating_sub(span)) {
+                            q.pop_front();
                         }
                     }
                 }
             }
         }
-        let mut machine = Machine::new(positive.len(), self.maxspan);
-        let mut out = Vec::new();
-        let mut done: Vec<(Vec<usize>, Vec<KeyVal>)> = Vec::new();
-        for (oi, o) in ords.iter().enumerate() {
-            let ev = &events[o.index];
-            for (pi, &si) in positive.iter().enumerate().rev() {
-                let st = &self.stages[si];
-                if !st.filter.matches(ev) {
-                    continue;
-                }
-                for key in key_tuples(&st.keys, ev) {
-                    if let Some(seq) = machine.advance(pi, key.clone(), oi, o.ts) {
-                        done.push((seq, key));
-                    }
-                }
+        let mut done = Vec::new();
+        for (pi, &si) in self.positive.iter().enumerate().rev() {
+            let st = &plan.stages[si];
+            if !st.filter.matches(ev) {
+                continue;
             }
-            if let Some(u) = &self.until {
-                if u.filter.matches(ev) {
-                    for key in key_tuples(&u.keys, ev) {
-                        machine.until(key, oi);
-                    }
-                }
-            }
-            machine.maybe_expire(o.ts);
-            for (seq, key) in done.drain(..) {
-                if self.missing_ok(&seq, &key, &positive, &missing, &absent, &ords) {
-                    let mut slots: Vec<Option<usize>> = vec![None; self.stages.len()];
-                    for (pi, &si) in positive.iter().enumerate() {
-                        slots[si] = Some(ords[seq[pi]].index);
-                    }
-                    out.push(Hit::Sequence {
-                        events: slots,
-                        join_keys: key.iter().map(KeyVal::to_json).collect(),
-                    });
+            for key in key_tuples(&st.keys, ev) {
+                if let Some(seq) = self.machine.advance(pi, key.clone(), here) {
+                    done.push((seq, key));
                 }
             }
         }
-        Ok(out)
+        if let Some(u) = &plan.until {
+            if u.filter.matches(ev) {
+                for key in key_tuples(&u.keys, ev) {
+                    self.machine.until(key, pos);
+                }
+            }
+        }
+        if self.machine.maybe_expire(ts) {
+            self.sweep_absent(ts);
+        }
+        let trailing = self
+            .missing
+            .iter()
+            .any(|&m| m > self.positive[self.positive.len() - 1]);
+        for (events, key) in done {
+            if !self.missing_ok(&events, &key, false) {
+                continue;
+            }
+            let deadline = trailing.then(|| events[0].ts.saturating_add(plan.maxspan.unwrap_or(0)));
+            self.queue.push_back(Candidate {
+                events,
+                key,
+                deadline,
+            });
+        }
+        self.release(None);
     }
 
-    fn missing_ok(
-        &self,
-        seq: &[usize],
-        key: &[KeyVal],
-        positive: &[usize],
-        missing: &[usize],
-        absent: &[HashMap<Vec<KeyVal>, Vec<usize>>],
-        ords: &[Ordinal],
-    ) -> bool {
-        let span = self.maxspan.unwrap_or(i64::MAX);
-        let first_ts = ords[seq[0]].ts;
-        let last_ts = ords[seq[seq.len() - 1]].ts;
-        for (m, &si) in missing.iter().enumerate() {
-            let Some(hits) = absent[m].get(key) else {
+    /// Emits queued candidates in order once their trailing windows have closed (`now` past
+    /// the deadline; `None` = only those without a trailing window).
+    fn release(&mut self, now: Option<i64>) {
+        while let Some(c) = self.queue.front() {
+            match c.deadline {
+                Some(d) if now.is_none_or(|t| t <= d) => return,
+                _ => {}
+            }
+            let Some(c) = self.queue.pop_front() else {
+                return;
+            };
+            if c.deadline.is_some() && !self.missing_ok(&c.events, &c.key, true) {
+                continue;
+            }
+            let mut slots: Vec<Option<usize>> = vec![None; self.plan.stages.len()];
+            for (pi, &si) in self.positive.iter().enumerate() {
+                slots[si] = Some(c.events[pi].index);
+            }
+            self.out.push(Hit::Sequence {
+                events: slots,
+                join_keys: c.key.iter().map(KeyVal::to_json).collect(),
+            });
+        }
+    }
+
+    /// All hits, once every event has been pushed.
+    pub fn finish(mut self) -> Vec<Hit> {
+        self.release(Some(i64::MAX));
+        self.out
+    }
+
+    fn sweep_absent(&mut self, now: i64) {
+        let Some(span) = self.plan.maxspan else {
+            return;
+        };
+        let horizon = now.saturating_sub(span);
+        for m in &mut self.absent {
+            m.retain(|_, q| {
+                while q.front().is_some_and(|&(_, t)| t < horizon) {
+                    q.pop_front();
+                }
+                !q.is_empty()
+            });
+        }
+    }
+
+    /// No event of a missing stage with the same key in that stage's window: strictly between
+    /// the neighbouring positive events; for a leading stage from `last − maxspan` up to the
+    /// first positive event; for a trailing one (checked only when `trailing`) after the last
+    /// positive event up to `first + maxspan`.
+    fn missing_ok(&self, seq: &[Ev], key: &[KeyVal], trailing: bool) -> bool {
+        let span = self.plan.maxspan.unwrap_or(i64::MAX);
+        let first_ts = seq[0].ts;
+        let last_ts = seq[seq.len() - 1].ts;
+        for (m, &si) in self.missing.iter().enumerate() {
+            let Some(hits) = self.absent[m].get(key) else {
                 continue;
             };
-            let prev = positive.iter().rposition(|&p| p < si).map(|pi| seq[pi]);
-            let next = positive.iter().position(|&p| p > si).map(|pi| seq[pi]);
-            let found = hits.iter().any(|&h| match (prev, next) {
+            let prev = self
+                .positive
+                .iter()
+                .rposition(|&p| p < si)
+                .map(|pi| seq[pi].pos);
+            let next = self
+                .positive
+                .iter()
+                .position(|&p| p > si)
+                .map(|pi| seq[pi].pos);
+            let found = hits.iter().any(|&(h, t)| match (prev, next) {
                 (Some(a), Some(b)) => h > a && h < b,
-                (None, Some(b)) => h < b && ords[h].ts >= last_ts.saturating_sub(span),
-                (Some(a), None) => h > a && ords[h].ts <= first_ts.saturating_add(span),
+                (None, Some(b)) => h < b && t >= last_ts.saturating_sub(span),
+                (Some(a), None) => trailing && h > a && t <= first_ts.saturating_add(span),
                 (None, None) => false,
             });
             if found {
@@ -214,8 +320,8 @@ impl SequencePlan {
 
 #[derive(Debug, Clone)]
 struct Pending {
-    /// Positions (in timestamp order) of the events matched so far.
-    events: Vec<usize>,
+    /// The events matched so far, in stage order.
+    events: Vec<Ev>,
     first_ts: i64,
 }
 
@@ -245,10 +351,11 @@ impl Machine {
         }
     }
 
-    /// Event at position `oi` matched positive stage `pi` for `key`; returns a completed match.
-    fn advance(&mut self, pi: usize, key: Vec<KeyVal>, oi: usize, ts: i64) -> Option<Vec<usize>> {
+    /// Event `e` matched positive stage `pi` for `key`; returns a completed match.
+    fn advance(&mut self, pi: usize, key: Vec<KeyVal>, e: Ev) -> Option<Vec<Ev>> {
+        let ts = e.ts;
         if self.stages == 1 {
-            return Some(vec![oi]);
+            return Some(vec![e]);
         }
         if pi == 0 {
             let st = self.keys.entry(key).or_insert_with(|| KeyState {
@@ -256,7 +363,7 @@ impl Machine {
                 last_until: None,
             });
             st.pending[0] = Some(Pending {
-                events: vec![oi],
+                events: vec![e],
                 first_ts: ts,
             });
             self.since_sweep += 1;
@@ -269,12 +376,12 @@ impl Machine {
                 return None;
             }
         }
-        if let (Some(u), Some(&last)) = (st.last_until, p.events.last()) {
-            if u > last {
+        if let (Some(u), Some(last)) = (st.last_until, p.events.last()) {
+            if u > last.pos {
                 return None;
             }
         }
-        p.events.push(oi);
+        p.events.push(e);
         if pi == self.stages - 1 {
             return Some(p.events);
         }
@@ -288,13 +395,13 @@ impl Machine {
         }
     }
 
-    /// Drops pending matches that can no longer complete within `maxspan`.
-    fn maybe_expire(&mut self, now: i64) {
+    /// Drops pending matches that can no longer complete within `maxspan`; true when it swept.
+    fn maybe_expire(&mut self, now: i64) -> bool {
         let Some(m) = self.maxspan else {
-            return;
+            return false;
         };
         if self.since_sweep < 4096 || self.since_sweep < self.keys.len() {
-            return;
+            return false;
         }
         self.since_sweep = 0;
         self.keys.retain(|_, st| {
@@ -305,5 +412,6 @@ impl Machine {
             }
             st.pending.iter().any(Option::is_some)
         });
+        true
     }
 }

@@ -80,6 +80,31 @@ fn kernel_unpacking_rule() {
 }
 
 #[test]
+fn flat_events_agree_with_tree_walks() {
+    let c = parse(KERNEL_UNPACK)
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap();
+    let mut spelled = kernel_event();
+    spelled["process.parent.command_line"] = json!("x ansible y");
+    for ev in [
+        kernel_event(),
+        spelled,
+        json!({"process": [{"args": "/boot/x"}, null]}),
+    ] {
+        assert_eq!(
+            c.matches(&ev),
+            c.matches_event(&FlatEvent::new(&ev)),
+            "{ev}"
+        );
+    }
+    let flat_src = json!({"a": {"b": [1, null, {"c": 2}]}, "a.b": 3});
+    let flat = FlatEvent::new(&flat_src);
+    assert_eq!(flat.get("a.b"), [&json!(1), &json!(3)]);
+    assert_eq!(flat.get("a.b.c"), [&json!(2)]);
+}
+
+#[test]
 fn operators_case_rules() {
     let ev = json!({"event": {"category": "process"}, "a": "Foo.EXE", "n": 5, "s": "5"});
     assert!(m(r#"process where a == "Foo.EXE""#, ev.clone()));
@@ -281,4 +306,85 @@ fn sequences_by_key_with_maxspan_and_until() {
             join_keys: vec![json!("b")]
         }]
     );
+}
+
+#[test]
+fn fields_include_join_keys_functions_and_optional_fields() {
+    let q = parse(
+        "sequence by host.id [process where startsWith(process.name, \"a\")] by ?user.id \
+         [file where length(file.path) > 1] by user.name until [process where z == 1] by ?user.id",
+    )
+    .unwrap();
+    assert_eq!(
+        q.fields(),
+        [
+            "file.path",
+            "host.id",
+            "process.name",
+            "user.id",
+            "user.name",
+            "z"
+        ]
+    );
+    assert!(q.is_sequence());
+}
+
+#[test]
+fn executor_streams_in_timestamp_order() {
+    let evs = ts_events(&[
+        ("process", 1, "a"),
+        ("process", 2, "b"),
+        ("file", 3, "a"),
+        ("file", 10_000, "b"),
+        ("process", 20_000, "c"),
+    ]);
+    for q in [
+        "sequence by k with maxspan=5s [process where true] [file where true]",
+        "sequence by k with maxspan=5s [process where true] ![file where true]",
+        "process where true | tail 2",
+        "sample by k [process where true] [file where true]",
+    ] {
+        let c = parse(q).unwrap().compile(&Options::default()).unwrap();
+        let mut ex = c.executor();
+        for (i, e) in evs.iter().enumerate() {
+            ex.push(i, e).unwrap();
+        }
+        assert_eq!(ex.finish().unwrap(), c.execute(&evs).unwrap(), "{q}");
+    }
+    let c = parse("any where true")
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap();
+    let mut ex = c.executor();
+    ex.push(0, &evs[1]).unwrap();
+    assert_eq!(ex.push(1, &evs[0]).unwrap_err().kind, EqlErrorKind::Runtime);
+}
+
+#[test]
+fn executor_keeps_sequence_state_bounded_over_many_events() {
+    let c = parse("sequence by k with maxspan=10ms [process where true] ![file where true]")
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap();
+    let mut ex = c.executor();
+    for i in 0..30_000usize {
+        let cat = if i % 3 == 2 { "file" } else { "process" };
+        let ev = json!({"@timestamp": i, "event": {"category": cat}, "k": i % 7});
+        ex.push(i, &ev).unwrap();
+    }
+    let hits = ex.finish().unwrap();
+    // The only file event with process i's key within 10ms is i + 7, a file when i % 3 == 1:
+    // those are rejected, except the last ones, whose i + 7 is past the end.
+    let expected = (0..30_000)
+        .filter(|i| i % 3 == 0 || (i % 3 == 1 && i + 7 >= 30_000))
+        .count();
+    assert_eq!(hits.len(), expected);
+}
+
+#[test]
+fn compiled_queries_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Query>();
+    assert_send_sync::<Compiled>();
+    assert_send_sync::<EqlError>();
 }

@@ -10,6 +10,7 @@ pub mod event;
 pub mod export;
 pub mod fixture;
 pub mod lint;
+pub mod parallel;
 pub mod query;
 pub mod render;
 pub mod replay;

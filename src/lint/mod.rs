@@ -25,14 +25,50 @@ pub trait Lint: Sync {
     fn check_collection(&self, _rules: &[Rule], _cx: &mut CollectionContext<'_>) {}
 }
 
+/// What several lints derive from one rule, computed once on first use.
+#[derive(Default)]
+pub struct Facts {
+    note_headings: std::sync::OnceLock<Vec<markdown::Heading>>,
+    note_code_spans: std::sync::OnceLock<Vec<(String, std::ops::Range<usize>)>>,
+    eql: std::sync::OnceLock<Option<Result<crate::query::eql::Query, crate::query::eql::EqlError>>>,
+}
+
 /// Collects findings of one lint on one rule.
 pub struct Context<'a> {
     info: &'static LintInfo,
     rule: &'a Rule,
+    facts: &'a Facts,
     out: &'a mut Vec<Diagnostic>,
 }
 
 impl Context<'_> {
+    /// Headings of the rule's `note` (empty without a note).
+    pub fn note_headings(&self) -> &[markdown::Heading] {
+        self.facts
+            .note_headings
+            .get_or_init(|| self.rule.note.as_deref().map(markdown::headings).unwrap_or_default())
+    }
+
+    /// Inline code spans of the rule's `note`.
+    pub fn note_code_spans(&self) -> &[(String, std::ops::Range<usize>)] {
+        self.facts
+            .note_code_spans
+            .get_or_init(|| self.rule.note.as_deref().map(markdown::code_spans).unwrap_or_default())
+    }
+
+    /// The rule's EQL query parsed, when it is an EQL rule with a query.
+    pub fn eql(&self) -> Option<&Result<crate::query::eql::Query, crate::query::eql::EqlError>> {
+        self.facts
+            .eql
+            .get_or_init(|| {
+                let q = self.rule.query.as_ref()?;
+                (self.rule.rule_type == Some(crate::rule::RuleType::Eql)
+                    && self.rule.language.as_deref() == Some("eql"))
+                .then(|| crate::query::eql::parse(&q.text))
+            })
+            .as_ref()
+    }
+
     pub fn report(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
         let d = Diagnostic {
             code: self.info.code,
@@ -114,11 +150,12 @@ pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
     for failed in &collection.failed {
         out.extend(failed.diagnostics());
     }
-    for rule in &collection.rules {
-        out.extend(rule.load_diagnostics.iter().cloned());
+    let per_rule = crate::parallel::map(&collection.rules, |rule| {
+        let mut out = rule.load_diagnostics.clone();
         if rule.is_deprecated() {
-            continue;
+            return out;
         }
+        let facts = Facts::default();
         for lint in rules::LINTS {
             let info = lint.info();
             if !selection.enabled(info.code) {
@@ -127,11 +164,14 @@ pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
             let mut cx = Context {
                 info,
                 rule,
+                facts: &facts,
                 out: &mut out,
             };
             lint.check(rule, &mut cx);
         }
-    }
+        out
+    });
+    out.extend(per_rule.into_iter().flatten());
     for lint in rules::LINTS {
         let info = lint.info();
         if !selection.enabled(info.code) {

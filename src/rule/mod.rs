@@ -440,10 +440,12 @@ impl Collection {
         Ok(Self::load_files(&files))
     }
 
+    /// Loads files in parallel (one chunk per core), keeping the given order.
     pub fn load_files(files: &[PathBuf]) -> Collection {
+        let results = crate::parallel::map(files, |f| load_file(f, placement_of(f)));
         let mut c = Collection::default();
-        for f in files {
-            match load_file(f, placement_of(f)) {
+        for r in results {
+            match r {
                 Ok(rule) => c.rules.push(rule),
                 Err(e) => c.failed.push(e),
             }

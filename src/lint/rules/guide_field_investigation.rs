@@ -1,5 +1,4 @@
 use super::declare_lint;
-use crate::lint::markdown::code_spans;
 use crate::lint::{Context, Lint, LintInfo};
 use crate::rule::Rule;
 use regex::Regex;
@@ -24,15 +23,15 @@ impl Lint for GuideFieldInvestigation {
     }
 
     fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
-        let Some(note) = rule.note.as_deref() else {
+        if rule.note.is_none() {
             return;
-        };
+        }
         let Some(listed) = rule.tree.path("rule.investigation_fields") else {
             return;
         };
         let listed = listed.strings("field_names");
         let mut reported: Vec<String> = Vec::new();
-        for (token, range) in code_spans(note) {
+        for (token, range) in cx.note_code_spans().to_vec() {
             // File names such as `vmlinuz.old` look dotted; fields have no '-' or '/' and
             // never end in a file extension-like digit-only segment.
             if !FIELD.is_match(&token)

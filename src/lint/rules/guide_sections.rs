@@ -1,5 +1,5 @@
 use super::declare_lint;
-use crate::lint::markdown::{Heading, headings};
+use crate::lint::markdown::Heading;
 use crate::lint::{Context, Lint, LintInfo};
 use crate::rule::Rule;
 
@@ -42,10 +42,7 @@ impl Lint for GuideSections {
     }
 
     fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
-        let Some(note) = rule.note.as_deref() else {
-            return;
-        };
-        let hs = headings(note);
+        let hs = cx.note_headings().to_vec();
         let Some(t) = triage(&hs) else { return };
         for section in SECTIONS {
             if find(&hs, section).is_none() {
@@ -78,10 +75,7 @@ impl Lint for GuideOrder {
     }
 
     fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
-        let Some(note) = rule.note.as_deref() else {
-            return;
-        };
-        let hs = headings(note);
+        let hs = cx.note_headings().to_vec();
         let Some(t) = triage(&hs) else { return };
         let mut last = t;
         for section in SECTIONS {

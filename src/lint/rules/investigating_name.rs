@@ -1,5 +1,4 @@
 use super::declare_lint;
-use crate::lint::markdown::headings;
 use crate::lint::{Context, Lint, LintInfo};
 use crate::rule::Rule;
 
@@ -22,8 +21,16 @@ impl Lint for InvestigatingName {
         let Some(note) = rule.note.as_deref() else {
             return;
         };
-        let hs: Vec<_> = headings(note)
-            .into_iter()
+        // Compare the heading as written (backticks included), as the rule name is plain text.
+        let hs: Vec<_> = cx
+            .note_headings()
+            .iter()
+            .map(|h| {
+                let raw = note.get(h.range.clone()).unwrap_or_default();
+                let mut h = h.clone();
+                h.text = raw.trim().trim_start_matches('#').trim().to_string();
+                h
+            })
             .filter(|h| h.text.starts_with("Investigating"))
             .collect();
         if hs.is_empty() {

@@ -1,7 +1,7 @@
 use super::declare_lint;
 use crate::lint::{Context, Lint, LintInfo};
-use crate::query::{eql, kql};
-use crate::rule::{Rule, RuleType};
+use crate::query::kql;
+use crate::rule::Rule;
 
 declare_lint!(
     EqlSyntax,
@@ -19,13 +19,11 @@ impl Lint for EqlSyntax {
     }
 
     fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
-        if rule.rule_type != Some(RuleType::Eql) || rule.language.as_deref() != Some("eql") {
+        let (Some(q), Some(Err(e))) = (&rule.query, cx.eql()) else {
             return;
-        }
-        let Some(q) = &rule.query else { return };
-        if let Err(e) = eql::parse(&q.text) {
-            cx.report(format!("EQL: {}", e.message), q.file_span(&e.span));
-        }
+        };
+        let (message, span) = (format!("EQL: {}", e.message), q.file_span(&e.span));
+        cx.report(message, span);
     }
 }
 

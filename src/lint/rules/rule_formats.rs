@@ -102,10 +102,10 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
         .expect("valid regex")
 });
-// Two historic malformed ids upstream keeps for compatibility.
+// The two historic malformed ids of the upstream collection, which upstream allow-lists.
 const ALLOWED_IDS: &[&str] = &[
     "119c8877-8613-416d-a98a-96b6664ee73a5",
-    "0171f283-ade7-4f87-9521-ac346c68cc9b",
+    "7eb54028-ca72-4eb7-8185-b6864572347db",
 ];
 
 impl Lint for RuleIdFormat {

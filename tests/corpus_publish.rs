@@ -25,6 +25,13 @@ fn every_corpus_rule_lints_renders_and_exports() {
         diags.len(),
         c.rules.len()
     );
+    // Upstream's own checks pass on this snapshot; an error here is a false positive of ours.
+    let listed: Vec<String> = diags
+        .iter()
+        .filter(|d| d.severity == ruleforge::diag::Severity::Error)
+        .map(|d| format!("{} {:?} {}", d.code, d.file, d.message))
+        .collect();
+    assert_eq!(errors, 0, "{listed:#?}");
 
     let renderer = Renderer::new(None).unwrap();
     let ctx = ExportContext::builtin()

@@ -27,6 +27,9 @@ mod tests {
     #[test]
     fn keeps_order() {
         let v: Vec<u32> = (0..1000).collect();
-        assert_eq!(super::map(&v, |x| x * 2), v.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert_eq!(
+            super::map(&v, |x| x * 2),
+            v.iter().map(|x| x * 2).collect::<Vec<_>>()
+        );
     }
 }

@@ -44,16 +44,24 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Headings of the rule's `note` (empty without a note).
     pub fn note_headings(&self) -> &[markdown::Heading] {
-        self.facts
-            .note_headings
-            .get_or_init(|| self.rule.note.as_deref().map(markdown::headings).unwrap_or_default())
+        self.facts.note_headings.get_or_init(|| {
+            self.rule
+                .note
+                .as_deref()
+                .map(markdown::headings)
+                .unwrap_or_default()
+        })
     }
 
     /// Inline code spans of the rule's `note`.
     pub fn note_code_spans(&self) -> &[(String, std::ops::Range<usize>)] {
-        self.facts
-            .note_code_spans
-            .get_or_init(|| self.rule.note.as_deref().map(markdown::code_spans).unwrap_or_default())
+        self.facts.note_code_spans.get_or_init(|| {
+            self.rule
+                .note
+                .as_deref()
+                .map(markdown::code_spans)
+                .unwrap_or_default()
+        })
     }
 
     /// The rule's EQL query parsed, when it is an EQL rule with a query.

@@ -145,7 +145,7 @@ fn junit(diags: &[Diagnostic], sources: &mut Sources) -> String {
         .count();
     let _ = writeln!(
         out,
-        "<testsuite name=\"ruleforge lint\" tests=\"{}\" failures=\"{failures}\">",
+        "<testsuite name=\"ruleforge\" tests=\"{}\" failures=\"{failures}\">",
         diags.len().max(1)
     );
     if diags.is_empty() {
@@ -170,11 +170,15 @@ fn junit(diags: &[Diagnostic], sources: &mut Sources) -> String {
             "system-out"
         };
         if tag == "failure" {
+            let body = match &d.help {
+                Some(h) => format!("{loc}\n{h}"),
+                None => loc.clone(),
+            };
             let _ = writeln!(
                 out,
                 "    <failure message=\"{}\">{}</failure>",
                 xml_escape(&d.message),
-                xml_escape(&loc)
+                xml_escape(&body)
             );
         } else {
             let _ = writeln!(

@@ -140,3 +140,73 @@ fn unreadable_events_are_an_error_with_the_line() {
     assert_eq!(code, 2);
     assert!(stderr.contains("bad.ndjson:2:"), "{stderr}");
 }
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn event_category_and_timestamp_fields_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "e.ndjson",
+        "{\"t\": 2, \"kind\": \"process\", \"n\": \"b\"}\n{\"t\": 1, \"kind\": \"process\", \"n\": \"a\"}\n{\"t\": 3, \"kind\": \"file\", \"n\": \"c\"}\n",
+    );
+    let (code, stdout, stderr) = eval(&[
+        "process where true",
+        &events,
+        "--event-category-field",
+        "kind",
+        "--timestamp-field",
+        "t",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Results come in timestamp order, not file order.
+    let positions: Vec<i64> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["position"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(positions, vec![2, 1]);
+}
+
+#[test]
+fn a_mapping_gives_field_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "e.ndjson",
+        "{\"@timestamp\": 1, \"event\": {\"category\": \"network\"}, \"source\": {\"ip\": \"10.1.2.3\"}}\n{\"@timestamp\": 2, \"event\": {\"category\": \"network\"}, \"source\": {\"ip\": \"192.168.1.1\"}}\n",
+    );
+    let mapping = write(
+        dir.path(),
+        "mapping.json",
+        r#"{"mappings": {"properties": {"@timestamp": {"type": "date"}, "event": {"properties": {"category": {"type": "keyword"}}}, "source": {"properties": {"ip": {"type": "ip"}}}}}}"#,
+    );
+    let (code, stdout, stderr) = eval(&[
+        r#"network where cidrMatch(source.ip, "10.0.0.0/8")"#,
+        &events,
+        "--mapping",
+        &mapping,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"position":1,"type":"event"}"#);
+    // A field the mapping does not know is an error, as in Elasticsearch.
+    let (code, _, stderr) = eval(&[
+        r#"network where destination.port == 22"#,
+        &events,
+        "--mapping",
+        &mapping,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -324,6 +324,28 @@ fn build(path: &Path, text: Arc<str>, tree: Node, placement: Placement) -> Rule 
             let span = d.span.clone();
             d.at(path, span)
         }));
+    } else {
+        // Upstream loads deprecated rules without a schema: report what the schema would say,
+        // as warnings (RF909), so nothing is silently ignored and nothing blocks.
+        let bit = rule_type.and_then(|t| schema::type_bit(t.as_str()));
+        diags.extend(
+            schema::check(&tree, bit)
+                .into_iter()
+                .filter(|d| !d.message.contains("`deprecated_reason`"))
+                .map(|d| {
+                    let span = d.span.clone();
+                    let mut w = Diagnostic::warning(
+                        "RF909",
+                        format!(
+                            "deprecated rule (not schema-checked upstream): {} [{}]",
+                            d.message, d.code
+                        ),
+                    )
+                    .at(path, span);
+                    w.help = d.help;
+                    w
+                }),
+        );
     }
 
     let query = tree.path("rule.query").and_then(|n| {
@@ -456,5 +478,66 @@ impl Collection {
     /// Finds the rule a fixture manifest or CLI flag names (rule_id, file stem or name).
     pub fn find(&self, reference: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.is_named(reference))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Severity;
+
+    const DEPRECATED: &str = r#"
+[metadata]
+creation_date = "2020/01/01"
+deprecation_date = "2024/01/01"
+deprecated_reason = "replaced"
+maturity = "deprecated"
+updated_date = "2024/01/01"
+surprise = 1
+
+[rule]
+name = "Old Rule"
+rule_id = "00000000-0000-4000-8000-000000000001"
+type = "query"
+"#;
+
+    #[test]
+    fn deprecated_rules_get_schema_findings_as_warnings_only() {
+        let rule = load_str(
+            Path::new("rules/_deprecated/old.toml"),
+            DEPRECATED.into(),
+            Placement::Deprecated,
+        )
+        .unwrap();
+        assert!(rule.loaded_cleanly());
+        assert!(!rule.load_diagnostics.is_empty());
+        assert!(
+            rule.load_diagnostics
+                .iter()
+                .all(|d| d.code == "RF909" && d.severity == Severity::Warning)
+        );
+        assert!(
+            rule.load_diagnostics
+                .iter()
+                .any(|d| d.message.contains("surprise"))
+        );
+        assert!(
+            !rule
+                .load_diagnostics
+                .iter()
+                .any(|d| d.message.contains("deprecated_reason"))
+        );
+    }
+
+    #[test]
+    fn the_same_problems_on_an_active_rule_are_errors() {
+        let text = DEPRECATED.replace("maturity = \"deprecated\"", "maturity = \"production\"");
+        let rule = load_str(Path::new("rules/x.toml"), text, Placement::Rules).unwrap();
+        assert!(!rule.loaded_cleanly());
+        assert!(
+            rule.load_diagnostics
+                .iter()
+                .any(|d| d.code == "RF103" && d.message.contains("surprise"))
+        );
     }
 }

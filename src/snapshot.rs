@@ -45,7 +45,8 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-fn field_text(event: &Value, field: &str) -> Option<String> {
+/// A field's values as display text: one value as is, several as `[a, b]`.
+pub fn field_text(event: &Value, field: &str) -> Option<String> {
     let vals = FieldPath::new(field).values(event);
     match vals.len() {
         0 => None,

@@ -77,16 +77,7 @@ fn event_lines(
     for a in alerts.iter().take(limit) {
         for e in a.events.iter().flatten() {
             let v = &fixture.events.values[e.index];
-            let get = |f: &str| {
-                FieldPath::new(f)
-                    .first(v)
-                    .map(|x| {
-                        x.as_str()
-                            .map(String::from)
-                            .unwrap_or_else(|| x.to_string())
-                    })
-                    .unwrap_or_default()
-            };
+            let get = |f: &str| snapshot::field_text(v, f).unwrap_or_default();
             out.push_str(&format!(
                 "  {}:{}  {} (parent {}): {}\n",
                 snapshot::display_path(root, &e.file),

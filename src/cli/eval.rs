@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use ruleforge::event;
-use ruleforge::query::{FieldPath, eql, kql};
+use ruleforge::query::{eql, kql};
 use ruleforge::replay::{self, Detail, NotReplayable};
 use ruleforge::report::Format;
 use ruleforge::report::diagnostics::{self, Sources};
@@ -204,13 +204,7 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                         None => println!("  (missing event)"),
                         Some(i) => {
                             let v = &file.values[i];
-                            let get = |f: &str| {
-                                FieldPath::new(f).first(v).map(|x| {
-                                    x.as_str()
-                                        .map(String::from)
-                                        .unwrap_or_else(|| x.to_string())
-                                })
-                            };
+                            let get = |f: &str| ruleforge::snapshot::field_text(v, f);
                             println!(
                                 "{}:{}  {}  {}",
                                 args.events.display(),

@@ -1,6 +1,7 @@
 //! Query languages: lexers, parsers, ASTs with spans, compilers and evaluators.
 //! This module is a leaf: it knows nothing of rules, lints or the CLI.
 
+pub mod calendar;
 pub mod eql;
 pub mod field;
 pub mod kql;

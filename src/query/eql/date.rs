@@ -1,25 +1,8 @@
 //! Date parsing to epoch milliseconds: ISO-8601 (`strict_date_optional_time`), epoch millis,
 //! and the Java `DateTimeFormatter` letters that index mappings use (`dd-MM-yyyy`).
 
-/// Days from 1970-01-01 to the given proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
+use crate::query::calendar::days_from_civil;
+use crate::query::calendar::days_in_month;
 
 struct Cur<'a> {
     b: &'a [u8],

@@ -2,6 +2,7 @@
 //! numbers, booleans, IP addresses and CIDR blocks, dates (ISO 8601 / epoch millis, UTC), and
 //! an approximation of the standard analyzer for `text` fields.
 
+use crate::query::calendar::{civil_from_days, days_from_civil, days_in_month};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -255,19 +256,6 @@ impl DateMath {
     }
 }
 
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 const DAY_MS: i64 = 86_400_000;
 
 fn add_units(t: i64, n: i64, unit: Unit) -> i64 {
@@ -312,25 +300,6 @@ fn floor_unit(t: i64, unit: Unit) -> i64 {
         Unit::Hour => t - t.rem_euclid(3_600_000),
         Unit::Minute => t - t.rem_euclid(60_000),
         Unit::Second => t - t.rem_euclid(1000),
-    }
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
     }
 }
 

@@ -107,10 +107,6 @@ impl LineIndex {
         let end = self.starts.get(line).map(|e| e - 1).unwrap_or(text.len());
         text.get(start..end.max(start)).unwrap_or("")
     }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
-    }
 }
 
 #[cfg(test)]

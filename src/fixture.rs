@@ -13,7 +13,7 @@
 //! "process.name" = "gunzip"
 //! ```
 
-use crate::diag::{Diagnostic, LineIndex, Span};
+use crate::diag::Diagnostic;
 use crate::event::{self, EventFile};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -131,17 +131,6 @@ pub struct Fixture {
     pub manifest_text: String,
     pub manifest: Manifest,
     pub events: EventFile,
-}
-
-impl Fixture {
-    /// A short name for reports: the manifest path without extension, relative as given.
-    pub fn name(&self) -> String {
-        self.manifest_path.with_extension("").display().to_string()
-    }
-
-    pub fn span_in_manifest(&self, span: &Span) -> (usize, usize) {
-        LineIndex::new(&self.manifest_text).line_col(&self.manifest_text, span.start)
-    }
 }
 
 /// Loads one manifest and its recording. Errors are diagnostics against the manifest or the

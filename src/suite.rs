@@ -48,8 +48,6 @@ pub struct Outcome {
     pub alerts: usize,
     pub findings: Vec<Finding>,
     pub snapshots_written: Vec<PathBuf>,
-    /// Per rule and fixture, for `--format json` consumers.
-    pub matrix: Vec<(String, String, usize)>,
 }
 
 impl Outcome {
@@ -228,8 +226,6 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         // Manifest assertions for this rule.
         let mut covered = false;
         for (f, alerts) in &per_fixture {
-            out.matrix
-                .push((rule.stem().to_string(), f.name(), alerts.len()));
             let expectations: Vec<_> = f
                 .manifest
                 .expect

@@ -324,28 +324,33 @@ fn build(path: &Path, text: Arc<str>, tree: Node, placement: Placement) -> Rule 
             let span = d.span.clone();
             d.at(path, span)
         }));
+        if let Some(e) = tree
+            .get("metadata")
+            .and_then(|m| m.entry("deprecated_reason"))
+        {
+            diags.push(
+                Diagnostic::error("RF103", "unknown key in [metadata]: `deprecated_reason`")
+                    .with_help("only deprecated rules (maturity = \"deprecated\") carry a deprecated_reason")
+                    .at(path, Some(e.key_span.clone())),
+            );
+        }
     } else {
         // Upstream loads deprecated rules without a schema: report what the schema would say,
         // as warnings (RF909), so nothing is silently ignored and nothing blocks.
         let bit = rule_type.and_then(|t| schema::type_bit(t.as_str()));
-        diags.extend(
-            schema::check(&tree, bit)
-                .into_iter()
-                .filter(|d| !d.message.contains("`deprecated_reason`"))
-                .map(|d| {
-                    let span = d.span.clone();
-                    let mut w = Diagnostic::warning(
-                        "RF909",
-                        format!(
-                            "deprecated rule (not schema-checked upstream): {} [{}]",
-                            d.message, d.code
-                        ),
-                    )
-                    .at(path, span);
-                    w.help = d.help;
-                    w
-                }),
-        );
+        diags.extend(schema::check(&tree, bit).into_iter().map(|d| {
+            let span = d.span.clone();
+            let mut w = Diagnostic::warning(
+                "RF909",
+                format!(
+                    "deprecated rule (not schema-checked upstream): {} [{}]",
+                    d.message, d.code
+                ),
+            )
+            .at(path, span);
+            w.help = d.help;
+            w
+        }));
     }
 
     let query = tree.path("rule.query").and_then(|n| {

@@ -103,6 +103,8 @@ pub const METADATA: &[Field] = &[
     opt("related_endpoint_rules", Ty::StrArray),
     opt("promotion", Ty::Bool),
     opt("extended", Ty::AnyTable),
+    // Only on deprecated rules; `rule::build` rejects it on any other.
+    opt("deprecated_reason", Ty::Str),
 ];
 
 const REF: &[Field] = &[

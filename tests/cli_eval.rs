@@ -210,3 +210,20 @@ fn a_mapping_gives_field_types() {
     ]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// Regression: `ruleforge … | head` closed stdout early and the binary panicked on the write.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(project())
+        .args(["eval", "any where true", GUNZIP])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -190,22 +190,22 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                 } else {
                     json!({"type": h.kind, "events": events, "join_keys": h.join_keys})
                 };
-                println!("{obj}");
+                out!("{obj}");
             }
         }
         _ => {
             for (n, h) in hits.iter().enumerate() {
                 if h.kind != "event" {
                     let keys: Vec<String> = h.join_keys.iter().map(|k| k.to_string()).collect();
-                    println!("{} {} [{}]", h.kind, n + 1, keys.join(", "));
+                    out!("{} {} [{}]", h.kind, n + 1, keys.join(", "));
                 }
                 for &i in &h.events {
                     match i {
-                        None => println!("  (missing event)"),
+                        None => out!("  (missing event)"),
                         Some(i) => {
                             let v = &file.values[i];
                             let get = |f: &str| ruleforge::snapshot::field_text(v, f);
-                            println!(
+                            out!(
                                 "{}:{}  {}  {}",
                                 args.events.display(),
                                 file.positions[i],

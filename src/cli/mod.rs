@@ -2,6 +2,15 @@
 //! Exit codes: 0 clean, 1 findings (lint errors, failed expectations, snapshot diffs),
 //! 2 usage, configuration or I/O errors.
 
+/// `println!` that ignores write errors: a closed pipe (`ruleforge lint | head`) ends the
+/// output quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod eval;
 
 use anyhow::{Context as _, Result};
@@ -191,7 +200,7 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         let Some(info) = lint::explain(code) else {
             anyhow::bail!("no lint with code or name {code:?}");
         };
-        println!(
+        out!(
             "{} {} ({})\n\n{}",
             info.code,
             info.name,
@@ -211,7 +220,7 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     print_diagnostics(cli, &diags, &mut sources);
     let (errors, warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
-        println!(
+        out!(
             "lint: {} rules, {errors} errors, {warnings} warnings in {:.2}s",
             collection.rules.len() + collection.failed.len(),
             start.elapsed().as_secs_f64()
@@ -279,7 +288,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let (test_errors, test_warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
         for p in &outcome.snapshots_written {
-            println!(
+            out!(
                 "accepted snapshot {}",
                 ruleforge::snapshot::display_path(&config.root, p)
             );
@@ -289,7 +298,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
         } else {
             "ok"
         };
-        println!(
+        out!(
             "{}: {verdict}. {} rules ({} replayed), {} fixtures, {} events, {} alerts; {} errors, {} warnings; {:.2}s",
             if with_lint { "check" } else { "test" },
             outcome.rules,
@@ -337,7 +346,7 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
     let written = ruleforge::render::write_markdown(&rules, &config.root, &renderer, &args.out)?;
     if !cli.quiet {
-        println!(
+        out!(
             "docs: {} pages ({}) written to {}",
             written.len(),
             args.pages,
@@ -368,7 +377,7 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     let text = ruleforge::export::to_ndjson(&objects);
     std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
     if !cli.quiet {
-        println!(
+        out!(
             "export: {} rules written to {}",
             objects.len(),
             args.out.display()

@@ -2,7 +2,8 @@
 //!
 //! Layering (dependencies point downward only):
 //! `cli` → `report` → {`lint`, `render`, `export`, `suite` → `snapshot`} → `replay` →
-//! {`fixture`, `rule`} → `event` → `query` (a leaf that knows nothing of rules) and `diag`.
+//! {`fixture`, `rule`} → `event` → `query` (a leaf that knows nothing of rules) and `diag`;
+//! `output` (atomic file writes) is used by every layer that writes files.
 
 pub mod config;
 pub mod diag;
@@ -10,6 +11,7 @@ pub mod event;
 pub mod export;
 pub mod fixture;
 pub mod lint;
+pub mod output;
 pub mod parallel;
 pub mod query;
 pub mod render;

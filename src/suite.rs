@@ -344,9 +344,16 @@ fn report_unreferenced(run: &mut Run<'_>, manifests: &[PathBuf], others: &[PathB
 
 /// Expectations naming unknown rules (RT004), and malicious fixtures that expect nothing (RT015).
 fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixture]) {
+    // A reference to a rule whose file failed to load is that load failure (reported already).
+    let failed_stem = |name: &str| {
+        collection
+            .failed
+            .iter()
+            .any(|f| f.path().file_stem().is_some_and(|s| s == name))
+    };
     for f in fixtures {
         for e in &f.manifest.expect {
-            if collection.find(e.rule.get_ref()).is_none() {
+            if collection.find(e.rule.get_ref()).is_none() && !failed_stem(e.rule.get_ref()) {
                 run.push(Finding::new(
                     Diagnostic::error(
                         "RT004",

@@ -131,10 +131,11 @@ pub fn resolve_within(root_canonical: &Path, path: &Path) -> Result<PathBuf, Out
         match existing.canonicalize() {
             Ok(c) => break c,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A path ending in `..` or `.` below a missing folder cannot be resolved.
                 let Some(name) = existing.file_name() else {
-                    return Err(OutsideRoot::Io {
+                    let _ = e;
+                    return Err(OutsideRoot::Unresolvable {
                         path: path.to_path_buf(),
-                        source: e,
                     });
                 };
                 rest.push(name.to_os_string());

@@ -2,16 +2,18 @@
 //! Exit codes: 0 clean, 1 findings (lint errors, failed expectations, snapshot diffs),
 //! 2 usage, configuration or I/O errors.
 
-/// `println!` that ignores write errors: a closed pipe (`ruleforge lint | head`) ends the
-/// output quietly instead of panicking.
+/// `println!` through [`stdout`]: a closed pipe (`ruleforge lint | head`) ends the output
+/// quietly; any other write error makes the command exit 2 (see [`stdout::finish`]).
 macro_rules! out {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::cli::stdout::write(line.as_bytes());
     }};
 }
 
 mod eval;
+mod stdout;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -113,13 +115,19 @@ struct TestArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    };
+    // A report that did not reach its reader must not pass as clean (or as "only findings").
+    if let Err(e) = stdout::finish() {
+        eprintln!("error: writing to standard output: {e}");
+        return ExitCode::from(2);
     }
+    code
 }
 
 fn run(cli: &Cli) -> Result<ExitCode> {
@@ -183,8 +191,7 @@ fn sources_for(collection: &Collection) -> Sources {
 
 fn print_diagnostics(cli: &Cli, diags: &[Diagnostic], sources: &mut Sources) {
     let text = diagnostics::render(diags, sources, cli.format);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    stdout::write(text.as_bytes());
 }
 
 fn counts(diags: &[Diagnostic]) -> (usize, usize) {

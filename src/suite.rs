@@ -326,7 +326,7 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
         ) {
             if opts.accept {
                 let written = std::fs::create_dir_all(&config.snapshot_dir)
-                    .and_then(|_| std::fs::write(&path, &text));
+                    .and_then(|_| crate::output::write_atomic(&path, text.as_bytes()));
                 match written {
                     Ok(()) => out.snapshots_written.push(path),
                     Err(e) => push(Finding::new(

@@ -382,7 +382,8 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
         objects.push(obj);
     }
     let text = ruleforge::export::to_ndjson(&objects);
-    std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
+    ruleforge::output::write_atomic(&args.out, text.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
     if !cli.quiet {
         out!(
             "export: {} rules written to {}",

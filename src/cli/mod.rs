@@ -86,6 +86,9 @@ struct ExportArgs {
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    /// Export rules that fail lint too (their errors are still printed, as a warning).
+    #[arg(long)]
+    allow_invalid: bool,
 }
 
 #[derive(Args)]
@@ -363,6 +366,50 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Kibana would import a rule that fails lint (a misspelt severity, a query that does not
+/// parse) and fail at run time, so the lint errors of the exported rules block the export unless
+/// `--allow-invalid`. Prints them; returns whether to go on.
+fn export_gate(
+    cli: &Cli,
+    args: &ExportArgs,
+    config: &Config,
+    collection: &Collection,
+    rules: &[&ruleforge::rule::Rule],
+) -> bool {
+    let errors: Vec<Diagnostic> = lint::run(collection, &config.lint)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        // A finding tied to no file cannot be ruled out for these rules.
+        .filter(|d| {
+            d.file
+                .as_ref()
+                .is_none_or(|f| rules.iter().any(|r| &r.path == f))
+        })
+        .collect();
+    if errors.is_empty() {
+        return true;
+    }
+    print_diagnostics(cli, &errors, &mut sources_for(collection));
+    let files: std::collections::BTreeSet<_> =
+        errors.iter().filter_map(|d| d.file.as_ref()).collect();
+    if args.allow_invalid {
+        eprintln!(
+            "warning: exporting despite {} lint error(s) in {} rule file(s) (--allow-invalid)",
+            errors.len(),
+            files.len()
+        );
+        true
+    } else {
+        eprintln!(
+            "export: refused: {} lint error(s) in {} rule file(s); nothing written to {} (fix them, or pass --allow-invalid)",
+            errors.len(),
+            files.len(),
+            args.out.display()
+        );
+        false
+    }
+}
+
 fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     if args.out.extension().is_none_or(|e| e != "ndjson") {
         anyhow::bail!("{}: Kibana imports only .ndjson files", args.out.display());
@@ -370,6 +417,9 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let rules = publishable(&collection, &args.rules)?;
+    if !export_gate(cli, args, &config, &collection, &rules) {
+        return Ok(ExitCode::from(1));
+    }
     let mut ctx = ruleforge::export::ExportContext::builtin();
     if config.etc_dir.is_dir() {
         ctx = ctx.with_etc_dir(&config.etc_dir)?;

@@ -354,7 +354,7 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     let collection = load_rules(&config, &[])?;
     let rules = publishable(&collection, &[])?;
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
-    let written = ruleforge::render::write_markdown(&rules, &config.root, &renderer, &args.out)?;
+    let written = ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?;
     if !cli.quiet {
         out!(
             "docs: {} pages ({}) written to {}",

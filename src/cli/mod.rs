@@ -2,16 +2,18 @@
 //! Exit codes: 0 clean, 1 findings (lint errors, failed expectations, snapshot diffs),
 //! 2 usage, configuration or I/O errors.
 
-/// `println!` that ignores write errors: a closed pipe (`ruleforge lint | head`) ends the
-/// output quietly instead of panicking.
+/// `println!` through [`stdout`]: a closed pipe (`ruleforge lint | head`) ends the output
+/// quietly; any other write error makes the command exit 2 (see [`stdout::finish`]).
 macro_rules! out {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::cli::stdout::write(line.as_bytes());
     }};
 }
 
 mod eval;
+mod stdout;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -84,6 +86,9 @@ struct ExportArgs {
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    /// Export rules that fail lint too (their errors are still printed, as a warning).
+    #[arg(long)]
+    allow_invalid: bool,
 }
 
 #[derive(Args)]
@@ -113,13 +118,19 @@ struct TestArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    };
+    // A report that did not reach its reader must not pass as clean (or as "only findings").
+    if let Err(e) = stdout::finish() {
+        eprintln!("error: writing to standard output: {e}");
+        return ExitCode::from(2);
     }
+    code
 }
 
 fn run(cli: &Cli) -> Result<ExitCode> {
@@ -183,8 +194,7 @@ fn sources_for(collection: &Collection) -> Sources {
 
 fn print_diagnostics(cli: &Cli, diags: &[Diagnostic], sources: &mut Sources) {
     let text = diagnostics::render(diags, sources, cli.format);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    stdout::write(text.as_bytes());
 }
 
 fn counts(diags: &[Diagnostic]) -> (usize, usize) {
@@ -390,7 +400,7 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     let collection = load_rules(&config, &[])?;
     let rules = publishable(&collection, &[])?;
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
-    let written = ruleforge::render::write_markdown(&rules, &config.root, &renderer, &args.out)?;
+    let written = ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?;
     if !cli.quiet {
         out!(
             "docs: {} pages ({}) written to {}",
@@ -402,6 +412,50 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Kibana would import a rule that fails lint (a misspelt severity, a query that does not
+/// parse) and fail at run time, so the lint errors of the exported rules block the export unless
+/// `--allow-invalid`. Prints them; returns whether to go on.
+fn export_gate(
+    cli: &Cli,
+    args: &ExportArgs,
+    config: &Config,
+    collection: &Collection,
+    rules: &[&ruleforge::rule::Rule],
+) -> bool {
+    let errors: Vec<Diagnostic> = lint::run(collection, &config.lint)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        // A finding tied to no file cannot be ruled out for these rules.
+        .filter(|d| {
+            d.file
+                .as_ref()
+                .is_none_or(|f| rules.iter().any(|r| &r.path == f))
+        })
+        .collect();
+    if errors.is_empty() {
+        return true;
+    }
+    print_diagnostics(cli, &errors, &mut sources_for(collection));
+    let files: std::collections::BTreeSet<_> =
+        errors.iter().filter_map(|d| d.file.as_ref()).collect();
+    if args.allow_invalid {
+        eprintln!(
+            "warning: exporting despite {} lint error(s) in {} rule file(s) (--allow-invalid)",
+            errors.len(),
+            files.len()
+        );
+        true
+    } else {
+        eprintln!(
+            "export: refused: {} lint error(s) in {} rule file(s); nothing written to {} (fix them, or pass --allow-invalid)",
+            errors.len(),
+            files.len(),
+            args.out.display()
+        );
+        false
+    }
+}
+
 fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     if args.out.extension().is_none_or(|e| e != "ndjson") {
         anyhow::bail!("{}: Kibana imports only .ndjson files", args.out.display());
@@ -409,6 +463,9 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let rules = publishable(&collection, &args.rules)?;
+    if !export_gate(cli, args, &config, &collection, &rules) {
+        return Ok(ExitCode::from(1));
+    }
     let mut ctx = ruleforge::export::ExportContext::builtin();
     if config.etc_dir.is_dir() {
         ctx = ctx.with_etc_dir(&config.etc_dir)?;
@@ -421,7 +478,8 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
         objects.push(obj);
     }
     let text = ruleforge::export::to_ndjson(&objects);
-    std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
+    ruleforge::output::write_atomic(&args.out, text.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
     if !cli.quiet {
         out!(
             "export: {} rules written to {}",

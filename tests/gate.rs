@@ -513,3 +513,14 @@ fn verbose_shows_every_rule_on_every_fixture() {
     let (_, quiet, _) = ruleforge(&project(), &["test"]);
     assert!(!quiet.contains("quiet: ok"));
 }
+
+#[test]
+fn leftover_temporaries_of_a_killed_run_are_removed_by_the_next_accept() {
+    let dir = scratch_copy();
+    let leftover = dir.path().join("snapshots/.ruleforge-Ab12Cd.tmp");
+    std::fs::write(&leftover, "half a snapshot").unwrap();
+    add_false_positive(dir.path());
+    let (_, stdout, _) = ruleforge(dir.path(), &["test", "--accept"]);
+    assert!(stdout.contains("accepted snapshot"), "{stdout}");
+    assert!(!leftover.exists());
+}

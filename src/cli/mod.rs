@@ -24,7 +24,6 @@ use ruleforge::report::Format;
 use ruleforge::report::diagnostics::{self, Sources};
 use ruleforge::rule::Collection;
 use ruleforge::suite;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -324,13 +323,12 @@ fn print_test_findings(
 ) {
     if cli.format == Format::Human {
         print_diagnostics(cli, &lint_diags, sources);
-        let mut out = std::io::stdout().lock();
         for f in &outcome.findings {
-            let _ = out.write_all(diagnostics::human(&f.diagnostic, sources).as_bytes());
+            stdout::write(diagnostics::human(&f.diagnostic, sources).as_bytes());
             if let Some(detail) = &f.detail {
                 let detail = ruleforge::diag::escape_control_lines(detail);
-                let _ = out.write_all(detail.as_bytes());
-                let _ = out.write_all(b"\n");
+                stdout::write(detail.as_bytes());
+                stdout::write(b"\n");
             }
         }
         return;

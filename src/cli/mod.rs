@@ -216,6 +216,12 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    // A code that matches nothing would select or ignore nothing without a word.
+    for (flag, list) in [("--select", &args.select), ("--ignore", &args.ignore)] {
+        for code in list {
+            ruleforge::codes::check_selector(code).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+        }
+    }
     let start = Instant::now();
     let config = load_config(cli)?;
     let collection = load_rules(&config, &args.paths)?;

@@ -148,3 +148,102 @@ fn unknown_codes_in_the_config_are_errors_with_their_location() {
         );
     }
 }
+
+const RULE: &str = "rules/linux/discovery_kernel_unpacking.toml";
+
+/// Breaks `RULE`'s risk score (RF210) and the guide heading of another rule (RF407).
+fn break_two_rules(repo: &Path) {
+    let edit = |rel: &str, from: &str, to: &str| {
+        let path = repo.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let re = regex::Regex::new(from).unwrap();
+        assert!(re.is_match(&text), "{rel} no longer matches {from}");
+        std::fs::write(&path, re.replace(&text, to).as_ref()).unwrap();
+    };
+    edit(RULE, r"(?m)^risk_score = .*$", "risk_score = 5");
+    let other = std::fs::read_dir(repo.join("rules/linux"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !p.ends_with("discovery_kernel_unpacking.toml"))
+        .unwrap();
+    let other = other
+        .strip_prefix(repo)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    edit(&other, r"(?m)^risk_score = .*$", "risk_score = 5");
+}
+
+#[test]
+fn lint_rule_lints_only_the_named_rules() {
+    let (_dir, repo) = scratch_repo();
+    break_two_rules(&repo);
+    let (code, out, _) = run_in(&repo, &["lint"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("error[RF210]").count(), 2, "{out}");
+    let (code, out, err) = run_in(&repo, &["lint", "--rule", "discovery_kernel_unpacking"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out.matches("error[RF210]").count(), 1, "{out}");
+    assert!(out.contains(RULE), "{out}");
+    assert!(out.contains("lint: 1 rule, 1 error, 0 warnings"), "{out}");
+    let (code, _, err) = run_in(&repo, &["lint", "--rule", "nosuch"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"nosuch\""), "{err}");
+}
+
+#[test]
+fn docs_rule_renders_only_the_named_rules() {
+    let (dir, repo) = scratch_repo();
+    let out_dir = dir.path().join("docs");
+    let out_arg = out_dir.to_str().unwrap();
+    let args = [
+        "docs",
+        "--out",
+        out_arg,
+        "--rule",
+        "discovery_kernel_unpacking",
+    ];
+    let (code, out, err) = run_in(&repo, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut pages: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert_eq!(pages, ["discovery_kernel_unpacking.md", "index.md"]);
+    let (code, _, err) = run_in(&repo, &["docs", "--out", out_arg, "--rule", "nosuch"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run_in(&repo, &["export", "--out", "x.ndjson", "--rule", "nosuch"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn summaries_say_one_rule_not_one_rules() {
+    let (dir, repo) = scratch_repo();
+    let one = ["--rule", "discovery_kernel_unpacking"];
+    let out_file = dir.path().join("one.ndjson");
+    let mut args = vec!["export", "--out", out_file.to_str().unwrap()];
+    args.extend(one);
+    let (code, out, err) = run_in(&repo, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("export: 1 rule written to "), "{out}");
+    let mut args = vec!["test"];
+    args.extend(one);
+    let (_, out, _) = run_in(&repo, &args);
+    let summary = out.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("test: ") && summary.contains(" 1 rule (1 replayed), "),
+        "{summary}"
+    );
+    let (code, _, err) = run_in(
+        &repo,
+        &[
+            "eval",
+            r#"process where process.name == "gunzip""#,
+            "fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.ndjson",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 result over "), "{err}");
+}

@@ -219,7 +219,11 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                     }
                 }
             }
-            eprintln!("{} result(s) over {} events", hits.len(), file.len());
+            eprintln!(
+                "{} over {}",
+                super::counted(hits.len(), "result"),
+                super::counted(file.len(), "event")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -74,6 +74,9 @@ struct DocsArgs {
     /// Page format.
     #[arg(long = "pages", default_value = "markdown", value_parser = ["markdown"])]
     pages: String,
+    /// Only this rule (rule_id, file stem or name); repeatable.
+    #[arg(long = "rule")]
+    rules: Vec<String>,
 }
 
 #[derive(Args)]
@@ -100,6 +103,9 @@ struct LintArgs {
     /// Skip these lint codes or prefixes.
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<String>,
+    /// Only this rule (rule_id, file stem or name); repeatable.
+    #[arg(long = "rule")]
+    rules: Vec<String>,
 }
 
 #[derive(Args, Clone)]
@@ -188,6 +194,15 @@ fn print_diagnostics(cli: &Cli, diags: &[Diagnostic], sources: &mut Sources) {
     let _ = out.write_all(text.as_bytes());
 }
 
+/// "1 rule", "2 rules": the summaries are read by people.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn counts(diags: &[Diagnostic]) -> (usize, usize) {
     let errors = diags
         .iter()
@@ -228,14 +243,26 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     let mut selection = config.lint.clone();
     selection.select.extend(args.select.iter().cloned());
     selection.ignore.extend(args.ignore.iter().cloned());
-    let diags = lint::run(&collection, &selection);
+    let files = selected_files(&collection, &args.rules)?;
+    let mut diags = lint::run(&collection, &selection);
+    if let Some(files) = &files {
+        // Collection lints (duplicates) still see every rule; only the findings are narrowed.
+        diags.retain(|d| d.file.as_ref().is_none_or(|f| files.contains(f)));
+    }
     let mut sources = sources_for(&collection);
     print_diagnostics(cli, &diags, &mut sources);
     let (errors, warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
+        let rules = files
+            .as_ref()
+            .map_or(collection.rules.len() + collection.failed.len(), |f| {
+                f.len()
+            });
         out!(
-            "lint: {} rules, {errors} errors, {warnings} warnings in {:.2}s",
-            collection.rules.len() + collection.failed.len(),
+            "lint: {}, {}, {} in {:.2}s",
+            counted(rules, "rule"),
+            counted(errors, "error"),
+            counted(warnings, "warning"),
             start.elapsed().as_secs_f64()
         );
     }
@@ -244,6 +271,32 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The files `--rule` names (None without `--rule`). A file that failed to load is named by its
+/// stem, so its errors can be asked for too. A name that matches nothing is a usage error.
+fn selected_files(
+    collection: &Collection,
+    names: &[String],
+) -> Result<Option<std::collections::BTreeSet<PathBuf>>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut files = std::collections::BTreeSet::new();
+    for n in names {
+        let loaded = collection.rules.iter().filter(|r| r.is_named(n));
+        let failed = (collection.failed.iter().map(|f| f.path()))
+            .filter(|p| p.file_stem().is_some_and(|s| s == n.as_str()));
+        let named: Vec<PathBuf> = loaded
+            .map(|r| r.path.clone())
+            .chain(failed.map(PathBuf::from))
+            .collect();
+        if named.is_empty() {
+            anyhow::bail!("--rule {n:?} names no loaded rule");
+        }
+        files.extend(named);
+    }
+    Ok(Some(files))
 }
 
 fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
@@ -312,15 +365,15 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             "ok"
         };
         out!(
-            "{}: {verdict}. {} rules ({} replayed), {} fixtures, {} events, {} alerts; {} errors, {} warnings; {:.2}s",
+            "{}: {verdict}. {} ({} replayed), {}, {}, {}; {}, {}; {:.2}s",
             if with_lint { "check" } else { "test" },
-            outcome.rules,
+            counted(outcome.rules, "rule"),
             outcome.replayed_rules,
-            outcome.fixtures,
-            outcome.events,
-            outcome.alerts,
-            lint_errors + test_errors,
-            lint_warnings + test_warnings,
+            counted(outcome.fixtures, "fixture"),
+            counted(outcome.events, "event"),
+            counted(outcome.alerts, "alert"),
+            counted(lint_errors + test_errors, "error"),
+            counted(lint_warnings + test_warnings, "warning"),
             start.elapsed().as_secs_f64()
         );
     }
@@ -355,13 +408,13 @@ fn publishable<'c>(
 fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
-    let rules = publishable(&collection, &[])?;
+    let rules = publishable(&collection, &args.rules)?;
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
     let written = ruleforge::render::write_markdown(&rules, &config.root, &renderer, &args.out)?;
     if !cli.quiet {
         out!(
-            "docs: {} pages ({}) written to {}",
-            written.len(),
+            "docs: {} ({}) written to {}",
+            counted(written.len(), "page"),
             args.pages,
             args.out.display()
         );
@@ -391,8 +444,8 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
     if !cli.quiet {
         out!(
-            "export: {} rules written to {}",
-            objects.len(),
+            "export: {} written to {}",
+            counted(objects.len(), "rule"),
             args.out.display()
         );
     }

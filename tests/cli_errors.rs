@@ -247,3 +247,94 @@ fn summaries_say_one_rule_not_one_rules() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("1 result over "), "{err}");
 }
+
+fn break_rule(repo: &Path) {
+    let path = repo.join(RULE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let re = regex::Regex::new(r"(?m)^risk_score = .*$").unwrap();
+    assert!(re.is_match(&text), "{RULE} has no risk_score line any more");
+    std::fs::write(&path, re.replace(&text, "risk_score = 5").as_ref()).unwrap();
+}
+
+#[test]
+fn lint_from_a_subfolder_lints_the_whole_repository() {
+    let (_dir, repo) = scratch_repo();
+    break_rule(&repo);
+    for sub in ["rules/linux", "fixtures/kernel_unpacking", "snapshots"] {
+        let (code, out, err) = run_in(&repo.join(sub), &["lint"]);
+        assert_eq!(code, 1, "from {sub}: {err}");
+        assert!(
+            out.contains("lint: 5 rules, 1 error, 0 warnings"),
+            "from {sub}: {out}"
+        );
+        // Locations stay relative to the repository root.
+        assert!(out.contains(&format!("--> {RULE}:")), "from {sub}: {out}");
+    }
+    // A path typed in the subfolder is relative to the subfolder.
+    let linux = repo.join("rules/linux");
+    let (code, out, err) = run_in(&linux, &["lint", "discovery_kernel_unpacking.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("lint: 1 rule, 1 error"), "{out}");
+    let (code, out, err) = run_in(
+        &linux,
+        &["lint", "../linux", "--rule", "discovery_kernel_unpacking"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    // The root's ruleforge.toml applies from a subfolder too.
+    let config = repo.join("ruleforge.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("ignore = []", "ignore = [\"RF210\"]")).unwrap();
+    let (code, out, err) = run_in(&linux, &["lint"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn dash_c_makes_command_line_paths_relative_to_its_directory() {
+    let (dir, repo) = scratch_repo();
+    break_rule(&repo);
+    let top = dir.path();
+    let (code, out, err) = run_in(top, &["-C", "repo", "lint", RULE]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("lint: 1 rule, 1 error"), "{out}");
+    assert!(out.contains(&format!("--> {RULE}:")), "{out}");
+
+    let (code, out, err) = run_in(top, &["-C", "repo", "export", "--out", "out.ndjson"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        repo.join("out.ndjson").is_file(),
+        "export wrote elsewhere: {out}"
+    );
+    assert!(!top.join("out.ndjson").exists());
+
+    let (code, out, err) = run_in(top, &["-C", "repo", "docs", "--out", "site"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        repo.join("site/index.md").is_file(),
+        "docs wrote elsewhere: {out}"
+    );
+
+    let events = "fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.ndjson";
+    let (code, out, err) = run_in(top, &["-C", "repo", "eval", RULE, events]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(events), "{out}");
+
+    // -C into a subfolder finds the repository above it, as git does.
+    let (code, out, err) = run_in(
+        top,
+        &["-C", "repo/rules/linux", "export", "--out", "x.ndjson"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(repo.join("rules/linux/x.ndjson").is_file(), "{out}");
+}
+
+#[test]
+fn output_paths_typed_in_a_subfolder_stay_relative_to_it() {
+    let (_dir, repo) = scratch_repo();
+    let linux = repo.join("rules/linux");
+    let (code, out, err) = run_in(&linux, &["export", "--out", "../../all.ndjson"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(repo.join("all.ndjson").is_file(), "{out}");
+    let (code, out, err) = run_in(&linux, &["docs", "--out", "site"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(linux.join("site/index.md").is_file(), "{out}");
+}

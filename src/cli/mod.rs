@@ -12,6 +12,7 @@ macro_rules! out {
 }
 
 mod eval;
+mod paths;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -34,9 +35,11 @@ use std::time::Instant;
     about = "Lint, replay, snapshot, document and export Elastic Security detection rules"
 )]
 pub struct Cli {
-    /// Project root: where ruleforge.toml, rules/, fixtures/ and snapshots/ are.
-    #[arg(short = 'C', long = "root", global = true, default_value = ".")]
-    root: PathBuf,
+    /// Run as if started in DIR: relative paths on the command line are relative to DIR, and
+    /// the rule repository (ruleforge.toml, rules/, fixtures/, snapshots/) is found from there
+    /// upward.
+    #[arg(short = 'C', long = "root", global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Output format for findings.
     #[arg(long, global = true, default_value = "human", value_parser = |s: &str| s.parse::<Format>())]
     format: Format,
@@ -119,8 +122,8 @@ struct TestArgs {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+    let mut cli = Cli::parse();
+    match run(&mut cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -129,7 +132,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> Result<ExitCode> {
+fn run(cli: &mut Cli) -> Result<ExitCode> {
+    paths::enter(cli.root.as_deref())?;
+    // eval works on the files it is given; every other command works in a rule repository.
+    if !matches!(cli.command, Command::Eval(_)) {
+        let typed_in = paths::enter_repository()?;
+        let rebase = |p: &mut PathBuf| *p = paths::rebase(p, &typed_in);
+        match &mut cli.command {
+            Command::Lint(args) => args.paths.iter_mut().for_each(rebase),
+            Command::Docs(args) => rebase(&mut args.out),
+            Command::Export(args) => rebase(&mut args.out),
+            Command::Check(_) | Command::Test(_) | Command::Eval(_) => {}
+        }
+    }
     match &cli.command {
         Command::Lint(args) => lint_cmd(cli, args),
         Command::Test(args) => test_cmd(cli, args, false),
@@ -140,16 +155,19 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-fn load_config(cli: &Cli) -> Result<Config> {
-    Ok(Config::load(&cli.root)?)
+/// The configuration of the repository `run` moved into.
+fn load_config(_cli: &Cli) -> Result<Config> {
+    Ok(Config::load(std::path::Path::new("."))?)
 }
 
 fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {
     if paths.is_empty() {
         if config.rule_dirs.is_empty() {
+            // The root is the working directory here (an empty path); name it in full.
+            let root = std::env::current_dir().unwrap_or_else(|_| config.root.clone());
             anyhow::bail!(
                 "no rule directories: {} has neither rules/ nor rules_building_block/ (set rule_dirs in ruleforge.toml)",
-                config.root.display()
+                root.join(&config.root).display()
             );
         }
         for d in &config.rule_dirs {

@@ -338,3 +338,29 @@ fn output_paths_typed_in_a_subfolder_stay_relative_to_it() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(linux.join("site/index.md").is_file(), "{out}");
 }
+
+#[test]
+fn eval_of_a_missing_rule_file_says_so() {
+    let events = "fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.ndjson";
+    for (query, lang) in [
+        ("rules/linux/nosuch.toml", "eql"),
+        ("nosuch.toml", "eql"),
+        ("rules/linux/nosuch.toml", "kuery"),
+    ] {
+        let (code, out, err) = run_in(&project(), &["eval", "--language", lang, query, events]);
+        assert_eq!(code, 2, "{query}: {out}{err}");
+        assert!(err.contains(&format!("{query}: no such file")), "{err}");
+    }
+    // Arguments swapped: an event file where the query belongs.
+    let (code, _, err) = run_in(&project(), &["eval", events, RULE]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a rule file"), "{err}");
+    // A query with a path in it is still a query.
+    let q = r#"process where process.executable == "/usr/bin/gunzip""#;
+    let (code, _, err) = run_in(&project(), &["eval", q, events]);
+    assert_eq!(code, 0, "{err}");
+    // A missing event file is an I/O error, stated once.
+    let (code, _, err) = run_in(&project(), &["eval", q, "nosuch.ndjson"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}

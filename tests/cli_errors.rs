@@ -364,3 +364,33 @@ fn eval_of_a_missing_rule_file_says_so() {
     assert_eq!(code, 2);
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
 }
+
+#[test]
+fn usage_errors_exit_2() {
+    let (_dir, repo) = scratch_repo();
+    let cases: &[&[&str]] = &[
+        &[],
+        &["lint", "--nosuch"],
+        &["--format", "bogus", "lint"],
+        &["export"],
+        &["lint", "--rule"],
+        &["-C", "no/such/dir", "lint"],
+        &["lint", "no/such/file.toml"],
+    ];
+    for args in cases {
+        let (code, out, err) = run_in(&repo, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(!err.trim().is_empty(), "{args:?}: no message");
+    }
+    let (code, _, _) = run_in(&repo, &["--version"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn linting_a_file_that_is_not_a_rule_is_a_usage_error() {
+    let (_dir, repo) = scratch_repo();
+    let recording = "fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.ndjson";
+    let (code, out, err) = run_in(&repo, &["lint", recording]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("not a rule file"), "{err}");
+}

@@ -185,6 +185,11 @@ fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {
                     .with_context(|| format!("reading {}", p.display()))?,
             );
         } else if p.is_file() {
+            // Linting a recording or a README as a rule would report "not valid TOML" as if it
+            // were a broken rule: naming a non-rule file is a usage error.
+            if p.extension().is_none_or(|e| e != "toml") {
+                anyhow::bail!("{}: not a rule file (*.toml)", p.display());
+            }
             files.push(p.clone());
         } else {
             anyhow::bail!("{}: no such file or directory", p.display());
@@ -284,11 +289,22 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(if errors > 0 {
+    let refused = (collection.failed.iter())
+        .filter(|f| files.as_ref().is_none_or(|s| s.contains(f.path())))
+        .any(refused_by_the_os);
+    Ok(if refused {
+        ExitCode::from(2)
+    } else if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A rule file the operating system would not read (permissions, I/O) is an I/O error (exit 2);
+/// a file read and found broken (TOML, UTF-8, size) is a finding about the rule (exit 1).
+fn refused_by_the_os(failed: &ruleforge::rule::LoadError) -> bool {
+    matches!(failed, ruleforge::rule::LoadError::Io { source, .. } if source.raw_os_error().is_some())
 }
 
 /// The files `--rule` names (None without `--rule`). A file that failed to load is named by its
@@ -468,4 +484,31 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruleforge::rule::LoadError;
+
+    #[test]
+    fn only_os_refusals_count_as_io_errors() {
+        let io = |source| LoadError::Io {
+            path: "rules/x.toml".into(),
+            source,
+        };
+        assert!(refused_by_the_os(&io(std::io::Error::from_raw_os_error(
+            13
+        ))));
+        let not_utf8 = std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        assert!(!refused_by_the_os(&io(not_utf8)));
+        assert!(!refused_by_the_os(&io(std::io::Error::other("too large"))));
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(counted(0, "rule"), "0 rules");
+        assert_eq!(counted(1, "rule"), "1 rule");
+        assert_eq!(counted(2, "error"), "2 errors");
+    }
 }

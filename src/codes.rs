@@ -234,13 +234,16 @@ event at x.ndjson:3 has no usable timestamp`.\n\nFix: correct the recording (eve
     },
     LintInfo {
         code: "RT012",
-        name: "rule-load-failed",
+        name: "accept-incomplete-run",
         severity: Severity::Error,
-        doc: "During a test run, a rule file failed to load (unreadable, invalid TOML, or a \
-schema error), so its rule was not replayed.\n\nA rule that cannot be loaded cannot be tested; \
-skipping it would let a broken rule through the gate.\n\nExample: a rule with a TOML syntax error \
-under `rules/` when running `ruleforge test`.\n\nFix: run `ruleforge lint` for the details and \
-correct the file.",
+        doc: "`ruleforge test --accept` refused to write or remove any snapshot because the run \
+did not see every rule and fixture: a rule file failed to load, or a fixture manifest or \
+recording could not be read (those errors are reported above it, with their locations).\n\n\
+Accepting snapshots from a partial run would record a rule's missing alerts as the reviewed \
+truth, or delete the snapshot of a rule that merely failed to load.\n\nExample: `--accept \
+refused: this run did not see every rule and fixture (rules/linux/x.toml did not load)`.\n\n\
+Fix: correct the errors listed before it (`ruleforge lint` details rule files), then run \
+`ruleforge test --accept` again.",
     },
     LintInfo {
         code: "RT013",
@@ -259,7 +262,8 @@ silently overwrite the other's, hiding changes in one of them.\n\nExample: two f
 it.\n\nWithout a manifest the recording has no verdict and is never replayed; its events would \
 sit in the repository untested.\n\nExample: `fixtures/cron/edit.ndjson` with no \
 `fixtures/cron/edit.toml`.\n\nFix: add a manifest beside it (`events = \"edit.ndjson\"`, a \
-`verdict` and a `description`), or delete the file.",
+`verdict` and a `description`), or delete the file. `[test] unreferenced_recording = \"warning\"` \
+in ruleforge.toml lowers the severity.",
     },
     LintInfo {
         code: "RT015",
@@ -268,7 +272,8 @@ sit in the repository untested.\n\nExample: `fixtures/cron/edit.ndjson` with no 
         doc: "A malicious fixture's manifest has no `[[expect]]` entry.\n\nA malicious recording \
 that names no rule asserts nothing: it would pass even if every rule stopped detecting it.\n\n\
 Example: `verdict = \"malicious\"` and no `[[expect]]` table.\n\nFix: add an `[[expect]]` entry \
-for each rule that must alert on the recording.",
+for each rule that must alert on the recording. `[test] malicious_without_expect = \"warning\"` \
+in ruleforge.toml lowers the severity.",
     },
     LintInfo {
         code: "FX001",
@@ -399,7 +404,11 @@ pub fn listing() -> String {
 /// `--select`, `--ignore` and `[lint] select/ignore/warn` can act on.
 pub fn lint_codes() -> impl Iterator<Item = &'static str> {
     all()
-        .filter(|i| matches!(group_of(i), Group::Load | Group::Lint | Group::House))
+        .filter(|i| {
+            matches!(group_of(i), Group::Load | Group::Lint | Group::House)
+                // A symlink in a rule folder is a load failure of that path, reported by lint.
+                || i.code == "FX008"
+        })
         .map(|i| i.code)
 }
 
@@ -435,8 +444,8 @@ pub fn check_selector(given: &str) -> Result<(), UnknownCode> {
     let upper = given.to_ascii_uppercase();
     if all().any(|i| i.code.starts_with(&upper)) && !lint_codes().any(|c| c.starts_with(&upper)) {
         return fail(format!(
-            "`{given}` is not a lint code: lint selection applies to RF and RX codes; \
-RT and FX codes are reported by `ruleforge test`"
+            "`{given}` is not a lint code: lint selection applies to the RF and RX codes (and \
+FX008) that `ruleforge lint` reports; the other RT and FX codes come from `ruleforge test`"
         ));
     }
     let near = closest(&upper);
@@ -522,7 +531,9 @@ mod tests {
 
     #[test]
     fn selectors_accept_codes_and_prefixes_of_lint_codes() {
-        for ok in ["RF407", "RF1", "RF", "RX", "RX102", "RF101", "RF909", "R"] {
+        for ok in [
+            "RF407", "RF1", "RF", "RX", "RX102", "RF101", "RF909", "R", "FX008",
+        ] {
             assert_eq!(check_selector(ok), Ok(()), "{ok}");
         }
     }
@@ -536,8 +547,10 @@ mod tests {
         assert!(e.message.contains("`RF407`"), "{}", e.message);
         let e = check_selector("investigating-name").unwrap_err();
         assert!(e.message.contains("`RF407`"), "{}", e.message);
-        let e = check_selector("RT008").unwrap_err();
-        assert!(e.message.contains("ruleforge test"), "{}", e.message);
+        for test_code in ["RT008", "FX002", "RT"] {
+            let e = check_selector(test_code).unwrap_err();
+            assert!(e.message.contains("ruleforge test"), "{}", e.message);
+        }
         assert!(check_selector("").is_err());
         assert!(check_selector("XYZ123").is_err());
     }

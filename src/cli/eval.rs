@@ -224,8 +224,8 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             }
             eprintln!(
                 "{} over {}",
-                super::counted(hits.len(), "result"),
-                super::counted(file.len(), "event")
+                ruleforge::suite::plural(hits.len(), "result"),
+                ruleforge::suite::plural(file.len(), "event")
             );
         }
     }

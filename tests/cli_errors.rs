@@ -318,6 +318,13 @@ fn dash_c_makes_command_line_paths_relative_to_its_directory() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(events), "{out}");
 
+    let mapping = r#"{"mappings": {"properties": {"@timestamp": {"type": "date"}, "event": {"properties": {"category": {"type": "keyword"}}}, "process": {"properties": {"name": {"type": "keyword"}}}}}}"#;
+    std::fs::write(repo.join("mapping.json"), mapping).unwrap();
+    let q = r#"process where process.name == "gunzip""#;
+    let args = ["-C", "repo", "eval", q, events, "--mapping", "mapping.json"];
+    let (code, out, err) = run_in(top, &args);
+    assert_eq!(code, 0, "{out}{err}");
+
     // -C into a subfolder finds the repository above it, as git does.
     let (code, out, err) = run_in(
         top,

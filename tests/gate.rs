@@ -363,12 +363,14 @@ fn symlinked_rule_files_and_fixture_folders_are_reported() {
         dir.path().join("rules/linux/linked_rule.toml"),
     )
     .unwrap();
-    let (code, stdout, _) = ruleforge(dir.path(), &["lint"]);
-    assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("error[FX008]") && stdout.contains("linked_rule.toml"),
-        "{stdout}"
-    );
+    for args in [&["lint"][..], &["lint", "rules/linux"][..]] {
+        let (code, stdout, _) = ruleforge(dir.path(), args);
+        assert_eq!(code, 1, "{args:?}: {stdout}");
+        assert!(
+            stdout.contains("error[FX008]") && stdout.contains("linked_rule.toml"),
+            "{args:?}: {stdout}"
+        );
+    }
     std::fs::remove_file(dir.path().join("rules/linux/linked_rule.toml")).unwrap();
     std::os::unix::fs::symlink(
         dir.path().join("fixtures/kernel_unpacking"),

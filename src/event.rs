@@ -322,8 +322,9 @@ pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<Even
             if line.trim().is_empty() {
                 continue;
             }
-            let Checked(value) = serde_json::from_str(line)
-                .map_err(|e| parse_err(i + 1, e.column(), format!("invalid JSON: {e}")))?;
+            let Checked(value) = serde_json::from_str(line).map_err(|e| {
+                parse_err(i + 1, e.column(), format!("invalid JSON: {}", unplaced(&e)))
+            })?;
             if !value.is_object() {
                 return Err(parse_err(i + 1, 1, "an event must be a JSON object".into()));
             }
@@ -338,6 +339,14 @@ pub fn parse_text(path: &Path, text: &str, timestamp_field: &str) -> Result<Even
         });
     }
     Ok(events)
+}
+
+/// serde_json's message without its "at line 1 column N": each NDJSON line is parsed alone, so
+/// that line number is wrong; the caller reports the real one.
+fn unplaced(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
 }
 
 /// The 1-based column of the (last segment of the) field's key in a line, for pointing at a

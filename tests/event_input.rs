@@ -121,14 +121,15 @@ fn the_limit_bounds_all_recordings_of_a_run_together() {
     let largest = *sizes.iter().max().unwrap();
     let total: u64 = sizes.iter().sum();
     assert!(total > 2 * largest, "the project has several recordings");
-    // Every recording fits alone; not all of them together.
+    // Every recording fits alone; not all of them together. Running out of the memory budget
+    // is a resource (I/O) error: exit 2.
     let limit = (largest + 1).to_string();
     let (code, stdout, _) = ruleforge(
         dir.path(),
         &["test"],
         &[("RULEFORGE_MAX_EVENT_BYTES", &limit)],
     );
-    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(code, 2, "{stdout}");
     assert!(
         stdout.contains("error[FX004]") && stdout.contains("already loaded in this run"),
         "{stdout}"
@@ -171,13 +172,13 @@ fn duplicate_keys_and_impossible_timestamps_fail_the_fixture_with_a_location() {
     assert!(
         stdout.contains("error[FX006]")
             && stdout.contains("duplicate key \"name\"")
-            && stdout.contains("(line 2, column 66)")
+            && stdout.contains("fixtures/dup.ndjson:2:66")
             && !stdout.contains("at line 1"),
         "{stdout}"
     );
     assert!(
         stdout.contains("\"2026-02-31T00:00:00Z\", not a date")
-            && stdout.contains("(line 3, column 2)"),
+            && stdout.contains("fixtures/feb31.ndjson:3:2"),
         "{stdout}"
     );
 }

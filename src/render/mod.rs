@@ -216,6 +216,18 @@ impl Renderer {
                 ))
             },
         );
+        // Markdown table cells and headings end at a newline and split at `|`.
+        tera.register_filter(
+            "md_inline",
+            |v: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                Ok(Value::from(md_inline(&s)))
+            },
+        );
         Ok(Renderer { tera, range_used })
     }
 
@@ -295,6 +307,12 @@ pub fn rule_context(rule: &Rule, page: &str, source: &str) -> Value {
         "investigation_fields": r["investigation_fields"]["field_names"],
         "file": file,
     })
+}
+
+/// Text for one Markdown line inside a table cell or heading: whitespace runs (newlines
+/// included) become one space, `|` is escaped.
+pub fn md_inline(s: &str) -> String {
+    normalise_ws(s).replace('|', "\\|")
 }
 
 fn normalise_ws(s: &str) -> String {
@@ -549,6 +567,19 @@ mod tests {
         let err = r.render_capped("index.md", &long, 8).unwrap_err();
         assert!(err.to_string().contains("larger than 8 bytes"), "{err}");
         assert!(r.render_capped("index.md", &long, 1 << 20).is_ok());
+    }
+
+    #[test]
+    fn markdown_headings_and_tables_survive_newlines_and_pipes_in_names() {
+        let r = Renderer::new(None).unwrap();
+        let rule = json!({"name": "A | B\n# not a heading", "page": "a.md", "type": "eql",
+                          "severity": "low", "threat": []});
+        let index = r
+            .render("index.md", &json!({"rules": [rule], "count": 1}))
+            .unwrap();
+        let row = index.lines().find(|l| l.starts_with("| [")).unwrap();
+        assert_eq!(row, "| [A \\| B # not a heading](a.md) | eql | low |  |");
+        assert!(!index.lines().any(|l| l.starts_with("# not")), "{index}");
     }
 
     #[test]

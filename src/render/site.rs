@@ -58,7 +58,17 @@ impl Evidence {
     /// One entry per fixture the rule was replayed on (results are keyed by rule name).
     fn of(&self, rule: &Rule) -> Vec<Value> {
         let results = self.by_rule.get(&rule.name).map_or(&[][..], Vec::as_slice);
-        results.iter().map(|r| self.entry(rule, r)).collect()
+        let mut out: Vec<Value> = results.iter().map(|r| self.entry(rule, r)).collect();
+        // What proves the rule first, what it is accepted or wrong on next, the quiet rest last.
+        let rank = |e: &Value| match e["status"].as_str() {
+            Some("expected") => 0,
+            Some("failed" | "false-positive") => 1,
+            Some("accepted") => 2,
+            Some("quiet") => 3,
+            _ => 4,
+        };
+        out.sort_by_key(rank);
+        out
     }
 
     fn entry(&self, rule: &Rule, r: &FixtureResult) -> Value {

@@ -308,3 +308,63 @@ fn the_site_works_in_headless_chromium() {
     }
     assert!(local > 5, "{local} local links in the matrix");
 }
+
+#[test]
+fn project_templates_and_assets_override_the_built_in_ones_and_stay_escaped() {
+    let dir = scratch_copy();
+    make_hostile(dir.path());
+    let templates = dir.path().join("docs-templates");
+    std::fs::create_dir_all(templates.join("assets")).unwrap();
+    std::fs::write(
+        templates.join("rule.html"),
+        "{% extends \"base.html\" %}{% block content %}<h1>Custom: {{ rule.name }}</h1>\
+         {% if rule.references %}<a href=\"{{ rule.references[0] | safe_url }}\">first reference</a>\
+         {% endif %}{% endblock content %}",
+    )
+    .unwrap();
+    std::fs::write(templates.join("assets/site.css"), "body { color: teal; }").unwrap();
+    let site = dir.path().join("site");
+    let res = run(dir.path(), &["docs", "--out", site.to_str().unwrap()]);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    let page = std::fs::read_to_string(site.join("discovery_kernel_unpacking.html")).unwrap();
+    assert!(page.contains("<h1>Custom: Kernel &lt;script&gt;"), "{page}");
+    assert!(page.contains("<a href=\"\">first reference</a>"), "{page}");
+    assert_eq!(
+        std::fs::read_to_string(site.join("assets/site.css")).unwrap(),
+        "body { color: teal; }"
+    );
+    // The built-in script is still written beside the project's stylesheet.
+    assert!(site.join("assets/site.js").is_file());
+    assert!(executable_content(&site.join("discovery_kernel_unpacking.html")).is_empty());
+}
+
+#[test]
+fn the_html_site_replaces_its_previous_run_and_refuses_a_foreign_directory() {
+    let dir = scratch_copy();
+    let site = dir.path().join("site");
+    let docs = |out: &Path| run(dir.path(), &["docs", "--out", out.to_str().unwrap()]);
+    assert_eq!(docs(&site).status.code(), Some(0));
+    std::fs::remove_file(
+        dir.path()
+            .join("rules/linux/credential_access_kallsyms_read.toml"),
+    )
+    .unwrap();
+    assert_eq!(docs(&site).status.code(), Some(0));
+    assert!(!site.join("credential_access_kallsyms_read.html").exists());
+    assert!(site.join("discovery_kernel_unpacking.html").is_file());
+
+    let foreign = dir.path().join("home");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let res = docs(&foreign);
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res.stderr));
+    assert!(
+        text(&res.stderr).contains(".ruleforge-docs"),
+        "{}",
+        text(&res.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}

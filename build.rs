@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 fn main() {
+    chromium();
     println!("cargo::rustc-check-cfg=cfg(shared_absent)");
     println!("cargo::rerun-if-env-changed=RULEFORGE_SHARED");
     let shared = std::env::var_os("RULEFORGE_SHARED")
@@ -22,5 +23,28 @@ fn main() {
     );
     if !shared.is_dir() {
         println!("cargo::rustc-cfg=shared_absent");
+    }
+}
+
+/// The headless-browser test of the docs site needs Chromium: without it (and outside CI, where
+/// its absence is a failure) the test is listed as ignored, with the reason.
+fn chromium() {
+    println!("cargo::rustc-check-cfg=cfg(chromium_absent)");
+    println!("cargo::rerun-if-env-changed=CI");
+    println!("cargo::rerun-if-env-changed=RULEFORGE_CHROMIUM");
+    println!("cargo::rerun-if-env-changed=PATH");
+    let found = std::env::var_os("RULEFORGE_CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::env::var_os("PATH").into_iter().flat_map(|p| {
+            std::env::split_paths(&p)
+                .flat_map(|d| [d.join("chromium"), d.join("chromium-browser")])
+                .collect::<Vec<_>>()
+        }))
+        .find(|p| p.is_file());
+    // Installing the browser later changes /usr/bin: watch it so the cfg follows.
+    println!("cargo::rerun-if-changed=/usr/bin");
+    if found.is_none() && std::env::var_os("CI").is_none() {
+        println!("cargo::rustc-cfg=chromium_absent");
     }
 }

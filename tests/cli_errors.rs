@@ -199,6 +199,8 @@ fn docs_rule_renders_only_the_named_rules() {
     let out_arg = out_dir.to_str().unwrap();
     let args = [
         "docs",
+        "--pages",
+        "markdown",
         "--out",
         out_arg,
         "--rule",
@@ -321,7 +323,7 @@ fn dash_c_makes_command_line_paths_relative_to_its_directory() {
     let (code, out, err) = run_in(top, &["-C", "repo", "docs", "--out", "site"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        repo.join("site/index.md").is_file(),
+        repo.join("site/index.html").is_file(),
         "docs wrote elsewhere: {out}"
     );
 
@@ -362,7 +364,7 @@ fn output_paths_typed_in_a_subfolder_stay_relative_to_it() {
     assert!(repo.join("all.ndjson").is_file(), "{out}");
     let (code, out, err) = run_in(&linux, &["docs", "--out", "site"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(linux.join("site/index.md").is_file(), "{out}");
+    assert!(linux.join("site/index.html").is_file(), "{out}");
 }
 
 #[test]

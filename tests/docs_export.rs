@@ -24,7 +24,13 @@ fn read(p: &Path) -> String {
 #[test]
 fn markdown_docs_render_every_rule_and_an_index() {
     let out = tempfile::tempdir().unwrap();
-    let res = ruleforge(&["docs", "--out", out.path().to_str().unwrap()]);
+    let res = ruleforge(&[
+        "docs",
+        "--pages",
+        "markdown",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert!(
         res.status.success(),
         "{}",

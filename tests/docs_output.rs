@@ -11,7 +11,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn docs(root: &Path, out: &Path) -> std::process::Output {
-    run(root, &["docs", "--out", out.to_str().unwrap()])
+    run(
+        root,
+        &[
+            "docs",
+            "--pages",
+            "markdown",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
 }
 
 fn ok(res: &std::process::Output) {

@@ -64,7 +64,7 @@ enum Command {
     Test(TestArgs),
     /// Run one query or rule over an event file and show which events match.
     Eval(eval::EvalArgs),
-    /// Render the rules as documentation (a Markdown page per rule and an index).
+    /// Render the rules as documentation: an HTML site (default) or Markdown pages.
     Docs(DocsArgs),
     /// Write the Kibana import NDJSON for the rules.
     Export(ExportArgs),
@@ -75,12 +75,15 @@ struct DocsArgs {
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// Page format.
-    #[arg(long = "pages", default_value = "markdown", value_parser = ["markdown"])]
+    /// Page format: an HTML site (search, ATT&CK coverage, fixture evidence) or Markdown pages.
+    #[arg(long = "pages", default_value = "html", value_parser = ["html", "markdown"])]
     pages: String,
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    /// The site's title.
+    #[arg(long, default_value = "Detection rules")]
+    title: String,
 }
 
 #[derive(Args)]
@@ -489,15 +492,43 @@ fn publishable<'c>(
 }
 
 fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
+    use ruleforge::render::site::{Evidence, SiteInput, publish_html};
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let rules = publishable(&collection, &args.rules)?;
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
-    let written = ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?;
+    let written = if args.pages == "markdown" {
+        ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?
+    } else {
+        // The evidence comes from a read-only replay (no --accept: no snapshot is written).
+        let outcome = suite::run(&config, &collection, &suite::Options::default());
+        if outcome.failed() && !cli.quiet {
+            eprintln!(
+                "docs: note: the replay has errors (run `ruleforge test`); the pages show them as evidence"
+            );
+        }
+        let lock_path = config.etc_dir.join("version.lock.json");
+        let version_lock = match std::fs::read_to_string(&lock_path) {
+            Ok(text) => Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("reading {}", lock_path.display()))?,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", lock_path.display())),
+        };
+        let input = SiteInput {
+            evidence: Evidence::from_outcome(&config.root, &outcome),
+            snapshot_dir: Some(&config.snapshot_dir),
+            version_lock,
+            templates_dir: Some(&config.templates_dir),
+            title: args.title.clone(),
+        };
+        publish_html(&rules, &config.root, &renderer, &args.out, &input)?
+    };
     if !cli.quiet {
         out!(
             "docs: {} ({}) written to {}",
-            suite::plural(written.len(), "page"),
+            suite::plural(written.len(), "file"),
             args.pages,
             args.out.display()
         );

@@ -1,6 +1,11 @@
 //! Documentation: rules rendered through tera templates from `docs-templates/` (the project's
-//! own, or the built-in defaults when a repository has none). Markdown now; the HTML site grows
-//! in its own module.
+//! own, or the built-in defaults when a repository has none): Markdown pages here, the HTML site
+//! in [`site`].
+
+pub mod attack;
+pub mod highlight;
+pub mod markdown;
+pub mod site;
 
 use crate::rule::Rule;
 use serde_json::{Value, json};
@@ -27,6 +32,17 @@ pub const SITE_MARKER: &str = ".ruleforge-docs";
 const BUILTIN: &[(&str, &str)] = &[
     ("rule.md", include_str!("../../docs-templates/rule.md")),
     ("index.md", include_str!("../../docs-templates/index.md")),
+    // base.html first: the other pages extend it.
+    ("base.html", include_str!("../../docs-templates/base.html")),
+    ("rule.html", include_str!("../../docs-templates/rule.html")),
+    (
+        "index.html",
+        include_str!("../../docs-templates/index.html"),
+    ),
+    (
+        "matrix.html",
+        include_str!("../../docs-templates/matrix.html"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +207,27 @@ impl Renderer {
                 "get_env is disabled: templates cannot read the environment",
             ))
         });
+        // `href="{{ url | safe_url }}"`: autoescaping does not stop a `javascript:` URL.
+        tera.register_filter(
+            "safe_url",
+            |v: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
+                Ok(Value::from(
+                    v.as_str().and_then(markdown::safe_url).unwrap_or_default(),
+                ))
+            },
+        );
+        // Markdown table cells and headings end at a newline and split at `|`.
+        tera.register_filter(
+            "md_inline",
+            |v: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                Ok(Value::from(md_inline(&s)))
+            },
+        );
         Ok(Renderer { tera, range_used })
     }
 
@@ -272,6 +309,12 @@ pub fn rule_context(rule: &Rule, page: &str, source: &str) -> Value {
     })
 }
 
+/// Text for one Markdown line inside a table cell or heading: whitespace runs (newlines
+/// included) become one space, `|` is escaped.
+pub fn md_inline(s: &str) -> String {
+    normalise_ws(s).replace('|', "\\|")
+}
+
 fn normalise_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -310,6 +353,15 @@ pub fn publish_markdown(
     renderer: &Renderer,
     out: &Path,
 ) -> Result<Vec<PathBuf>, RenderError> {
+    publish_with(out, |dir| write_markdown(rules, root, renderer, dir))
+}
+
+/// Builds a site with `write` (given a fresh, empty directory; returns the page names) and swaps
+/// it in at `out` as [`publish_markdown`] describes.
+fn publish_with(
+    out: &Path,
+    write: impl FnOnce(&Path) -> Result<Vec<String>, RenderError>,
+) -> Result<Vec<PathBuf>, RenderError> {
     let Some(name) = out.file_name() else {
         return Err(RenderError::NotASite {
             path: out.to_path_buf(),
@@ -326,7 +378,7 @@ pub fn publish_markdown(
         .prefix(".ruleforge-docs-new-")
         .tempdir_in(parent)
         .map_err(io_error(parent))?;
-    let pages = write_markdown(rules, root, renderer, staging.path())?;
+    let pages = write(staging.path())?;
     write_inside(
         staging.path(),
         SITE_MARKER,
@@ -515,6 +567,19 @@ mod tests {
         let err = r.render_capped("index.md", &long, 8).unwrap_err();
         assert!(err.to_string().contains("larger than 8 bytes"), "{err}");
         assert!(r.render_capped("index.md", &long, 1 << 20).is_ok());
+    }
+
+    #[test]
+    fn markdown_headings_and_tables_survive_newlines_and_pipes_in_names() {
+        let r = Renderer::new(None).unwrap();
+        let rule = json!({"name": "A | B\n# not a heading", "page": "a.md", "type": "eql",
+                          "severity": "low", "threat": []});
+        let index = r
+            .render("index.md", &json!({"rules": [rule], "count": 1}))
+            .unwrap();
+        let row = index.lines().find(|l| l.starts_with("| [")).unwrap();
+        assert_eq!(row, "| [A \\| B # not a heading](a.md) | eql | low |  |");
+        assert!(!index.lines().any(|l| l.starts_with("# not")), "{index}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod markdown;
 pub mod rules;
+pub mod schema;
 
 use crate::diag::{Diagnostic, Severity, Span};
 use crate::rule::{Collection, Rule};

@@ -17,6 +17,7 @@ mod tactic_once;
 mod threat_references;
 mod timestamp_override;
 mod type_required_keys;
+mod unknown_field;
 mod updated_after_created;
 mod version_not_authored;
 
@@ -25,6 +26,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &language_for_type::LanguageForType,
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
+    &unknown_field::UnknownField,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,

@@ -57,6 +57,16 @@ lint_snapshot!(threat_mapping_references, "threat.toml", 1);
 lint_snapshot!(type_and_language_requirements, "types.toml", 1);
 lint_snapshot!(toml_syntax_errors, "syntax.toml", 1);
 lint_snapshot!(eql_error_points_into_the_file, "eql_error.toml", 1);
+lint_snapshot!(
+    unknown_eql_fields_with_suggestions,
+    "unknown_field_eql.toml",
+    1
+);
+lint_snapshot!(
+    unknown_kql_fields_with_suggestions,
+    "unknown_field_kql.toml",
+    1
+);
 
 #[test]
 fn json_format_gives_line_and_column() {

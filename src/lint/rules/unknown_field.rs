@@ -1,8 +1,8 @@
 use super::declare_lint;
 use crate::lint::schema::FieldSchema;
+use crate::lint::schema::{eql_fields, kql_fields};
 use crate::lint::{Context, Lint, LintInfo};
-use crate::query::eql::ExprKind;
-use crate::query::kql::{self, Node, NodeKind};
+use crate::query::kql;
 use crate::rule::Rule;
 
 declare_lint!(
@@ -68,49 +68,4 @@ impl Lint for UnknownField {
             });
         }
     }
-}
-
-/// Required (non-`?`) field references of an EQL query, with their spans in the query text.
-pub fn eql_fields(q: &crate::query::eql::Query) -> Vec<(String, crate::query::eql::Span)> {
-    let mut out = Vec::new();
-    for e in q.statement().exprs() {
-        e.walk(&mut |x| {
-            if let ExprKind::Field {
-                name,
-                optional: false,
-            } = &x.kind
-            {
-                out.push((name.clone(), x.span.clone()));
-            }
-        });
-    }
-    out
-}
-
-/// Field references of a KQL query (full names inside `f:{ … }`), with the span of the name as
-/// written; names containing `*` are left out.
-pub fn kql_fields(q: &kql::Query) -> Vec<(String, kql::Span)> {
-    let mut out = Vec::new();
-    // Explicit stack: KQL depth is bounded by the parser, but no recursion is needed here.
-    let mut stack: Vec<(&Node, String)> = q.root.iter().map(|n| (n, String::new())).collect();
-    while let Some((node, prefix)) = stack.pop() {
-        match &node.kind {
-            NodeKind::Or(items) | NodeKind::And(items) => {
-                stack.extend(items.iter().rev().map(|n| (n, prefix.clone())));
-            }
-            NodeKind::Not(inner) => stack.push((inner, prefix)),
-            NodeKind::Is { field, .. } | NodeKind::Range { field, .. } => {
-                let name = field.text();
-                if !name.contains('*') {
-                    out.push((format!("{prefix}{name}"), field.span.clone()));
-                }
-            }
-            NodeKind::Nested { path, query } => {
-                let p = format!("{prefix}{}.", path.text());
-                stack.push((query, p));
-            }
-            NodeKind::FreeText(_) => {}
-        }
-    }
-    out
 }

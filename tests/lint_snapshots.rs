@@ -67,6 +67,7 @@ lint_snapshot!(
     "unknown_field_kql.toml",
     1
 );
+lint_snapshot!(attack_ids_names_tactics_and_revocations, "attack.toml", 1);
 
 #[test]
 fn json_format_gives_line_and_column() {

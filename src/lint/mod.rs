@@ -3,6 +3,7 @@
 //! the codes reported outside lints, see `crate::codes`).
 //! Adding a lint: write the file, add it to [`LINTS`].
 
+pub mod attack;
 pub mod markdown;
 pub mod rules;
 pub mod schema;

@@ -13,7 +13,11 @@ mod risk_matches_severity;
 mod risk_score_canonical;
 mod rule_formats;
 mod setup_heading;
+mod tactic_id_name;
 mod tactic_once;
+mod technique_current;
+mod technique_id_name;
+mod technique_in_tactic;
 mod threat_references;
 mod timestamp_override;
 mod type_required_keys;
@@ -42,6 +46,10 @@ pub static LINTS: &[&dyn Lint] = &[
     &guide_sections::GuideOrder,
     &setup_heading::SetupStartsWithHeading,
     &threat_references::ThreatUrlFormat,
+    &technique_current::TechniqueCurrent,
+    &technique_in_tactic::TechniqueInTactic,
+    &tactic_id_name::TacticIdName,
+    &technique_id_name::TechniqueIdName,
     &threat_references::ReferenceId,
     &threat_references::SubtechniqueParent,
     &tactic_once::TacticOnce,

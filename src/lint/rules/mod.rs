@@ -3,6 +3,7 @@
 use super::Lint;
 
 mod duplicates;
+mod eql_text_field;
 mod guide_field_investigation;
 mod guide_sections;
 mod index_or_data_view;
@@ -31,6 +32,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
     &unknown_field::UnknownField,
+    &eql_text_field::EqlTextField,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,

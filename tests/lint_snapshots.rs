@@ -99,3 +99,33 @@ fn explain_prints_the_lint_documentation() {
     );
     assert!(text.contains("### Investigating <rule name>"), "{text}");
 }
+
+#[test]
+fn statistics_count_findings_per_code() {
+    let dir = scratch("attack.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--statistics", "attack.toml"])
+        .output()
+        .expect("run ruleforge");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let table: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("lint: "))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            "1  RF502  error   technique-current",
+            "1  RF503  error   technique-in-tactic",
+            "1  RF504  error   tactic-id-name",
+            "1  RF505  error   technique-id-name",
+        ],
+        "{text}"
+    );
+    assert!(
+        !text.contains("-->"),
+        "statistics replace the findings: {text}"
+    );
+}

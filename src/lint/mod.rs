@@ -246,11 +246,11 @@ mod tests {
             d("RF505", Severity::Error),
             d("RF604", Severity::Error),
             d("RF604", Severity::Error),
-            d("RF510", Severity::Warning),
+            d("RF603", Severity::Warning),
         ];
         assert_eq!(
             statistics(&diags),
-            "2  RF604  error   unknown-field\n1  RF505  error   technique-id-name\n1  RF510  warning\n"
+            "2  RF604  error   unknown-field\n1  RF505  error   technique-id-name\n1  RF603  warning eql-syntax\n"
         );
         assert_eq!(statistics(&[]), "");
     }

@@ -3,6 +3,7 @@
 use super::Lint;
 
 mod duplicates;
+mod eql_config_fields;
 mod eql_text_field;
 mod guide_field_investigation;
 mod guide_sections;
@@ -33,6 +34,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &query_syntax::EqlSyntax,
     &unknown_field::UnknownField,
     &eql_text_field::EqlTextField,
+    &eql_config_fields::EqlConfigFields,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,

@@ -57,6 +57,17 @@ lint_snapshot!(threat_mapping_references, "threat.toml", 1);
 lint_snapshot!(type_and_language_requirements, "types.toml", 1);
 lint_snapshot!(toml_syntax_errors, "syntax.toml", 1);
 lint_snapshot!(eql_error_points_into_the_file, "eql_error.toml", 1);
+lint_snapshot!(
+    unknown_eql_fields_with_suggestions,
+    "unknown_field_eql.toml",
+    1
+);
+lint_snapshot!(
+    unknown_kql_fields_with_suggestions,
+    "unknown_field_kql.toml",
+    1
+);
+lint_snapshot!(attack_ids_names_tactics_and_revocations, "attack.toml", 1);
 
 #[test]
 fn json_format_gives_line_and_column() {
@@ -87,4 +98,34 @@ fn explain_prints_the_lint_documentation() {
         "{text}"
     );
     assert!(text.contains("### Investigating <rule name>"), "{text}");
+}
+
+#[test]
+fn statistics_count_findings_per_code() {
+    let dir = scratch("attack.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--statistics", "attack.toml"])
+        .output()
+        .expect("run ruleforge");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let table: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("lint: "))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            "1  RF502  error   technique-current",
+            "1  RF503  error   technique-in-tactic",
+            "1  RF504  error   tactic-id-name",
+            "1  RF505  error   technique-id-name",
+        ],
+        "{text}"
+    );
+    assert!(
+        !text.contains("-->"),
+        "statistics replace the findings: {text}"
+    );
 }

@@ -116,6 +116,9 @@ struct LintArgs {
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    /// Print the number of findings per code instead of the findings.
+    #[arg(long)]
+    statistics: bool,
 }
 
 #[derive(Args, Clone)]
@@ -279,8 +282,15 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         // Collection lints (duplicates) still see every rule; only the findings are narrowed.
         diags.retain(|d| d.file.as_ref().is_none_or(|f| files.contains(f)));
     }
-    let mut sources = sources_for(&collection);
-    print_diagnostics(cli, &diags, &mut sources);
+    if args.statistics {
+        let table = lint::statistics(&diags);
+        if !table.is_empty() {
+            out!("{}", table.trim_end());
+        }
+    } else {
+        let mut sources = sources_for(&collection);
+        print_diagnostics(cli, &diags, &mut sources);
+    }
     let (errors, warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
         let rules = files

@@ -3,8 +3,10 @@
 //! the codes reported outside lints, see `crate::codes`).
 //! Adding a lint: write the file, add it to [`LINTS`].
 
+pub mod attack;
 pub mod markdown;
 pub mod rules;
+pub mod schema;
 
 use crate::diag::{Diagnostic, Severity, Span};
 use crate::rule::{Collection, Rule};
@@ -199,7 +201,57 @@ pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
     out
 }
 
+/// Findings counted per code, for `lint --statistics` (as ruff's): one line per code with its
+/// count, severity and name, the most frequent first (ties by code).
+pub fn statistics(diags: &[Diagnostic]) -> String {
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
+    for d in diags {
+        *counts.entry((d.code, d.severity.as_str())).or_default() += 1;
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let width = rows.first().map_or(1, |r| r.1.to_string().len());
+    rows.iter()
+        .map(|((code, severity), n)| {
+            let name = crate::codes::explain(code).map_or("", |i| i.name);
+            let line = format!("{n:>width$}  {code:<6} {severity:<7} {name}");
+            format!("{}\n", line.trim_end())
+        })
+        .collect()
+}
+
 /// Every lint, for `--explain` and the docs.
 pub fn catalogue() -> impl Iterator<Item = &'static LintInfo> {
     rules::LINTS.iter().map(|l| l.info())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(code: &'static str, severity: Severity) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity,
+            message: String::new(),
+            file: None,
+            span: None,
+            help: None,
+        }
+    }
+
+    #[test]
+    fn statistics_count_per_code_most_frequent_first() {
+        let diags = [
+            d("RF505", Severity::Error),
+            d("RF604", Severity::Error),
+            d("RF604", Severity::Error),
+            d("RF603", Severity::Warning),
+        ];
+        assert_eq!(
+            statistics(&diags),
+            "2  RF604  error   unknown-field\n1  RF505  error   technique-id-name\n1  RF603  warning eql-syntax\n"
+        );
+        assert_eq!(statistics(&[]), "");
+    }
 }

@@ -3,6 +3,8 @@
 use super::Lint;
 
 mod duplicates;
+mod eql_config_fields;
+mod eql_text_field;
 mod guide_field_investigation;
 mod guide_sections;
 mod index_or_data_view;
@@ -13,10 +15,15 @@ mod risk_matches_severity;
 mod risk_score_canonical;
 mod rule_formats;
 mod setup_heading;
+mod tactic_id_name;
 mod tactic_once;
+mod technique_current;
+mod technique_id_name;
+mod technique_in_tactic;
 mod threat_references;
 mod timestamp_override;
 mod type_required_keys;
+mod unknown_field;
 mod updated_after_created;
 mod version_not_authored;
 
@@ -25,6 +32,9 @@ pub static LINTS: &[&dyn Lint] = &[
     &language_for_type::LanguageForType,
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
+    &unknown_field::UnknownField,
+    &eql_text_field::EqlTextField,
+    &eql_config_fields::EqlConfigFields,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,
@@ -40,6 +50,10 @@ pub static LINTS: &[&dyn Lint] = &[
     &guide_sections::GuideOrder,
     &setup_heading::SetupStartsWithHeading,
     &threat_references::ThreatUrlFormat,
+    &technique_current::TechniqueCurrent,
+    &technique_in_tactic::TechniqueInTactic,
+    &tactic_id_name::TacticIdName,
+    &technique_id_name::TechniqueIdName,
     &threat_references::ReferenceId,
     &threat_references::SubtechniqueParent,
     &tactic_once::TacticOnce,

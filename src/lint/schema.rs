@@ -1,0 +1,263 @@
+//! The field schema RF604 checks query fields against: the union of the schemas detection-rules
+//! validates with (ECS of every supported stack, beats, endgame, endpoint, non-ECS per index,
+//! every integration package), generated into `data/field_schema.tsv` by
+//! `tools/gen_field_schema.rs` and decoded once per process.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use crate::query::eql::ExprKind;
+use crate::query::kql::{self, Node, NodeKind};
+
+/// The embedded table (front-coded, see the generator).
+pub const FIELD_SCHEMA_TSV: &str = include_str!("../../data/field_schema.tsv");
+
+/// Fields production Elastic rules query that no schema in detection-rules' snapshot declares:
+/// the PowerShell script-block metrics Elastic's Windows ingest pipeline computes
+/// (`defense_evasion_posh_compressed`, `defense_evasion_posh_high_entropy`). Accepted by name so
+/// that an upstream schema gap is not reported as the rule's error.
+pub const UNDECLARED_UPSTREAM: &[&str] = &[
+    "powershell.file.script_block_entropy_bits",
+    "powershell.file.script_block_length",
+    "powershell.file.script_block_surprisal_stdev",
+];
+
+/// Known field names and their types.
+#[derive(Debug, Default)]
+pub struct FieldSchema {
+    types: HashMap<Box<str>, Box<str>>,
+    /// Names with `*` segments (integration schemas declare e.g. `o365.audit.Parameters.*`),
+    /// split on `.`, with their type.
+    patterns: Vec<(Vec<Box<str>>, Box<str>)>,
+    /// Every character used in a known name, for generating spelling neighbours.
+    alphabet: Vec<char>,
+}
+
+impl FieldSchema {
+    /// The built-in schema, decoded on first use.
+    pub fn builtin() -> &'static FieldSchema {
+        static SCHEMA: OnceLock<FieldSchema> = OnceLock::new();
+        SCHEMA.get_or_init(|| FieldSchema::parse(FIELD_SCHEMA_TSV))
+    }
+
+    /// Decodes the table text; malformed lines are skipped.
+    pub fn parse(text: &str) -> FieldSchema {
+        let mut types: HashMap<Box<str>, Box<str>> = HashMap::new();
+        let mut chars = HashSet::new();
+        let mut prev = String::new();
+        for line in text.lines() {
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let mut cols = line.splitn(3, '\t');
+            let (Some(shared), Some(rest), Some(ty)) = (cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let Some(prefix) = shared.parse::<usize>().ok().and_then(|n| prev.get(..n)) else {
+                continue;
+            };
+            let name = format!("{prefix}{rest}");
+            chars.extend(rest.chars());
+            types.insert(name.as_str().into(), ty.into());
+            prev = name;
+        }
+        let mut alphabet: Vec<char> = chars.into_iter().collect();
+        alphabet.sort_unstable();
+        let patterns = types
+            .iter()
+            .filter(|(k, _)| k.contains('*'))
+            .map(|(k, t)| (k.split('.').map(Box::from).collect(), t.clone()))
+            .collect();
+        FieldSchema {
+            types,
+            patterns,
+            alphabet,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// True when `name` is a known field.
+    pub fn contains(&self, name: &str) -> bool {
+        self.types.contains_key(name)
+    }
+
+    /// The type of a known field.
+    pub fn field_type(&self, name: &str) -> Option<&str> {
+        self.types.get(name).map(|t| &**t)
+    }
+
+    /// True when `name` is known, or lies under an `object`/`flattened` field whose keys are
+    /// free-form (e.g. `winlog.event_data.*` in some schemas).
+    pub fn accepts(&self, name: &str) -> bool {
+        if self.contains(name) || UNDECLARED_UPSTREAM.contains(&name) {
+            return true;
+        }
+        if name
+            .match_indices('.')
+            .any(|(i, _)| matches!(self.field_type(&name[..i]), Some("object" | "flattened")))
+        {
+            return true;
+        }
+        let parts: Vec<&str> = name.split('.').collect();
+        self.patterns
+            .iter()
+            .any(|(pat, ty)| pattern_accepts(pat, ty, &parts))
+    }
+
+    /// A known field one edit away (insertion, deletion, substitution or swap of two adjacent
+    /// characters), or differing only in letter case; the alphabetically first if several.
+    /// Neighbours are generated and looked up, so the cost does not grow with the schema.
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        let chars: Vec<char> = name.chars().collect();
+        let mut best: Option<String> = None;
+        let mut consider = |cand: String| {
+            if self.contains(&cand) && best.as_ref().is_none_or(|b| cand < *b) {
+                best = Some(cand);
+            }
+        };
+        let at = |v: &[char]| v.iter().collect::<String>();
+        for i in 0..chars.len() {
+            let mut v = chars.clone();
+            v.remove(i);
+            consider(at(&v));
+            if i + 1 < chars.len() {
+                let mut v = chars.clone();
+                v.swap(i, i + 1);
+                consider(at(&v));
+            }
+            for &c in &self.alphabet {
+                if c != chars[i] {
+                    let mut v = chars.clone();
+                    v[i] = c;
+                    consider(at(&v));
+                }
+            }
+        }
+        for i in 0..=chars.len() {
+            for &c in &self.alphabet {
+                let mut v = chars.clone();
+                v.insert(i, c);
+                consider(at(&v));
+            }
+        }
+        if best.is_none() {
+            let lower = name.to_lowercase();
+            best = self
+                .types
+                .keys()
+                .filter(|k| k.to_lowercase() == lower)
+                .map(|k| k.to_string())
+                .min();
+        }
+        best
+    }
+}
+
+/// Required (non-`?`) field references of an EQL query, with their spans in the query text.
+pub fn eql_fields(q: &crate::query::eql::Query) -> Vec<(String, crate::query::eql::Span)> {
+    let mut out = Vec::new();
+    for e in q.statement().exprs() {
+        e.walk(&mut |x| {
+            if let ExprKind::Field {
+                name,
+                optional: false,
+            } = &x.kind
+            {
+                out.push((name.clone(), x.span.clone()));
+            }
+        });
+    }
+    out
+}
+
+/// Field references of a KQL query (full names inside `f:{ … }`), with the span of the name as
+/// written; names containing `*` are left out.
+pub fn kql_fields(q: &kql::Query) -> Vec<(String, kql::Span)> {
+    let mut out = Vec::new();
+    // Explicit stack: KQL depth is bounded by the parser, but no recursion is needed here.
+    let mut stack: Vec<(&Node, String)> = q.root.iter().map(|n| (n, String::new())).collect();
+    while let Some((node, prefix)) = stack.pop() {
+        match &node.kind {
+            NodeKind::Or(items) | NodeKind::And(items) => {
+                stack.extend(items.iter().rev().map(|n| (n, prefix.clone())));
+            }
+            NodeKind::Not(inner) => stack.push((inner, prefix)),
+            NodeKind::Is { field, .. } | NodeKind::Range { field, .. } => {
+                let name = field.text();
+                if !name.contains('*') {
+                    out.push((format!("{prefix}{name}"), field.span.clone()));
+                }
+            }
+            NodeKind::Nested { path, query } => {
+                let p = format!("{prefix}{}.", path.text());
+                stack.push((query, p));
+            }
+            NodeKind::FreeText(_) => {}
+        }
+    }
+    out
+}
+
+/// `*` stands for one name segment; an `object`/`flattened` pattern also covers the names
+/// below it.
+fn pattern_accepts(pat: &[Box<str>], ty: &str, parts: &[&str]) -> bool {
+    let open = matches!(ty, "object" | "flattened");
+    if parts.len() < pat.len() || (parts.len() > pat.len() && !open) {
+        return false;
+    }
+    pat.iter()
+        .zip(parts)
+        .all(|(p, part)| &**p == "*" || &**p == *part)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str =
+        "# test\n0\tprocess.name\tkeyword\n8\tparent.name\tkeyword\n0\twinlog.event_data\tobject\n";
+
+    #[test]
+    fn decodes_front_coding() {
+        let s = FieldSchema::parse(TABLE);
+        assert_eq!(s.len(), 3);
+        assert!(s.contains("process.name"));
+        assert!(s.contains("process.parent.name"));
+        assert_eq!(s.field_type("winlog.event_data"), Some("object"));
+    }
+
+    #[test]
+    fn wildcard_names_match_segments() {
+        let s = FieldSchema::parse("0\to365.audit.Parameters.*\tobject\n0\tm.*.rate\tlong\n");
+        assert!(s.accepts("o365.audit.Parameters.AccessRights"));
+        assert!(s.accepts("o365.audit.Parameters.A.B"));
+        assert!(s.accepts("m.x.rate"));
+        assert!(!s.accepts("m.x.y.rate"));
+        assert!(!s.accepts("o365.audit.Parameter.X"));
+    }
+
+    #[test]
+    fn object_fields_accept_any_key() {
+        let s = FieldSchema::parse(TABLE);
+        assert!(s.accepts("winlog.event_data.TargetUserName"));
+        assert!(!s.accepts("process.name.foo"));
+    }
+
+    #[test]
+    fn suggests_one_edit_away() {
+        let s = FieldSchema::parse(TABLE);
+        assert_eq!(s.suggest("process.nmae").as_deref(), Some("process.name"));
+        assert_eq!(s.suggest("process.nam").as_deref(), Some("process.name"));
+        assert_eq!(s.suggest("process.namex").as_deref(), Some("process.name"));
+        assert_eq!(s.suggest("Process.Name").as_deref(), Some("process.name"));
+        assert_eq!(s.suggest("host.name"), None);
+    }
+}

@@ -12,6 +12,7 @@ macro_rules! out {
 }
 
 mod eval;
+mod replay;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -60,6 +61,8 @@ enum Command {
     Test(TestArgs),
     /// Run one query or rule over an event file and show which events match.
     Eval(eval::EvalArgs),
+    /// Replay every rule over large recordings in one streaming pass and report what fired.
+    Replay(replay::ReplayArgs),
     /// Render the rules as documentation (a Markdown page per rule and an index).
     Docs(DocsArgs),
     /// Write the Kibana import NDJSON for the rules.
@@ -128,6 +131,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Test(args) => test_cmd(cli, args, false),
         Command::Check(args) => test_cmd(cli, args, true),
         Command::Eval(args) => eval::run(args, cli.format),
+        Command::Replay(args) => replay::run(cli, args),
         Command::Docs(args) => docs_cmd(cli, args),
         Command::Export(args) => export_cmd(cli, args),
     }

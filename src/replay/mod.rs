@@ -11,6 +11,7 @@
 //! - machine_learning, esql and threat_match are reported as not replayable, by name.
 
 pub mod schedule;
+pub mod stream;
 
 use crate::diag::{Diagnostic, Span};
 use crate::event::EventFile;

@@ -12,6 +12,7 @@
 
 pub mod schedule;
 pub mod stream;
+pub mod synth;
 
 use crate::diag::{Diagnostic, Span};
 use crate::event::EventFile;

@@ -416,8 +416,10 @@ struct SeqState<'s> {
     id: u32,
     compiled: &'s eql::Compiled,
     executor: Option<Executor<'s>>,
-    /// Events that matched a stage, by index: what the alerts will show.
-    seen: HashMap<usize, (usize, EventInfo)>,
+    /// Events that matched a stage, by index: what the alerts will show (position, time).
+    seen: HashMap<usize, (usize, i64, EventInfo)>,
+    /// Alerts completed so far on this recording.
+    done: Vec<StreamAlert>,
     error: Option<String>,
 }
 
@@ -451,6 +453,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
                     compiled: c,
                     executor: Some(c.executor()),
                     seen: HashMap::new(),
+                    done: Vec::new(),
                     error: None,
                 }),
                 _ => None,
@@ -578,6 +581,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
                 continue;
             }
             let Some(ex) = s.executor else { continue };
+            out.alerts.extend(s.done);
             match ex.finish() {
                 Ok(hits) => out.alerts.extend(
                     hits.into_iter()
@@ -603,10 +607,11 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
     let Some(ex) = s.executor.as_mut() else {
         return;
     };
+    let mut now = i64::MIN;
     for ev in batch {
         // As in the per-rule replay, an event a sequence cannot place in time is an error:
         // dropping it could silently lose an alert.
-        if !s.compiled.has_usable_timestamp(&ev.value, ev.index) {
+        let Some(ts) = s.compiled.event_time(&ev.value) else {
             s.error = Some(format!(
                 "{}:{}: the event has no usable timestamp; an EQL sequence needs event time",
                 path.display(),
@@ -614,8 +619,8 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
             ));
             s.executor = None;
             return;
-        }
-        if let Err(e) = ex.push(ev.index, &ev.value) {
+        };
+        if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
             s.error = Some(format!(
                 "{}:{}: {} (sequence rules need each recording in timestamp order)",
                 path.display(),
@@ -625,19 +630,35 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
             s.executor = None;
             return;
         }
+        now = now.max(ts);
         if s.compiled.matches(&ev.value) {
-            s.seen.insert(ev.index, (ev.position, info_of(ev)));
+            s.seen.insert(ev.index, (ev.position, ts, info_of(ev)));
+        }
+    }
+    let ready = ex.take_ready();
+    s.done.extend(
+        ready
+            .into_iter()
+            .filter_map(|h| sequence_alert(h, &s.seen, path)),
+    );
+    // Hits are taken as they complete, so events older than any pending or queued match can
+    // be forgotten: a queued match completed within `maxspan` of now and spans at most
+    // `maxspan`, so its events are no older than two spans.
+    if let Some(span) = s.compiled.maxspan() {
+        if ex.streams_hits() {
+            let horizon = now.saturating_sub(span.saturating_mul(2)).saturating_sub(1);
+            s.seen.retain(|_, (_, t, _)| *t >= horizon);
         }
     }
 }
 
 fn sequence_alert(
     hit: Hit,
-    seen: &HashMap<usize, (usize, EventInfo)>,
+    seen: &HashMap<usize, (usize, i64, EventInfo)>,
     path: &Path,
 ) -> Option<StreamAlert> {
     let slot = |i: usize| {
-        seen.get(&i).map(|(position, info)| {
+        seen.get(&i).map(|(position, _, info)| {
             (
                 AlertEvent {
                     file: path.to_path_buf(),

@@ -7,10 +7,11 @@
 //! order, so output is deterministic. Memory holds one batch of events, plus the state of
 //! stateful rules, never the recording.
 //!
-//! Dispatch: an EQL event query `process where …` only sees events whose `event.category`
-//! includes `process` (compared case-insensitively, a superset of what the query accepts; the
-//! rule's own filter still decides); `any where …`, KQL rules and rules with an
-//! `event_category_override` see every event.
+//! Dispatch: a per-event rule only sees events that meet its requirements on a few keyword
+//! fields ([`prefilter`]): an EQL `process where host.os.type == "linux" and …` only sees
+//! events whose `event.category` includes `process` and whose `host.os.type` is `linux`
+//! (compared lower-cased, a superset of what the query accepts; the rule still decides).
+//! Rules without such a requirement see every event.
 //!
 //! Time order, per recording (each file is its own recording, as a fixture is):
 //! - **Sequences** are fed to the EQL [`Executor`](crate::query::eql::Executor) as events
@@ -28,7 +29,7 @@
 //! starts with `[` is a JSON array of events and is read whole (up to
 //! [`crate::event::MAX_EVENT_FILE_BYTES`]).
 
-use super::{Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, schedule};
+use super::{Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, prefilter, schedule};
 use crate::event::{EventError, EventFile, MAX_EVENT_FILE_BYTES, parse_timestamp};
 use crate::query::FieldPath;
 use crate::query::eql::{self, Executor, Hit};
@@ -114,13 +115,17 @@ struct Entry<'r> {
 pub struct RuleSet<'r> {
     entries: Vec<Entry<'r>>,
     skipped: Vec<Skipped<'r>>,
-    /// Per-event rules by lower-cased event category.
-    by_category: HashMap<String, Vec<u32>>,
-    /// Per-event rules that see every event.
+    /// Per-event rules and threshold/new_terms filters, by their most selective requirement:
+    /// per key field, lower-cased value → rules.
+    index: Vec<HashMap<String, Vec<u32>>>,
+    /// Per rule: every requirement (see [`prefilter`]).
+    reqs: Vec<Vec<prefilter::Requirement>>,
+    /// Per-event rules and filters without a requirement: they see every event.
     always: Vec<u32>,
-    /// threshold / new_terms rules (filters evaluated per event).
-    scheduled: Vec<u32>,
     sequences: Vec<u32>,
+    /// Per rule: for sequences, each stage's requirements.
+    seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
+    key_paths: Vec<FieldPath>,
 }
 
 /// The outcome of one rule over everything replayed so far.
@@ -143,26 +148,39 @@ impl<'r> RuleSet<'r> {
         let mut set = RuleSet {
             entries: Vec::new(),
             skipped: Vec::new(),
-            by_category: HashMap::new(),
+            index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            reqs: Vec::new(),
             always: Vec::new(),
-            scheduled: Vec::new(),
             sequences: Vec::new(),
+            seq_reqs: Vec::new(),
+            key_paths: prefilter::key_paths(),
         };
         for &rule in rules {
             match super::prepare(rule) {
                 Ok(prepared) => {
                     let id = set.entries.len() as u32;
-                    match &prepared.engine {
-                        Engine::EqlEvent(_) => match eql_category(rule) {
-                            Some(cat) => set.by_category.entry(cat).or_default().push(id),
+                    let reqs = match &prepared.engine {
+                        Engine::EqlSequence(_) => {
+                            set.sequences.push(id);
+                            Vec::new()
+                        }
+                        _ => prefilter::requirements(rule),
+                    };
+                    if !matches!(prepared.engine, Engine::EqlSequence(_)) {
+                        match reqs.first() {
+                            Some(r) => {
+                                for v in &r.values {
+                                    set.index[r.field].entry(v.clone()).or_default().push(id);
+                                }
+                            }
                             None => set.always.push(id),
-                        },
-                        Engine::Kql(_) => set.always.push(id),
-                        Engine::EqlSequence(_) => set.sequences.push(id),
-                        Engine::Threshold { .. } | Engine::NewTerms { .. } => {
-                            set.scheduled.push(id)
                         }
                     }
+                    set.reqs.push(reqs);
+                    set.seq_reqs.push(match prepared.engine {
+                        Engine::EqlSequence(_) => prefilter::sequence_requirements(rule),
+                        _ => None,
+                    });
                     set.entries.push(Entry { rule, prepared });
                 }
                 Err(reason) => set.skipped.push(Skipped { rule, reason }),
@@ -198,7 +216,7 @@ impl<'r> RuleSet<'r> {
         let mut counts = Counts::default();
         loop {
             let batch = match reader.next_batch()? {
-                Batch::Lines(lines) => parse_lines(&reader.path, lines)?,
+                Batch::Lines(lines) => parse_lines(&reader.path, &self.key_paths, lines)?,
                 Batch::Array(events) => events,
                 Batch::End => break,
             };
@@ -218,19 +236,6 @@ impl<'r> RuleSet<'r> {
     }
 }
 
-/// The category an EQL event query filters on, lower-cased; `None` for `any` and for rules
-/// whose category field is not `event.category` (they see every event).
-fn eql_category(rule: &Rule) -> Option<String> {
-    if rule.event_category_override.is_some() {
-        return None;
-    }
-    let q = eql::parse(&rule.query.as_ref()?.text).ok()?;
-    match &q.statement().query {
-        eql::ast::QueryAst::Event(e) => e.category.as_ref().map(|(c, _)| c.to_lowercase()),
-        _ => None,
-    }
-}
-
 /// One parsed event of a batch.
 struct Ev {
     value: Value,
@@ -239,6 +244,11 @@ struct Ev {
     /// 0-based index among the recording's events.
     index: usize,
     timestamp: Option<i64>,
+    /// The key fields' values, for dispatch.
+    keys: prefilter::KeyValues,
+    /// EQL's time of the event with the default options (`@timestamp`), shared by every
+    /// sequence rule that uses them instead of being parsed once per rule.
+    eql_time: Option<i64>,
 }
 
 fn info_of(ev: &Ev) -> EventInfo {
@@ -264,6 +274,7 @@ enum Batch {
 /// Bounded line batches from a reader; a JSON array is read whole (with a size limit).
 struct Lines {
     path: PathBuf,
+    key_paths: Vec<FieldPath>,
     reader: Box<dyn BufRead + Send>,
     line: usize,
     bytes: u64,
@@ -275,6 +286,7 @@ impl Lines {
     fn new(source: Source) -> Lines {
         Lines {
             path: source.path,
+            key_paths: prefilter::key_paths(),
             reader: source.reader,
             line: 0,
             bytes: 0,
@@ -357,6 +369,8 @@ impl Lines {
             .zip(file.timestamps)
             .enumerate()
             .map(|(index, ((value, position), timestamp))| Ev {
+                keys: prefilter::KeyValues::of(&self.key_paths, &value),
+                eql_time: default_time().and_then(|c| c.event_time(&value)),
                 value,
                 position,
                 index,
@@ -369,9 +383,14 @@ impl Lines {
 
 /// Parses a batch of NDJSON lines in parallel; blank and (leading) comment lines are skipped
 /// as [`crate::event::parse_text`] skips them.
-fn parse_lines(path: &Path, lines: Vec<(usize, String)>) -> Result<Vec<Ev>, StreamError> {
+fn parse_lines(
+    path: &Path,
+    key_paths: &[FieldPath],
+    lines: Vec<(usize, String)>,
+) -> Result<Vec<Ev>, StreamError> {
     let ts = FieldPath::new("@timestamp");
-    let parsed: Vec<Result<Option<(usize, Value)>, EventError>> = lines
+    type Parsed = (usize, Value, prefilter::KeyValues, Option<i64>);
+    let parsed: Vec<Result<Option<Parsed>, EventError>> = lines
         .into_par_iter()
         .map(|(line, text)| {
             let text = text.strip_suffix('\n').unwrap_or(&text);
@@ -393,14 +412,18 @@ fn parse_lines(path: &Path, lines: Vec<(usize, String)>) -> Result<Vec<Ev>, Stre
                     message: "an event must be a JSON object".into(),
                 });
             }
-            Ok(Some((line, value)))
+            let keys = prefilter::KeyValues::of(key_paths, &value);
+            let eql_time = default_time().and_then(|c| c.event_time(&value));
+            Ok(Some((line, value, keys, eql_time)))
         })
         .collect();
     let mut out = Vec::with_capacity(parsed.len());
     for p in parsed {
-        if let Some((position, value)) = p? {
+        if let Some((position, value, keys, eql_time)) = p? {
             let timestamp = ts.first(&value).and_then(parse_timestamp);
             out.push(Ev {
+                keys,
+                eql_time,
                 value,
                 position,
                 index: 0,
@@ -409,6 +432,18 @@ fn parse_lines(path: &Path, lines: Vec<(usize, String)>) -> Result<Vec<Ev>, Stre
         }
     }
     Ok(out)
+}
+
+/// A statement compiled with EQL's default options, to read event time as sequences do.
+fn default_time() -> Option<&'static eql::Compiled> {
+    static C: std::sync::OnceLock<Option<eql::Compiled>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        eql::parse("any where true")
+            .ok()?
+            .compile(&eql::Options::default())
+            .ok()
+    })
+    .as_ref()
 }
 
 /// A sequence rule's state over one recording.
@@ -420,6 +455,12 @@ struct SeqState<'s> {
     seen: HashMap<usize, (usize, i64, EventInfo)>,
     /// Alerts completed so far on this recording.
     done: Vec<StreamAlert>,
+    /// Per stage, its requirements ([`prefilter::sequence_requirements`]).
+    stages: Option<&'s [Vec<prefilter::Requirement>]>,
+    /// The rule orders events by `@timestamp` (EQL's default), so [`Ev::eql_time`] applies.
+    default_time: bool,
+    /// Time of the previous event (order is checked on every event, pushed or not).
+    last_ts: i64,
     error: Option<String>,
 }
 
@@ -454,6 +495,9 @@ impl<'s, 'r> FileRun<'s, 'r> {
                     executor: Some(c.executor()),
                     seen: HashMap::new(),
                     done: Vec::new(),
+                    stages: set.seq_reqs[id as usize].as_deref(),
+                    last_ts: i64::MIN,
+                    default_time: set.entries[id as usize].rule.timestamp_field.is_none(),
                     error: None,
                 }),
                 _ => None,
@@ -468,37 +512,34 @@ impl<'s, 'r> FileRun<'s, 'r> {
         }
     }
 
-    /// The per-event rules an event could match.
-    fn candidates(&self, ev: &Value, out: &mut Vec<u32>) {
+    /// The per-event rules and filters an event could match (sorted, without duplicates).
+    fn candidates(&self, keys: &prefilter::KeyValues, out: &mut Vec<u32>) {
         out.clear();
         out.extend_from_slice(&self.set.always);
-        if !self.set.by_category.is_empty() {
-            let cats = FieldPath::new("event.category");
-            let mut categories: Vec<String> = Vec::new();
-            let mut other = false;
-            cats.visit(ev, &mut |v| {
-                match v {
-                    Value::String(s) => categories.push(s.to_lowercase()),
-                    _ => other = true,
-                }
-                false
-            });
-            if other {
-                // A non-string category: let every rule's own filter decide.
-                for ids in self.set.by_category.values() {
-                    out.extend_from_slice(ids);
-                }
-            } else {
-                categories.sort();
-                categories.dedup();
-                for c in &categories {
-                    if let Some(ids) = self.set.by_category.get(c) {
-                        out.extend_from_slice(ids);
+        for (field, index) in self.set.index.iter().enumerate() {
+            if index.is_empty() {
+                continue;
+            }
+            match keys.values(field) {
+                Some(values) => {
+                    for v in values {
+                        if let Some(ids) = index.get(v) {
+                            out.extend_from_slice(ids);
+                        }
                     }
                 }
+                // Not plain strings: let the rules' own filters decide.
+                None => index.values().for_each(|ids| out.extend_from_slice(ids)),
             }
         }
-        out.extend_from_slice(&self.set.scheduled);
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|&id| {
+            self.set.reqs[id as usize]
+                .iter()
+                .skip(1)
+                .all(|r| keys.may_meet(r))
+        });
     }
 
     fn matches(&self, id: u32, ev: &Value) -> bool {
@@ -522,15 +563,12 @@ impl<'s, 'r> FileRun<'s, 'r> {
         let hits: Vec<Vec<u32>> = batch
             .par_iter()
             .map_init(Vec::new, |cands, ev| {
-                this.candidates(&ev.value, cands);
-                let mut m: Vec<u32> = cands
+                this.candidates(&ev.keys, cands);
+                cands
                     .iter()
                     .copied()
                     .filter(|&id| this.matches(id, &ev.value))
-                    .collect();
-                m.sort_unstable();
-                m.dedup();
-                m
+                    .collect::<Vec<u32>>()
             })
             .collect();
         // Merge in input order.
@@ -607,11 +645,17 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
     let Some(ex) = s.executor.as_mut() else {
         return;
     };
+    // The executor's time: the last event pushed to it.
     let mut now = i64::MIN;
     for ev in batch {
         // As in the per-rule replay, an event a sequence cannot place in time is an error:
         // dropping it could silently lose an alert.
-        let Some(ts) = s.compiled.event_time(&ev.value) else {
+        let time = if s.default_time {
+            ev.eql_time
+        } else {
+            s.compiled.event_time(&ev.value)
+        };
+        let Some(ts) = time else {
             s.error = Some(format!(
                 "{}:{}: the event has no usable timestamp; an EQL sequence needs event time",
                 path.display(),
@@ -620,17 +664,31 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
             s.executor = None;
             return;
         };
-        if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
+        if ts < s.last_ts {
             s.error = Some(format!(
-                "{}:{}: {} (sequence rules need each recording in timestamp order)",
+                "{}:{}: event time {} is before the previous event's {}: sequence rules need each recording in timestamp order",
                 path.display(),
                 ev.position,
-                e.message
+                crate::event::format_millis(ts),
+                crate::event::format_millis(s.last_ts),
             ));
             s.executor = None;
             return;
         }
-        now = now.max(ts);
+        s.last_ts = ts;
+        // An event no stage can match changes nothing in the sequence's state.
+        if s.stages.is_some_and(|st| {
+            !st.iter()
+                .any(|reqs| reqs.iter().all(|r| ev.keys.may_meet(r)))
+        }) {
+            continue;
+        }
+        if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
+            s.error = Some(format!("{}:{}: {}", path.display(), ev.position, e.message));
+            s.executor = None;
+            return;
+        }
+        now = ts;
         if s.compiled.matches(&ev.value) {
             s.seen.insert(ev.index, (ev.position, ts, info_of(ev)));
         }

@@ -2,6 +2,9 @@
 //! `ruleforge-gen-events --events N [--seed S] [--rules DIR]... [--rate PER_10K] > events.ndjson`.
 //! With rule directories, the literal values of their queries are seeded into a few events so
 //! that rules fire (see `ruleforge::replay::synth`).
+//! `ruleforge-gen-events --parse-only FILE` instead parses FILE as `ruleforge replay` reads it
+//! (bounded batches of lines, serde_json, both cores) and does nothing else: the benchmark's
+//! limit.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -30,6 +33,7 @@ fn run() -> Result<(), String> {
             "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--rate" => rate = value()?.parse().map_err(|e| format!("--rate: {e}"))?,
             "--rules" => dirs.push(PathBuf::from(value()?)),
+            "--parse-only" => return parse_only(&PathBuf::from(value()?)),
             _ => return Err(format!("unknown argument {a:?}")),
         }
     }
@@ -47,4 +51,34 @@ fn run() -> Result<(), String> {
         writeln!(out, "{}", g.next_event()).map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())
+}
+
+fn parse_only(path: &std::path::Path) -> Result<(), String> {
+    use rayon::prelude::*;
+    use std::io::BufRead as _;
+    let start = std::time::Instant::now();
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = std::io::BufReader::with_capacity(1 << 20, file).lines();
+    let mut events = 0usize;
+    loop {
+        let batch: Vec<String> = lines
+            .by_ref()
+            .take(ruleforge::replay::stream::BATCH_LINES)
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        if batch.is_empty() {
+            break;
+        }
+        let parsed: Result<Vec<serde_json::Value>, _> = batch
+            .par_iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l))
+            .collect();
+        events += parsed.map_err(|e| e.to_string())?.len();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "parse: {events} events in {secs:.2}s ({:.0} events/s)",
+        events as f64 / secs
+    );
+    Ok(())
 }

@@ -13,7 +13,7 @@ cargo build --release --quiet --bin ruleforge --bin ruleforge-gen-events
 BIN="$CARGO_TARGET_DIR/release"
 # A root whose config names only the rules of some rule dir (for the 100-rule scaling row).
 mkdir -p "$WORK/r100/rules"
-{ find "$CORPUS/rules" -name '*.toml' | sort | head -100 || true; } | while read -r f; do cp "$f" "$WORK/r100/rules/"; done
+{ find "$CORPUS/rules" -path '*/_deprecated' -prune -o -name '*.toml' -print | sort | head -100 || true; } | while read -r f; do cp "$f" "$WORK/r100/rules/"; done
 printf 'rule_dirs = ["rules"]\n' > "$WORK/r100/ruleforge.toml"
 
 measure() { # label, command...

@@ -33,6 +33,7 @@ use super::{Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, prefilte
 use crate::event::{EventError, EventFile, MAX_EVENT_FILE_BYTES, parse_timestamp};
 use crate::query::FieldPath;
 use crate::query::eql::{self, Executor, Hit};
+use crate::query::kql;
 use crate::rule::Rule;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -126,6 +127,54 @@ pub struct RuleSet<'r> {
     /// Per rule: for sequences, each stage's requirements.
     seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
     key_paths: Vec<FieldPath>,
+    /// Per rule: the fields a threshold / new_terms simulation reads from kept events.
+    kept_fields: Vec<Projection>,
+}
+
+/// The fields of an event a schedule simulation reads, so that a kept event costs only those
+/// (a broad filter such as `event.category:process` would otherwise keep the recording).
+#[derive(Default)]
+struct Projection(Vec<FieldPath>);
+
+impl Projection {
+    fn of(rule: &Rule, engine: &Engine) -> Projection {
+        let mut names: Vec<String> = match engine {
+            Engine::Threshold { threshold, .. } => threshold
+                .fields
+                .iter()
+                .chain(threshold.cardinality.iter().map(|(f, _)| f))
+                .cloned()
+                .collect(),
+            Engine::NewTerms { fields, .. } => {
+                fields.iter().map(|f| f.as_str().to_string()).collect()
+            }
+            _ => return Projection::default(),
+        };
+        names.push("@timestamp".into());
+        if let Some(t) = rule.tree.str_at("rule.timestamp_override") {
+            names.push(t.to_string());
+        }
+        Projection(names.iter().map(|n| FieldPath::new(n)).collect())
+    }
+
+    /// A flat object with each field's values under its dotted name (one value as itself,
+    /// several as an array), which field lookup reads back identically.
+    fn project(&self, ev: &Value) -> Value {
+        let mut m = serde_json::Map::new();
+        for f in &self.0 {
+            let mut vals: Vec<Value> = f.values(ev).into_iter().cloned().collect();
+            match vals.len() {
+                0 => {}
+                1 => {
+                    m.insert(f.as_str().to_string(), vals.remove(0));
+                }
+                _ => {
+                    m.insert(f.as_str().to_string(), Value::Array(vals));
+                }
+            }
+        }
+        Value::Object(m)
+    }
 }
 
 /// The outcome of one rule over everything replayed so far.
@@ -154,6 +203,7 @@ impl<'r> RuleSet<'r> {
             sequences: Vec::new(),
             seq_reqs: Vec::new(),
             key_paths: prefilter::key_paths(),
+            kept_fields: Vec::new(),
         };
         for &rule in rules {
             match super::prepare(rule) {
@@ -177,6 +227,7 @@ impl<'r> RuleSet<'r> {
                         }
                     }
                     set.reqs.push(reqs);
+                    set.kept_fields.push(Projection::of(rule, &prepared.engine));
                     set.seq_reqs.push(match prepared.engine {
                         Engine::EqlSequence(_) => prefilter::sequence_requirements(rule),
                         _ => None,
@@ -586,7 +637,8 @@ impl<'s, 'r> FileRun<'s, 'r> {
                     }
                     _ => {
                         let k = self.kept.entry(id).or_default();
-                        k.values.push(ev.value.clone());
+                        k.values
+                            .push(self.set.kept_fields[id as usize].project(&ev.value));
                         k.positions.push(ev.position);
                         k.indexes.push(ev.index);
                         k.timestamps.push(ev.timestamp);
@@ -746,6 +798,15 @@ fn sequence_alert(
     })
 }
 
+/// The simulation filters the events it is given again; kept events all matched the rule's
+/// filter already (and hold only projected fields), so they are passed through.
+fn match_all(fallback: &kql::Compiled) -> &kql::Compiled {
+    static ALL: std::sync::OnceLock<Option<kql::Compiled>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| kql::parse("").ok()?.compile(&kql::FieldTypes::ecs()).ok())
+        .as_ref()
+        .unwrap_or(fallback)
+}
+
 /// Runs the schedule simulation over a rule's matching events of one recording.
 fn scheduled_alerts(
     engine: &Engine,
@@ -763,13 +824,20 @@ fn scheduled_alerts(
             filter,
             threshold,
             schedule,
-        } => schedule::threshold(filter, threshold, schedule, &file, None)?,
+        } => schedule::threshold(match_all(filter), threshold, schedule, &file, None)?,
         Engine::NewTerms {
             filter,
             fields,
             history_ms,
             schedule,
-        } => schedule::new_terms(filter, fields, *history_ms, schedule, &file, None)?,
+        } => schedule::new_terms(
+            match_all(filter),
+            fields,
+            *history_ms,
+            schedule,
+            &file,
+            None,
+        )?,
         _ => Vec::new(),
     };
     // The simulation indexes the kept events; alerts index the recording.

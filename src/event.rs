@@ -26,6 +26,23 @@ pub struct EventFile {
 }
 
 impl EventFile {
+    /// Events already in memory (built by a caller, e.g. the streaming replay's kept matches):
+    /// no file was read, so nothing is charged to the memory budget.
+    pub fn from_parts(
+        path: PathBuf,
+        values: Vec<Value>,
+        positions: Vec<usize>,
+        timestamps: Vec<Option<i64>>,
+    ) -> EventFile {
+        EventFile {
+            path,
+            values,
+            positions,
+            timestamps,
+            charge: Charge(0),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.values.len()
     }

@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod eval;
 mod paths;
+mod replay;
 mod stdout;
 
 use anyhow::{Context as _, Result};
@@ -64,6 +65,8 @@ enum Command {
     Test(TestArgs),
     /// Run one query or rule over an event file and show which events match.
     Eval(eval::EvalArgs),
+    /// Replay every rule over large recordings in one streaming pass and report what fired.
+    Replay(replay::ReplayArgs),
     /// Render the rules as documentation: an HTML site (default) or Markdown pages.
     Docs(DocsArgs),
     /// Write the Kibana import NDJSON for the rules.
@@ -158,6 +161,14 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
             Command::Lint(args) => args.paths.iter_mut().for_each(rebase),
             Command::Docs(args) => rebase(&mut args.out),
             Command::Export(args) => rebase(&mut args.out),
+            Command::Replay(args) => {
+                // `-` is standard input, not a file in the folder the user typed it in.
+                args.events
+                    .iter_mut()
+                    .filter(|p| p.as_os_str() != "-")
+                    .for_each(rebase);
+                args.out.iter_mut().for_each(rebase);
+            }
             Command::Check(_) | Command::Test(_) | Command::Eval(_) => {}
         }
     }
@@ -166,6 +177,7 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         Command::Test(args) => test_cmd(cli, args, false),
         Command::Check(args) => test_cmd(cli, args, true),
         Command::Eval(args) => eval::run(args, cli.format),
+        Command::Replay(args) => replay::run(cli, args),
         Command::Docs(args) => docs_cmd(cli, args),
         Command::Export(args) => export_cmd(cli, args),
     }

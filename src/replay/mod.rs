@@ -10,7 +10,10 @@
 //!   not occur in the history window (`history_window_start` up to the window start).
 //! - machine_learning, esql and threat_match are reported as not replayable, by name.
 
+pub mod prefilter;
 pub mod schedule;
+pub mod stream;
+pub mod synth;
 
 use crate::diag::{Diagnostic, Span};
 use crate::event::EventFile;

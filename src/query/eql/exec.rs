@@ -146,6 +146,14 @@ impl Compiled {
         matches!(self.plan, Plan::Sequence(_))
     }
 
+    /// A sequence's `maxspan` in milliseconds.
+    pub fn maxspan(&self) -> Option<i64> {
+        match &self.plan {
+            Plan::Sequence(s) => s.maxspan,
+            _ => None,
+        }
+    }
+
     pub(crate) fn ordinal(&self, ev: &Value, index: usize) -> Option<Ordinal> {
         let fmt = match &self.timestamp.ty {
             Ty::Date(f) => f.as_deref(),
@@ -170,6 +178,11 @@ impl Compiled {
             out
         });
         Some(Ordinal { ts, tie, index })
+    }
+
+    /// The event's time as this statement orders it (epoch ms), if it has a usable one.
+    pub fn event_time(&self, event: &Value) -> Option<i64> {
+        self.ordinal(event, 0).map(|o| o.ts)
     }
 
     /// Does the event carry a timestamp this query can order it by?
@@ -281,6 +294,26 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// [`push`](Self::push) for a caller that already has the event's timestamp in this
+    /// statement's terms (from [`Compiled::event_time`]), so it is not parsed again.
+    pub fn push_timed(&mut self, index: usize, ts: i64, event: &Value) -> Result<(), EqlError> {
+        if let Some(last) = self.last_ts {
+            if ts < last {
+                return Err(EqlError::new(
+                    EqlErrorKind::Runtime,
+                    format!("events must be pushed in timestamp order: {ts} after {last}"),
+                    0..0,
+                ));
+            }
+        }
+        let ts = match self.state {
+            ExecState::Sample(_) => None,
+            _ => Some(ts),
+        };
+        self.push_unchecked(index, ts, event);
+        Ok(())
+    }
+
     fn push_unchecked(&mut self, index: usize, ts: Option<i64>, event: &Value) {
         if ts.is_some() {
             self.last_ts = ts;
@@ -299,6 +332,26 @@ impl Executor<'_> {
             self.error
                 .get_or_insert_with(|| EqlError::new(EqlErrorKind::Runtime, msg, 0..0));
         }
+    }
+
+    /// Sequence hits already complete, for callers that stream results out and drop what they
+    /// keep about old events. Empty for other queries and for statements with pipes or `size`
+    /// (their hits are only known at [`finish`](Self::finish)); `finish` returns the rest.
+    pub fn take_ready(&mut self) -> Vec<Hit> {
+        if !self.streams_hits() {
+            return Vec::new();
+        }
+        match &mut self.state {
+            ExecState::Sequence(run) => run.take_released(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether [`take_ready`](Self::take_ready) hands out hits as they complete.
+    pub fn streams_hits(&self) -> bool {
+        self.compiled.pipes.is_empty()
+            && self.compiled.opts.size.is_none()
+            && matches!(self.state, ExecState::Sequence(_))
     }
 
     /// All hits, after pipes and `size`; the first script error, if any event raised one.

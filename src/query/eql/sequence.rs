@@ -262,6 +262,11 @@ impl<'p> SeqRun<'p> {
     }
 
     /// All hits, once every event has been pushed.
+    /// Hits released so far (in output order); later hits follow in later calls.
+    pub fn take_released(&mut self) -> Vec<Hit> {
+        std::mem::take(&mut self.out)
+    }
+
     pub fn finish(mut self) -> Vec<Hit> {
         self.release(Some(i64::MAX));
         self.out

@@ -1,0 +1,362 @@
+//! `ruleforge replay EVENTS...`: every configured rule over large recordings, one streaming
+//! pass (see [`ruleforge::replay::stream`]); reports what fired.
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+use ruleforge::diag::escape_control;
+use ruleforge::event::format_millis;
+use ruleforge::replay::Detail;
+use ruleforge::replay::stream::{self, Counts, RuleResult, RuleSet, Source, StreamAlert};
+use ruleforge::report::Format;
+use ruleforge::rule::Rule;
+use serde_json::{Value, json};
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// Recordings: .ndjson, .ndjson.gz or .json files, directories of them, or `-` for stdin.
+    #[arg(required = true)]
+    pub(super) events: Vec<PathBuf>,
+    /// Only this rule (rule_id, file stem or name); repeatable.
+    #[arg(long = "rule")]
+    rules: Vec<String>,
+    /// Exit 1 when any rule raised an alert.
+    #[arg(long)]
+    fail_on_alerts: bool,
+    /// Write one alert file (NDJSON) per rule that fired into this directory.
+    #[arg(long)]
+    pub(super) out: Option<PathBuf>,
+    /// Offending events shown per rule in the human output.
+    #[arg(long, default_value_t = 3)]
+    show: usize,
+}
+
+pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
+    let start = Instant::now();
+    let config = super::load_config(cli)?;
+    let collection = super::load_rules(&config, &[])?;
+    for n in &args.rules {
+        if collection.find(n).is_none() {
+            bail!("--rule {n:?} names no loaded rule");
+        }
+    }
+    let selected: Vec<&Rule> = collection
+        .rules
+        .iter()
+        .filter(|r| !r.is_deprecated())
+        .filter(|r| args.rules.is_empty() || args.rules.iter().any(|n| r.is_named(n)))
+        .collect();
+    let inputs = collect_inputs(&args.events)?;
+    let set = RuleSet::new(&selected);
+    let mut results = set.empty_results();
+    let progress = Progress::new(start);
+    let mut total = Counts::default();
+    for input in &inputs {
+        let source = if input == Path::new("-") {
+            Source {
+                path: PathBuf::from("-"),
+                reader: Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin())),
+            }
+        } else {
+            Source::open(input)?
+        };
+        let base = total;
+        let c = set.run(source, &mut results, &|c| progress.update(base, c))?;
+        total.events += c.events;
+        total.bytes += c.bytes;
+    }
+    progress.done();
+    let elapsed = start.elapsed().as_secs_f64();
+    let rules = set.rules();
+    if let Some(dir) = &args.out {
+        write_out(dir, &rules, &results)?;
+    }
+    let fired = results.iter().filter(|r| !r.alerts.is_empty()).count();
+    let alerts: usize = results.iter().map(|r| r.alerts.len()).sum();
+    if cli.format == Format::Json {
+        print_json(&rules, &results, &set);
+    } else if !cli.quiet || alerts > 0 {
+        print_human(&rules, &results, &set, args.show);
+    }
+    let errors: Vec<(&Rule, &String)> = rules
+        .iter()
+        .zip(&results)
+        .flat_map(|(r, res)| res.errors.iter().map(move |e| (*r, e)))
+        .collect();
+    for f in &collection.failed {
+        eprintln!("error: not replayed: {f}");
+    }
+    for (r, e) in &errors {
+        eprintln!("error: {}: {}", escape_control(&r.name), escape_control(e));
+    }
+    if !cli.quiet && cli.format == Format::Human {
+        out!(
+            "replay: {} rules replayed ({} not replayed), {} recordings, {} events ({:.1} MB) in {:.2}s ({:.0} events/s); {} alerts from {} rules; {} errors",
+            rules.len(),
+            set.skipped().len() + collection.failed.len(),
+            inputs.len(),
+            total.events,
+            total.bytes as f64 / 1e6,
+            elapsed,
+            total.events as f64 / elapsed.max(1e-9),
+            alerts,
+            fired,
+            errors.len() + collection.failed.len()
+        );
+    }
+    Ok(if !errors.is_empty() || !collection.failed.is_empty() {
+        ExitCode::from(2)
+    } else if args.fail_on_alerts && alerts > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Files named on the command line, and the recordings under named directories (sorted).
+fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p == Path::new("-") {
+            out.push(p.clone());
+        } else if p.is_dir() {
+            let before = out.len();
+            walk(p, &mut out).with_context(|| format!("reading {}", p.display()))?;
+            if out.len() == before {
+                bail!(
+                    "{}: no .ndjson, .ndjson.gz or .json recordings in this directory",
+                    p.display()
+                );
+            }
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if name.ends_with(".ndjson")
+            || name.ends_with(".ndjson.gz")
+            || name.ends_with(".json")
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr, shown only on a terminal and once the run passes a second.
+struct Progress {
+    start: Instant,
+    tty: bool,
+    bar: OnceLock<indicatif::ProgressBar>,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(start: Instant) -> Progress {
+        Progress {
+            start,
+            tty: std::io::stderr().is_terminal(),
+            bar: OnceLock::new(),
+            last: Mutex::new(start),
+        }
+    }
+
+    fn update(&self, base: Counts, c: Counts) {
+        if !self.tty || self.start.elapsed().as_secs_f64() < 1.0 {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            b
+        });
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.elapsed().as_millis() < 100 {
+            return;
+        }
+        *last = Instant::now();
+        let events = base.events + c.events;
+        bar.set_message(format!(
+            "{events} events, {:.1} MB, {:.0} events/s",
+            (base.bytes + c.bytes) as f64 / 1e6,
+            events as f64 / self.start.elapsed().as_secs_f64()
+        ));
+        bar.tick();
+    }
+
+    fn done(&self) {
+        if let Some(b) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
+    let events: Vec<Value> = a
+        .alert
+        .events
+        .iter()
+        .zip(&a.info)
+        .map(|(e, info)| match (e, info) {
+            (Some(e), Some(i)) => json!({
+                "file": e.file.display().to_string(),
+                "position": e.position,
+                "@timestamp": i.timestamp.map(format_millis),
+                "process.name": i.process_name,
+                "process.command_line": i.command_line,
+            }),
+            _ => Value::Null,
+        })
+        .collect();
+    let (kind, detail) = match &a.alert.detail {
+        Detail::Event => ("event", json!({})),
+        Detail::Sequence { join_keys } => ("sequence", json!({ "join_keys": join_keys })),
+        Detail::Threshold { terms, count } => (
+            "threshold",
+            json!({ "terms": terms.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>(), "count": count }),
+        ),
+        Detail::NewTerms { values } => (
+            "new_terms",
+            json!({ "new_terms": values.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>() }),
+        ),
+    };
+    let first = a.alert.events.iter().flatten().next();
+    let mut v = json!({
+        "kind": "alert",
+        "rule_id": rule.rule_id,
+        "name": rule.name,
+        "severity": rule.severity,
+        "risk_score": rule.risk_score,
+        "type": rule.rule_type.map(|t| t.as_str()),
+        "alert_type": kind,
+        "file": first.map(|e| e.file.display().to_string()),
+        "positions": a.alert.events.iter().map(|e| e.as_ref().map(|e| e.position)).collect::<Vec<_>>(),
+        "timestamps": a.info.iter().map(|i| i.as_ref().and_then(|i| i.timestamp).map(format_millis)).collect::<Vec<_>>(),
+        "events": events,
+    });
+    if let (Value::Object(m), Value::Object(d)) = (&mut v, detail) {
+        m.extend(d);
+    }
+    v
+}
+
+fn print_json(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>) {
+    let mut out = std::io::stdout().lock();
+    for (rule, res) in rules.iter().zip(results) {
+        for a in &res.alerts {
+            if writeln!(out, "{}", alert_json(rule, a)).is_err() {
+                return;
+            }
+        }
+    }
+    for s in set.skipped() {
+        let line = json!({
+            "kind": "not_replayed",
+            "rule_id": s.rule.rule_id,
+            "name": s.rule.name,
+            "file": s.rule.path.display().to_string(),
+            "reason": stream::reason_text(&s.reason),
+        });
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+}
+
+fn print_human(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>, show: usize) {
+    let mut order: Vec<usize> = (0..rules.len())
+        .filter(|&i| !results[i].alerts.is_empty())
+        .collect();
+    order.sort_by(|&a, &b| {
+        results[b]
+            .alerts
+            .len()
+            .cmp(&results[a].alerts.len())
+            .then_with(|| rules[a].name.cmp(&rules[b].name))
+    });
+    if !order.is_empty() {
+        out!("{:>8}  {:<8}  rule", "alerts", "severity");
+    }
+    for i in order {
+        let (rule, res) = (rules[i], &results[i]);
+        out!(
+            "{:>8}  {:<8}  {} ({})",
+            res.alerts.len(),
+            escape_control(&rule.severity),
+            escape_control(&rule.name),
+            rule.rule_id
+        );
+        for a in res.alerts.iter().take(show) {
+            for (e, info) in a.alert.events.iter().zip(&a.info) {
+                let (Some(e), Some(info)) = (e, info) else {
+                    continue;
+                };
+                out!(
+                    "            {}:{}  {}  {}",
+                    e.file.display(),
+                    e.position,
+                    escape_control(info.process_name.as_deref().unwrap_or("-")),
+                    escape_control(info.command_line.as_deref().unwrap_or(""))
+                );
+            }
+        }
+    }
+    if !set.skipped().is_empty() {
+        out!("not replayed ({}):", set.skipped().len());
+        for s in set.skipped() {
+            out!(
+                "  {} ({}): {}",
+                escape_control(&s.rule.name),
+                s.rule.path.display(),
+                escape_control(&stream::reason_text(&s.reason))
+            );
+        }
+    }
+}
+
+fn write_out(dir: &Path, rules: &[&Rule], results: &[RuleResult]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut used = std::collections::HashSet::new();
+    for (rule, res) in rules.iter().zip(results) {
+        if res.alerts.is_empty() {
+            continue;
+        }
+        // Two rules may share a file stem in different directories: a number tells them apart.
+        let mut name = format!("{}.ndjson", rule.stem());
+        if !used.insert(name.clone()) {
+            name = format!("{}-{}.ndjson", rule.stem(), used.len());
+            used.insert(name.clone());
+        }
+        let mut text = String::new();
+        for a in &res.alerts {
+            text.push_str(&alert_json(rule, a).to_string());
+            text.push('\n');
+        }
+        let path = dir.join(name);
+        ruleforge::output::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

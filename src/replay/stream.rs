@@ -1,0 +1,865 @@
+//! Streaming replay: every rule of a rule set over recordings of any size, in one pass.
+//!
+//! The rule set is compiled once ([`RuleSet::new`]). Each recording ([`Source`]) is read line
+//! by line and handled in bounded batches of [`BATCH_LINES`] lines: the lines of a batch are
+//! parsed and the per-event rules (EQL event queries, KQL `query` rules, and the filters of
+//! threshold/new_terms rules) evaluated in parallel (rayon); results are then merged in input
+//! order, so output is deterministic. Memory holds one batch of events, plus the state of
+//! stateful rules, never the recording.
+//!
+//! Dispatch: a per-event rule only sees events that meet its requirements on a few keyword
+//! fields ([`prefilter`]): an EQL `process where host.os.type == "linux" and …` only sees
+//! events whose `event.category` includes `process` and whose `host.os.type` is `linux`
+//! (compared lower-cased, a superset of what the query accepts; the rule still decides).
+//! Rules without such a requirement see every event.
+//!
+//! Time order, per recording (each file is its own recording, as a fixture is):
+//! - **Sequences** are fed to the EQL [`Executor`](crate::query::eql::Executor) as events
+//!   arrive, so a file must be in timestamp order for sequence rules: an event earlier than the
+//!   one before it, or one without a usable timestamp, is an error of that rule located at
+//!   `file:line` (the rule stops on that file; the others go on). Sequence state is bounded by
+//!   `maxspan` and the pending matches; the events that match a stage are remembered (time,
+//!   process) only to describe the alerts.
+//! - **threshold / new_terms** keep only the events that match their filter (bounded by the
+//!   matches, not by the recording) and run the schedule simulation of
+//!   [`super::schedule`] at the end of the file, in any input order.
+//! - Per-event rules need no order.
+//!
+//! Malformed lines are errors located at `file:line:col`, as in [`crate::event`]; a file that
+//! starts with `[` is a JSON array of events and is read whole (up to
+//! [`crate::event::MAX_EVENT_FILE_BYTES`]).
+
+use super::{Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, prefilter, schedule};
+use crate::event::{EventError, EventFile, MAX_EVENT_FILE_BYTES, parse_timestamp};
+use crate::query::FieldPath;
+use crate::query::eql::{self, Executor, Hit};
+use crate::query::kql;
+use crate::rule::Rule;
+use rayon::prelude::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
+
+/// Lines per batch: large enough to keep both cores busy, small enough to bound memory.
+pub const BATCH_LINES: usize = 4096;
+
+/// One recording to replay: a name for locations and a reader.
+pub struct Source {
+    pub path: PathBuf,
+    pub reader: Box<dyn BufRead + Send>,
+}
+
+impl Source {
+    /// Opens a file; `.gz` files are decompressed on the fly.
+    pub fn open(path: &Path) -> Result<Source, StreamError> {
+        let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+        let meta = file.metadata().map_err(|e| io_err(path, e))?;
+        if !meta.is_file() {
+            return Err(io_err(path, std::io::Error::other("not a regular file")));
+        }
+        let reader: Box<dyn BufRead + Send> = if path.extension().is_some_and(|e| e == "gz") {
+            Box::new(std::io::BufReader::with_capacity(
+                1 << 20,
+                flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)),
+            ))
+        } else {
+            Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+        };
+        Ok(Source {
+            path: path.to_path_buf(),
+            reader,
+        })
+    }
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> StreamError {
+    StreamError::Event(EventError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+/// What an alert says about one of its events (kept so that output needs no second read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInfo {
+    pub timestamp: Option<i64>,
+    pub process_name: Option<String>,
+    pub command_line: Option<String>,
+}
+
+/// An alert with a description of each of its events (`None` for missing-event slots).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamAlert {
+    pub alert: Alert,
+    pub info: Vec<Option<EventInfo>>,
+}
+
+/// A rule that cannot be replayed, and why.
+pub struct Skipped<'r> {
+    pub rule: &'r Rule,
+    pub reason: NotReplayable,
+}
+
+struct Entry<'r> {
+    rule: &'r Rule,
+    prepared: Prepared,
+}
+
+/// The rule set compiled for streaming.
+pub struct RuleSet<'r> {
+    entries: Vec<Entry<'r>>,
+    skipped: Vec<Skipped<'r>>,
+    /// Per-event rules and threshold/new_terms filters, by their most selective requirement:
+    /// per key field, lower-cased value → rules.
+    index: Vec<HashMap<String, Vec<u32>>>,
+    /// Per rule: every requirement (see [`prefilter`]).
+    reqs: Vec<Vec<prefilter::Requirement>>,
+    /// Per-event rules and filters without a requirement: they see every event.
+    always: Vec<u32>,
+    sequences: Vec<u32>,
+    /// Per rule: for sequences, each stage's requirements.
+    seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
+    key_paths: Vec<FieldPath>,
+    /// Per rule: the fields a threshold / new_terms simulation reads from kept events.
+    kept_fields: Vec<Projection>,
+}
+
+/// The fields of an event a schedule simulation reads, so that a kept event costs only those
+/// (a broad filter such as `event.category:process` would otherwise keep the recording).
+#[derive(Default)]
+struct Projection(Vec<FieldPath>);
+
+impl Projection {
+    fn of(rule: &Rule, engine: &Engine) -> Projection {
+        let mut names: Vec<String> = match engine {
+            Engine::Threshold { threshold, .. } => threshold
+                .fields
+                .iter()
+                .chain(threshold.cardinality.iter().map(|(f, _)| f))
+                .cloned()
+                .collect(),
+            Engine::NewTerms { fields, .. } => {
+                fields.iter().map(|f| f.as_str().to_string()).collect()
+            }
+            _ => return Projection::default(),
+        };
+        names.push("@timestamp".into());
+        if let Some(t) = rule.tree.str_at("rule.timestamp_override") {
+            names.push(t.to_string());
+        }
+        Projection(names.iter().map(|n| FieldPath::new(n)).collect())
+    }
+
+    /// A flat object with each field's values under its dotted name (one value as itself,
+    /// several as an array), which field lookup reads back identically.
+    fn project(&self, ev: &Value) -> Value {
+        let mut m = serde_json::Map::new();
+        for f in &self.0 {
+            let mut vals: Vec<Value> = f.values(ev).into_iter().cloned().collect();
+            match vals.len() {
+                0 => {}
+                1 => {
+                    m.insert(f.as_str().to_string(), vals.remove(0));
+                }
+                _ => {
+                    m.insert(f.as_str().to_string(), Value::Array(vals));
+                }
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// The outcome of one rule over everything replayed so far.
+#[derive(Debug, Default)]
+pub struct RuleResult {
+    pub alerts: Vec<StreamAlert>,
+    /// Errors of this rule, each naming the recording (and line when there is one).
+    pub errors: Vec<String>,
+}
+
+/// Totals of a run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub events: u64,
+    pub bytes: u64,
+}
+
+impl<'r> RuleSet<'r> {
+    pub fn new(rules: &[&'r Rule]) -> RuleSet<'r> {
+        let mut set = RuleSet {
+            entries: Vec::new(),
+            skipped: Vec::new(),
+            index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            reqs: Vec::new(),
+            always: Vec::new(),
+            sequences: Vec::new(),
+            seq_reqs: Vec::new(),
+            key_paths: prefilter::key_paths(),
+            kept_fields: Vec::new(),
+        };
+        for &rule in rules {
+            match super::prepare(rule) {
+                Ok(prepared) => {
+                    let id = set.entries.len() as u32;
+                    let reqs = match &prepared.engine {
+                        Engine::EqlSequence(_) => {
+                            set.sequences.push(id);
+                            Vec::new()
+                        }
+                        _ => prefilter::requirements(rule),
+                    };
+                    if !matches!(prepared.engine, Engine::EqlSequence(_)) {
+                        match reqs.first() {
+                            Some(r) => {
+                                for v in &r.values {
+                                    set.index[r.field].entry(v.clone()).or_default().push(id);
+                                }
+                            }
+                            None => set.always.push(id),
+                        }
+                    }
+                    set.reqs.push(reqs);
+                    set.kept_fields.push(Projection::of(rule, &prepared.engine));
+                    set.seq_reqs.push(match prepared.engine {
+                        Engine::EqlSequence(_) => prefilter::sequence_requirements(rule),
+                        _ => None,
+                    });
+                    set.entries.push(Entry { rule, prepared });
+                }
+                Err(reason) => set.skipped.push(Skipped { rule, reason }),
+            }
+        }
+        set
+    }
+
+    /// The rules that are replayed, in input order (indexes of [`RuleSet::run`]'s results).
+    pub fn rules(&self) -> Vec<&'r Rule> {
+        self.entries.iter().map(|e| e.rule).collect()
+    }
+
+    pub fn skipped(&self) -> &[Skipped<'r>] {
+        &self.skipped
+    }
+
+    /// An empty result per replayed rule, to accumulate runs over several sources into.
+    pub fn empty_results(&self) -> Vec<RuleResult> {
+        self.entries.iter().map(|_| RuleResult::default()).collect()
+    }
+
+    /// Replays every rule over one recording, appending to `results` (one per rule, from
+    /// [`RuleSet::empty_results`]). `progress` is told the bytes and events read so far.
+    pub fn run(
+        &self,
+        source: Source,
+        results: &mut [RuleResult],
+        progress: &(dyn Fn(Counts) + Sync),
+    ) -> Result<Counts, StreamError> {
+        let mut run = FileRun::new(self, &source.path);
+        let mut reader = Lines::new(source);
+        let mut counts = Counts::default();
+        loop {
+            let batch = match reader.next_batch()? {
+                Batch::Lines(lines) => parse_lines(&reader.path, &self.key_paths, lines)?,
+                Batch::Array(events) => events,
+                Batch::End => break,
+            };
+            if batch.is_empty() {
+                continue;
+            }
+            counts.events += batch.len() as u64;
+            counts.bytes = reader.bytes;
+            run.feed(batch, results);
+            progress(counts);
+        }
+        if counts.events == 0 {
+            return Err(StreamError::Event(EventError::Empty { path: reader.path }));
+        }
+        run.finish(results);
+        Ok(counts)
+    }
+}
+
+/// One parsed event of a batch.
+struct Ev {
+    value: Value,
+    /// 1-based line (NDJSON) or array index (JSON array).
+    position: usize,
+    /// 0-based index among the recording's events.
+    index: usize,
+    timestamp: Option<i64>,
+    /// The key fields' values, for dispatch.
+    keys: prefilter::KeyValues,
+    /// EQL's time of the event with the default options (`@timestamp`), shared by every
+    /// sequence rule that uses them instead of being parsed once per rule.
+    eql_time: Option<i64>,
+}
+
+fn info_of(ev: &Ev) -> EventInfo {
+    let s = |name: &str| {
+        FieldPath::new(name).first(&ev.value).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    EventInfo {
+        timestamp: ev.timestamp,
+        process_name: s("process.name"),
+        command_line: s("process.command_line"),
+    }
+}
+
+enum Batch {
+    Lines(Vec<(usize, String)>),
+    Array(Vec<Ev>),
+    End,
+}
+
+/// Bounded line batches from a reader; a JSON array is read whole (with a size limit).
+struct Lines {
+    path: PathBuf,
+    key_paths: Vec<FieldPath>,
+    reader: Box<dyn BufRead + Send>,
+    line: usize,
+    bytes: u64,
+    started: bool,
+    done: bool,
+}
+
+impl Lines {
+    fn new(source: Source) -> Lines {
+        Lines {
+            path: source.path,
+            key_paths: prefilter::key_paths(),
+            reader: source.reader,
+            line: 0,
+            bytes: 0,
+            started: false,
+            done: false,
+        }
+    }
+
+    fn next_batch(&mut self) -> Result<Batch, StreamError> {
+        if self.done {
+            return Ok(Batch::End);
+        }
+        let mut lines = Vec::with_capacity(BATCH_LINES);
+        while lines.len() < BATCH_LINES {
+            let mut buf = Vec::new();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| io_err(&self.path, e))?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.bytes += n as u64;
+            self.line += 1;
+            let text = String::from_utf8(buf).map_err(|_| {
+                StreamError::Event(EventError::Parse {
+                    path: self.path.clone(),
+                    line: self.line,
+                    column: 1,
+                    message: "the line is not valid UTF-8".into(),
+                })
+            })?;
+            if !self.started {
+                let t = text.trim_start_matches('\u{feff}').trim_start();
+                if t.is_empty() || t.starts_with("//") {
+                    lines.push((self.line, text));
+                    continue;
+                }
+                self.started = true;
+                if t.starts_with('[') {
+                    return self.read_array(lines, text);
+                }
+            }
+            lines.push((self.line, text));
+        }
+        Ok(Batch::Lines(lines))
+    }
+
+    /// The rest of a JSON-array recording, parsed as [`crate::event::parse_text`] does.
+    fn read_array(
+        &mut self,
+        head: Vec<(usize, String)>,
+        first: String,
+    ) -> Result<Batch, StreamError> {
+        self.done = true;
+        let mut text: String = head.into_iter().map(|(_, l)| l).collect();
+        text.push_str(&first);
+        let limit = MAX_EVENT_FILE_BYTES.saturating_sub(text.len() as u64);
+        let mut rest = String::new();
+        (&mut self.reader)
+            .take(limit + 1)
+            .read_to_string(&mut rest)
+            .map_err(|e| io_err(&self.path, e))?;
+        if rest.len() as u64 > limit {
+            return Err(io_err(
+                &self.path,
+                std::io::Error::other(format!(
+                    "a JSON array recording over {MAX_EVENT_FILE_BYTES} bytes; use NDJSON"
+                )),
+            ));
+        }
+        text.push_str(&rest);
+        self.bytes = text.len() as u64;
+        let file = crate::event::parse_text(&self.path, &text, "@timestamp")?;
+        let events = file
+            .values
+            .into_iter()
+            .zip(file.positions)
+            .zip(file.timestamps)
+            .enumerate()
+            .map(|(index, ((value, position), timestamp))| Ev {
+                keys: prefilter::KeyValues::of(&self.key_paths, &value),
+                eql_time: default_time().and_then(|c| c.event_time(&value)),
+                value,
+                position,
+                index,
+                timestamp,
+            })
+            .collect();
+        Ok(Batch::Array(events))
+    }
+}
+
+/// Parses a batch of NDJSON lines in parallel; blank and (leading) comment lines are skipped
+/// as [`crate::event::parse_text`] skips them.
+fn parse_lines(
+    path: &Path,
+    key_paths: &[FieldPath],
+    lines: Vec<(usize, String)>,
+) -> Result<Vec<Ev>, StreamError> {
+    let ts = FieldPath::new("@timestamp");
+    type Parsed = (usize, Value, prefilter::KeyValues, Option<i64>);
+    let parsed: Vec<Result<Option<Parsed>, EventError>> = lines
+        .into_par_iter()
+        .map(|(line, text)| {
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            if text.trim().is_empty() {
+                return Ok(None);
+            }
+            let value: Value = serde_json::from_str(text).map_err(|e| EventError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column: e.column(),
+                message: format!("invalid JSON: {e}"),
+            })?;
+            if !value.is_object() {
+                return Err(EventError::Parse {
+                    path: path.to_path_buf(),
+                    line,
+                    column: 1,
+                    message: "an event must be a JSON object".into(),
+                });
+            }
+            let keys = prefilter::KeyValues::of(key_paths, &value);
+            let eql_time = default_time().and_then(|c| c.event_time(&value));
+            Ok(Some((line, value, keys, eql_time)))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        if let Some((position, value, keys, eql_time)) = p? {
+            let timestamp = ts.first(&value).and_then(parse_timestamp);
+            out.push(Ev {
+                keys,
+                eql_time,
+                value,
+                position,
+                index: 0,
+                timestamp,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A statement compiled with EQL's default options, to read event time as sequences do.
+fn default_time() -> Option<&'static eql::Compiled> {
+    static C: std::sync::OnceLock<Option<eql::Compiled>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        eql::parse("any where true")
+            .ok()?
+            .compile(&eql::Options::default())
+            .ok()
+    })
+    .as_ref()
+}
+
+/// A sequence rule's state over one recording.
+struct SeqState<'s> {
+    id: u32,
+    compiled: &'s eql::Compiled,
+    executor: Option<Executor<'s>>,
+    /// Events that matched a stage, by index: what the alerts will show (position, time).
+    seen: HashMap<usize, (usize, i64, EventInfo)>,
+    /// Alerts completed so far on this recording.
+    done: Vec<StreamAlert>,
+    /// Per stage, its requirements ([`prefilter::sequence_requirements`]).
+    stages: Option<&'s [Vec<prefilter::Requirement>]>,
+    /// The rule orders events by `@timestamp` (EQL's default), so [`Ev::eql_time`] applies.
+    default_time: bool,
+    /// Time of the previous event (order is checked on every event, pushed or not).
+    last_ts: i64,
+    error: Option<String>,
+}
+
+/// The matching events of a threshold / new_terms rule over one recording.
+#[derive(Default)]
+struct Kept {
+    values: Vec<Value>,
+    positions: Vec<usize>,
+    indexes: Vec<usize>,
+    timestamps: Vec<Option<i64>>,
+    info: Vec<EventInfo>,
+}
+
+/// The replay of one recording by a rule set.
+struct FileRun<'s, 'r> {
+    set: &'s RuleSet<'r>,
+    path: PathBuf,
+    next_index: usize,
+    sequences: Vec<SeqState<'s>>,
+    kept: HashMap<u32, Kept>,
+}
+
+impl<'s, 'r> FileRun<'s, 'r> {
+    fn new(set: &'s RuleSet<'r>, path: &Path) -> FileRun<'s, 'r> {
+        let sequences = set
+            .sequences
+            .iter()
+            .filter_map(|&id| match &set.entries[id as usize].prepared.engine {
+                Engine::EqlSequence(c) => Some(SeqState {
+                    id,
+                    compiled: c,
+                    executor: Some(c.executor()),
+                    seen: HashMap::new(),
+                    done: Vec::new(),
+                    stages: set.seq_reqs[id as usize].as_deref(),
+                    last_ts: i64::MIN,
+                    default_time: set.entries[id as usize].rule.timestamp_field.is_none(),
+                    error: None,
+                }),
+                _ => None,
+            })
+            .collect();
+        FileRun {
+            set,
+            path: path.to_path_buf(),
+            next_index: 0,
+            sequences,
+            kept: HashMap::new(),
+        }
+    }
+
+    /// The per-event rules and filters an event could match (sorted, without duplicates).
+    fn candidates(&self, keys: &prefilter::KeyValues, out: &mut Vec<u32>) {
+        out.clear();
+        out.extend_from_slice(&self.set.always);
+        for (field, index) in self.set.index.iter().enumerate() {
+            if index.is_empty() {
+                continue;
+            }
+            match keys.values(field) {
+                Some(values) => {
+                    for v in values {
+                        if let Some(ids) = index.get(v) {
+                            out.extend_from_slice(ids);
+                        }
+                    }
+                }
+                // Not plain strings: let the rules' own filters decide.
+                None => index.values().for_each(|ids| out.extend_from_slice(ids)),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|&id| {
+            self.set.reqs[id as usize]
+                .iter()
+                .skip(1)
+                .all(|r| keys.may_meet(r))
+        });
+    }
+
+    fn matches(&self, id: u32, ev: &Value) -> bool {
+        match &self.set.entries[id as usize].prepared.engine {
+            Engine::EqlEvent(c) => c.matches(ev),
+            Engine::Kql(c) => c.matches(ev),
+            Engine::Threshold { filter, .. } | Engine::NewTerms { filter, .. } => {
+                filter.matches(ev)
+            }
+            Engine::EqlSequence(_) => false,
+        }
+    }
+
+    fn feed(&mut self, mut batch: Vec<Ev>, results: &mut [RuleResult]) {
+        for ev in &mut batch {
+            ev.index = self.next_index;
+            self.next_index += 1;
+        }
+        // Parallel: which per-event rules and filters each event matches.
+        let this = &*self;
+        let hits: Vec<Vec<u32>> = batch
+            .par_iter()
+            .map_init(Vec::new, |cands, ev| {
+                this.candidates(&ev.keys, cands);
+                cands
+                    .iter()
+                    .copied()
+                    .filter(|&id| this.matches(id, &ev.value))
+                    .collect::<Vec<u32>>()
+            })
+            .collect();
+        // Merge in input order.
+        for (ev, ids) in batch.iter().zip(&hits) {
+            for &id in ids {
+                match &self.set.entries[id as usize].prepared.engine {
+                    Engine::EqlEvent(_) | Engine::Kql(_) => {
+                        results[id as usize].alerts.push(StreamAlert {
+                            alert: Alert {
+                                events: vec![Some(self.alert_event(ev.position, ev.index))],
+                                detail: Detail::Event,
+                            },
+                            info: vec![Some(info_of(ev))],
+                        });
+                    }
+                    _ => {
+                        let k = self.kept.entry(id).or_default();
+                        k.values
+                            .push(self.set.kept_fields[id as usize].project(&ev.value));
+                        k.positions.push(ev.position);
+                        k.indexes.push(ev.index);
+                        k.timestamps.push(ev.timestamp);
+                        k.info.push(info_of(ev));
+                    }
+                }
+            }
+        }
+        // Sequences: each rule is fed the batch in order; rules run in parallel.
+        let path = &self.path;
+        self.sequences
+            .par_iter_mut()
+            .for_each(|s| feed_sequence(s, &batch, path));
+    }
+
+    fn alert_event(&self, position: usize, index: usize) -> AlertEvent {
+        AlertEvent {
+            file: self.path.clone(),
+            position,
+            index,
+        }
+    }
+
+    fn finish(self, results: &mut [RuleResult]) {
+        let shown = self.path.display().to_string();
+        for s in self.sequences {
+            let out = &mut results[s.id as usize];
+            if let Some(e) = s.error {
+                out.errors.push(e);
+                continue;
+            }
+            let Some(ex) = s.executor else { continue };
+            out.alerts.extend(s.done);
+            match ex.finish() {
+                Ok(hits) => out.alerts.extend(
+                    hits.into_iter()
+                        .filter_map(|h| sequence_alert(h, &s.seen, &self.path)),
+                ),
+                Err(e) => out.errors.push(format!("{shown}: {}", e.message)),
+            }
+        }
+        let mut kept: Vec<(u32, Kept)> = self.kept.into_iter().collect();
+        kept.sort_by_key(|(id, _)| *id);
+        for (id, k) in kept {
+            let entry = &self.set.entries[id as usize];
+            let out = &mut results[id as usize];
+            match scheduled_alerts(&entry.prepared.engine, k, &self.path) {
+                Ok(alerts) => out.alerts.extend(alerts),
+                Err(e) => out.errors.push(e.to_string()),
+            }
+        }
+    }
+}
+
+fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
+    let Some(ex) = s.executor.as_mut() else {
+        return;
+    };
+    // The executor's time: the last event pushed to it.
+    let mut now = i64::MIN;
+    for ev in batch {
+        // As in the per-rule replay, an event a sequence cannot place in time is an error:
+        // dropping it could silently lose an alert.
+        let time = if s.default_time {
+            ev.eql_time
+        } else {
+            s.compiled.event_time(&ev.value)
+        };
+        let Some(ts) = time else {
+            s.error = Some(format!(
+                "{}:{}: the event has no usable timestamp; an EQL sequence needs event time",
+                path.display(),
+                ev.position
+            ));
+            s.executor = None;
+            return;
+        };
+        if ts < s.last_ts {
+            s.error = Some(format!(
+                "{}:{}: event time {} is before the previous event's {}: sequence rules need each recording in timestamp order",
+                path.display(),
+                ev.position,
+                crate::event::format_millis(ts),
+                crate::event::format_millis(s.last_ts),
+            ));
+            s.executor = None;
+            return;
+        }
+        s.last_ts = ts;
+        // An event no stage can match changes nothing in the sequence's state.
+        if s.stages.is_some_and(|st| {
+            !st.iter()
+                .any(|reqs| reqs.iter().all(|r| ev.keys.may_meet(r)))
+        }) {
+            continue;
+        }
+        if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
+            s.error = Some(format!("{}:{}: {}", path.display(), ev.position, e.message));
+            s.executor = None;
+            return;
+        }
+        now = ts;
+        if s.compiled.matches(&ev.value) {
+            s.seen.insert(ev.index, (ev.position, ts, info_of(ev)));
+        }
+    }
+    let ready = ex.take_ready();
+    s.done.extend(
+        ready
+            .into_iter()
+            .filter_map(|h| sequence_alert(h, &s.seen, path)),
+    );
+    // Hits are taken as they complete, so events older than any pending or queued match can
+    // be forgotten: a queued match completed within `maxspan` of now and spans at most
+    // `maxspan`, so its events are no older than two spans.
+    if let Some(span) = s.compiled.maxspan() {
+        if ex.streams_hits() {
+            let horizon = now.saturating_sub(span.saturating_mul(2)).saturating_sub(1);
+            s.seen.retain(|_, (_, t, _)| *t >= horizon);
+        }
+    }
+}
+
+fn sequence_alert(
+    hit: Hit,
+    seen: &HashMap<usize, (usize, i64, EventInfo)>,
+    path: &Path,
+) -> Option<StreamAlert> {
+    let slot = |i: usize| {
+        seen.get(&i).map(|(position, _, info)| {
+            (
+                AlertEvent {
+                    file: path.to_path_buf(),
+                    position: *position,
+                    index: i,
+                },
+                info.clone(),
+            )
+        })
+    };
+    let (idx, detail) = match hit {
+        Hit::Sequence { events, join_keys } => (events, Detail::Sequence { join_keys }),
+        Hit::Event { index } => (vec![Some(index)], Detail::Event),
+        Hit::Sample { .. } => return None,
+    };
+    let mut events = Vec::with_capacity(idx.len());
+    let mut info = Vec::with_capacity(idx.len());
+    for i in idx {
+        // Every event of a hit matched a stage, so it was remembered.
+        let (e, inf) = i.and_then(slot).unzip();
+        events.push(e);
+        info.push(inf);
+    }
+    Some(StreamAlert {
+        alert: Alert { events, detail },
+        info,
+    })
+}
+
+/// The simulation filters the events it is given again; kept events all matched the rule's
+/// filter already (and hold only projected fields), so they are passed through.
+fn match_all(fallback: &kql::Compiled) -> &kql::Compiled {
+    static ALL: std::sync::OnceLock<Option<kql::Compiled>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| kql::parse("").ok()?.compile(&kql::FieldTypes::ecs()).ok())
+        .as_ref()
+        .unwrap_or(fallback)
+}
+
+/// Runs the schedule simulation over a rule's matching events of one recording.
+fn scheduled_alerts(
+    engine: &Engine,
+    k: Kept,
+    path: &Path,
+) -> Result<Vec<StreamAlert>, super::ReplayError> {
+    let file = EventFile::from_parts(path.to_path_buf(), k.values, k.positions, k.timestamps);
+    let alerts = match engine {
+        Engine::Threshold {
+            filter,
+            threshold,
+            schedule,
+        } => schedule::threshold(match_all(filter), threshold, schedule, &file, None)?,
+        Engine::NewTerms {
+            filter,
+            fields,
+            history_ms,
+            schedule,
+        } => schedule::new_terms(
+            match_all(filter),
+            fields,
+            *history_ms,
+            schedule,
+            &file,
+            None,
+        )?,
+        _ => Vec::new(),
+    };
+    // The simulation indexes the kept events; alerts index the recording.
+    Ok(alerts
+        .into_iter()
+        .map(|mut a| {
+            let mut info = Vec::with_capacity(a.events.len());
+            for e in a.events.iter_mut() {
+                info.push(e.as_mut().map(|e| {
+                    let kept = e.index;
+                    e.index = k.indexes[kept];
+                    k.info[kept].clone()
+                }));
+            }
+            StreamAlert { alert: a, info }
+        })
+        .collect())
+}
+
+/// Rule types listed as not replayed with their reason, for output.
+pub fn reason_text(reason: &NotReplayable) -> String {
+    match reason {
+        NotReplayable::Unsupported(m) => m.clone(),
+        NotReplayable::Invalid(d) => d
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}

@@ -49,6 +49,12 @@ pub struct TestSection {
     /// Rules that cannot be replayed (machine_learning, unsupported languages): error or warning.
     #[serde(default)]
     pub not_replayable: Option<Level>,
+    /// A recording under the fixture directories that no manifest names (RT014).
+    #[serde(default)]
+    pub unreferenced_recording: Level,
+    /// A malicious fixture whose manifest expects no rule to alert (RT015).
+    #[serde(default)]
+    pub malicious_without_expect: Level,
 }
 
 /// The resolved configuration, all paths relative to `root`.
@@ -65,6 +71,10 @@ pub struct Config {
     pub lint: Selection,
     pub missing_fixture: Level,
     pub not_replayable: Level,
+    pub unreferenced_recording: Level,
+    pub malicious_without_expect: Level,
+    /// `root`, canonicalised: every configured and manifest path must resolve inside it.
+    pub root_canonical: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +91,85 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
+    #[error(
+        "{config}: `{key}` = {value:?} resolves to {resolved}, outside the repository root {root}; ruleforge reads and writes only inside the repository"
+    )]
+    Outside {
+        config: PathBuf,
+        key: &'static str,
+        value: PathBuf,
+        resolved: PathBuf,
+        root: PathBuf,
+    },
+}
+
+/// Why a path was refused by [`resolve_within`].
+#[derive(Debug, thiserror::Error)]
+pub enum OutsideRoot {
+    #[error("{path} resolves to {resolved}, outside the repository root {root}")]
+    Outside {
+        path: PathBuf,
+        resolved: PathBuf,
+        root: PathBuf,
+    },
+    #[error("{path}: `..` after a folder that does not exist cannot be resolved safely")]
+    Unresolvable { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Resolves `path` (symlinks included) and checks it lies inside `root_canonical`. A path that
+/// does not exist yet (a snapshot folder before the first `--accept`) is checked through its
+/// nearest existing ancestor. Returns the resolved path.
+pub fn resolve_within(root_canonical: &Path, path: &Path) -> Result<PathBuf, OutsideRoot> {
+    let mut existing = path.to_path_buf();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let resolved = loop {
+        match existing.canonicalize() {
+            Ok(c) => break c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let Some(name) = existing.file_name() else {
+                    return Err(OutsideRoot::Io {
+                        path: path.to_path_buf(),
+                        source: e,
+                    });
+                };
+                rest.push(name.to_os_string());
+                if !existing.pop() || existing.as_os_str().is_empty() {
+                    existing = PathBuf::from(".");
+                }
+            }
+            Err(source) => {
+                return Err(OutsideRoot::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    };
+    let mut resolved = resolved;
+    for part in rest.iter().rev() {
+        if part == ".." {
+            return Err(OutsideRoot::Unresolvable {
+                path: path.to_path_buf(),
+            });
+        }
+        if part != "." {
+            resolved.push(part);
+        }
+    }
+    if resolved.starts_with(root_canonical) {
+        Ok(resolved)
+    } else {
+        Err(OutsideRoot::Outside {
+            path: path.to_path_buf(),
+            resolved,
+            root: root_canonical.to_path_buf(),
+        })
+    }
 }
 
 impl Config {
@@ -114,6 +203,16 @@ impl Config {
         } else {
             (File::default(), None)
         };
+        let root_canonical = (if root.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            root
+        })
+        .canonicalize()
+        .map_err(|source| ConfigError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
         let join = |p: &PathBuf| root.join(p);
         let rule_dirs = match &file.rule_dirs {
             Some(d) => d.iter().map(join).collect(),
@@ -127,7 +226,7 @@ impl Config {
             Some(d) => d.iter().map(join).collect(),
             None => vec![root.join("fixtures")],
         };
-        Ok(Config {
+        let config = Config {
             root: root.to_path_buf(),
             config_file,
             rule_dirs,
@@ -151,6 +250,133 @@ impl Config {
             },
             missing_fixture: file.test.missing_fixture,
             not_replayable: file.test.not_replayable.unwrap_or_default(),
-        })
+            unreferenced_recording: file.test.unreferenced_recording,
+            malicious_without_expect: file.test.malicious_without_expect,
+            root_canonical,
+        };
+        config.confine(&file)?;
+        Ok(config)
+    }
+
+    /// Every configured path must resolve inside the repository: a pull request that edits
+    /// ruleforge.toml must not make CI read or write files elsewhere on the runner.
+    fn confine(&self, file: &File) -> Result<(), ConfigError> {
+        let mut checks: Vec<(&'static str, &PathBuf)> = Vec::new();
+        checks.extend(self.rule_dirs.iter().map(|d| ("rule_dirs", d)));
+        checks.extend(self.fixture_dirs.iter().map(|d| ("fixture_dirs", d)));
+        checks.push(("snapshot_dir", &self.snapshot_dir));
+        checks.push(("etc_dir", &self.etc_dir));
+        checks.push(("templates_dir", &self.templates_dir));
+        let config = self
+            .config_file
+            .clone()
+            .unwrap_or_else(|| self.root.join("ruleforge.toml"));
+        for (key, path) in checks {
+            match resolve_within(&self.root_canonical, path) {
+                Ok(_) => {}
+                Err(OutsideRoot::Outside { resolved, .. }) => {
+                    return Err(ConfigError::Outside {
+                        config,
+                        key,
+                        value: configured_value(file, key, path),
+                        resolved,
+                        root: self.root_canonical.clone(),
+                    });
+                }
+                Err(OutsideRoot::Unresolvable { .. }) => {
+                    return Err(ConfigError::Outside {
+                        config,
+                        key,
+                        value: configured_value(file, key, path),
+                        resolved: path.clone(),
+                        root: self.root_canonical.clone(),
+                    });
+                }
+                Err(OutsideRoot::Io { path, source }) => {
+                    return Err(ConfigError::Io { path, source });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value as the user wrote it in ruleforge.toml, for the message.
+fn configured_value(file: &File, key: &str, resolved: &Path) -> PathBuf {
+    let one = |p: &Option<PathBuf>| p.clone();
+    let many = |v: &Option<Vec<PathBuf>>| {
+        v.as_ref()
+            .and_then(|v| v.iter().find(|p| resolved.ends_with(p)).cloned())
+    };
+    match key {
+        "rule_dirs" => many(&file.rule_dirs),
+        "fixture_dirs" => many(&file.fixture_dirs),
+        "snapshot_dir" => one(&file.snapshot_dir),
+        "etc_dir" => one(&file.etc_dir),
+        "templates_dir" => one(&file.templates_dir),
+        _ => None,
+    }
+    .unwrap_or_else(|| resolved.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_outside_the_root_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("rules")).unwrap();
+        let canon = root.canonicalize().unwrap();
+        assert!(resolve_within(&canon, &root.join("rules")).is_ok());
+        assert!(resolve_within(&canon, &root.join("not/yet/there")).is_ok());
+        assert!(matches!(
+            resolve_within(&canon, &root.join("../elsewhere")),
+            Err(OutsideRoot::Outside { .. })
+        ));
+        assert!(matches!(
+            resolve_within(&canon, Path::new("/etc/passwd")),
+            Err(OutsideRoot::Outside { .. })
+        ));
+        assert!(matches!(
+            resolve_within(&canon, &root.join("missing/../../x")),
+            Err(OutsideRoot::Unresolvable { .. })
+        ));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
+            assert!(matches!(
+                resolve_within(&canon, &root.join("link/passwd")),
+                Err(OutsideRoot::Outside { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn a_configured_directory_outside_the_root_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("ruleforge.toml"), "rule_dirs = [\"../\"]\n").unwrap();
+        let err = Config::load(&root).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Outside {
+                    key: "rule_dirs",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        std::fs::write(root.join("ruleforge.toml"), "snapshot_dir = \"/tmp\"\n").unwrap();
+        assert!(matches!(
+            Config::load(&root).unwrap_err(),
+            ConfigError::Outside {
+                key: "snapshot_dir",
+                ..
+            }
+        ));
     }
 }

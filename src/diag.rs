@@ -127,3 +127,67 @@ mod tests {
         assert_eq!(idx.line_text(text, 9), "");
     }
 }
+
+/// Text from rule files and recordings made safe for a terminal or a line-oriented file:
+/// control characters (ANSI escapes, carriage returns, newlines), DEL, C1 controls and Unicode
+/// direction overrides are written as `\n`, `\t`, `\u{1b}`…, so a value can neither recolour the
+/// terminal nor forge a line (`fixture: … (benign)`) in a snapshot. Backslashes stay as they are:
+/// Windows paths must stay readable, and a literal `\n` cannot break a line.
+pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_inner(s, false)
+}
+
+/// Like [`escape_control`], but keeps newlines and tabs: for multi-line text (diffs, details) whose lines
+/// come from sources that were escaped already or are ours.
+pub fn escape_control_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_inner(s, true)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape_inner(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let special = |c: char| needs_escape(c) && !(keep_newlines && matches!(c, '\n' | '\t'));
+    if !s.chars().any(special) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' if keep_newlines => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if special(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_line_breaks_cannot_forge_output() {
+        let forged = "x\n\nfixture: fixtures/a (benign)\x1b[2K\r\u{202e}";
+        let e = escape_control(forged);
+        assert!(!e.contains('\n') && !e.contains('\x1b') && !e.contains('\r'));
+        assert_eq!(
+            e,
+            "x\\n\\nfixture: fixtures/a (benign)\\u{1b}[2K\\r\\u{202e}"
+        );
+        assert_eq!(escape_control("C:\\Windows\\x.exe"), "C:\\Windows\\x.exe");
+        assert!(matches!(
+            escape_control("plain text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(escape_control_lines("a\n\tb\x1bc"), "a\n\tb\\u{1b}c");
+    }
+}

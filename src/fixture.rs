@@ -133,9 +133,19 @@ pub struct Fixture {
     pub events: EventFile,
 }
 
+/// Codes of fixture problems that are I/O or configuration errors (exit 2) rather than findings.
+pub fn is_fatal(code: &str) -> bool {
+    matches!(code, "FX001" | "FX004" | "FX007" | "FX009")
+}
+
 /// Loads one manifest and its recording. Errors are diagnostics against the manifest or the
-/// recording, with positions.
-pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<Diagnostic>> {
+/// recording, with positions. The recording must resolve inside `root_canonical` (the
+/// repository) and be a regular file: a manifest must not make CI read other files.
+pub fn load(
+    manifest_path: &Path,
+    timestamp_field: &str,
+    root_canonical: &Path,
+) -> Result<Fixture, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(manifest_path).map_err(|e| {
         vec![
             Diagnostic::error("FX001", format!("cannot read fixture manifest: {e}"))
@@ -143,14 +153,16 @@ pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<
         ]
     })?;
     let (manifest, baseline, mut diags) = check_manifest(manifest_path, &text)?;
-    let events_path = manifest_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&manifest.events);
-    let events = match event::read_file(&events_path, timestamp_field) {
-        Ok(f) => Some(f),
-        Err(e) => {
-            diags.push(event_error_diagnostic(&e, manifest_path));
+    let events = match recording_path(manifest_path, &manifest, &text, root_canonical) {
+        Ok(events_path) => match event::read_file(&events_path, timestamp_field) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                diags.push(event_error_diagnostic(&e, manifest_path));
+                None
+            }
+        },
+        Err(d) => {
+            diags.push(*d);
             None
         }
     };
@@ -164,6 +176,83 @@ pub fn load(manifest_path: &Path, timestamp_field: &str) -> Result<Fixture, Vec<
         }),
         _ => Err(diags),
     }
+}
+
+fn baseline_of(manifest: &Manifest, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<i64> {
+    let b = manifest.baseline_until.as_ref()?;
+    let ms = event::parse_iso8601(b.get_ref());
+    if ms.is_none() {
+        diags.push(
+            Diagnostic::error(
+                "FX002",
+                format!(
+                    "baseline_until {:?} is not an ISO-8601 timestamp",
+                    b.get_ref()
+                ),
+            )
+            .at(path, Some(b.span())),
+        );
+    }
+    ms
+}
+
+/// The manifest's `events` file, checked: inside the repository (after resolving symlinks and
+/// `..`), and a regular file (not a FIFO or device that would hang or never end).
+fn recording_path(
+    manifest_path: &Path,
+    manifest: &Manifest,
+    text: &str,
+    root_canonical: &Path,
+) -> Result<PathBuf, Box<Diagnostic>> {
+    let span = events_span(text);
+    let at = |d: Diagnostic| Box::new(d.at(manifest_path, span.clone()));
+    let events_path = manifest_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&manifest.events);
+    let resolved = match crate::config::resolve_within(root_canonical, &events_path) {
+        Ok(p) => p,
+        Err(crate::config::OutsideRoot::Io { source, .. }) => {
+            return Err(at(Diagnostic::error(
+                "FX004",
+                format!("cannot read recording {}: {source}", events_path.display()),
+            )));
+        }
+        Err(e) => {
+            return Err(at(Diagnostic::error(
+                "FX007",
+                format!("`events` must name a file inside the repository: {e}"),
+            )
+            .with_help(
+                "keep recordings beside their manifest, under the fixture folder",
+            )));
+        }
+    };
+    match std::fs::metadata(&resolved) {
+        Ok(m) if m.is_file() => Ok(events_path),
+        Ok(_) => Err(at(Diagnostic::error(
+            "FX009",
+            format!(
+                "recording {} is not a regular file (a folder, FIFO or device)",
+                events_path.display()
+            ),
+        ))),
+        Err(source) => Err(at(Diagnostic::error(
+            "FX004",
+            format!("cannot read recording {}: {source}", events_path.display()),
+        ))),
+    }
+}
+
+/// Span of the `events = …` value in a manifest.
+fn events_span(text: &str) -> Option<std::ops::Range<usize>> {
+    #[derive(Deserialize)]
+    struct EventsOnly {
+        events: toml::Spanned<String>,
+    }
+    toml::from_str::<EventsOnly>(text)
+        .ok()
+        .map(|e| e.events.span())
 }
 
 fn event_error_diagnostic(e: &event::EventError, manifest: &Path) -> Diagnostic {
@@ -183,19 +272,79 @@ fn event_error_diagnostic(e: &event::EventError, manifest: &Path) -> Diagnostic 
             line,
             column,
             message,
-        } => Diagnostic::error("FX006", format!("{message} (line {line}, column {column})"))
-            .at(path, None),
+        } => {
+            // The location goes in the span (shown as file:line:column with the line itself),
+            // not again in the message.
+            let span = span_of_line_col(path, *line, *column);
+            Diagnostic::error("FX006", strip_position(message)).at(path, span)
+        }
     }
 }
 
-/// Every fixture manifest (`*.toml`) under the given directories, sorted.
-pub fn discover(dirs: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for d in dirs {
-        out.extend(crate::rule::collect_toml_files(d)?);
+/// serde_json's messages end in " at line N column M"; the diagnostic shows the position already.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) if message[i + 9..].split(" column ").count() == 2 => message[..i].to_string(),
+        _ => message.to_string(),
     }
-    out.sort();
+}
+
+/// Byte span of 1-based (line, column) in a file (read again: only on the error path).
+fn span_of_line_col(path: &Path, line: usize, column: usize) -> Option<std::ops::Range<usize>> {
+    if line == 0 {
+        return None;
+    }
+    let text = std::fs::read(path).ok()?;
+    let mut start = 0;
+    for _ in 1..line {
+        start += memchr::memchr(b'\n', text.get(start..)?)? + 1;
+    }
+    let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+    let at = (start + column.saturating_sub(1)).min(end);
+    Some(at..(at + 1).min(end).max(at))
+}
+
+/// The recording a manifest names (joined to the manifest's folder), without loading either;
+/// `None` when the manifest cannot be read or has no `events` string.
+pub fn events_of(manifest_path: &Path) -> Option<PathBuf> {
+    #[derive(Deserialize)]
+    struct EventsOnly {
+        events: String,
+    }
+    let text = std::fs::read_to_string(manifest_path).ok()?;
+    let e: EventsOnly = toml::from_str(&text).ok()?;
+    Some(
+        manifest_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(e.events),
+    )
+}
+
+/// What the fixture folders hold: manifests, other files (recordings, docs) and symlinks.
+pub fn discover(dirs: &[PathBuf]) -> std::io::Result<crate::rule::Listing> {
+    let mut out = crate::rule::Listing::default();
+    for d in dirs {
+        let l = crate::rule::list_dir(d)?;
+        out.toml.extend(l.toml);
+        out.other.extend(l.other);
+        out.symlinks.extend(l.symlinks);
+    }
+    out.toml.sort();
+    out.other.sort();
+    out.symlinks.sort();
     Ok(out)
+}
+
+/// Is this file a recording (something a manifest's `events` could name)?
+pub fn is_recording(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    [".ndjson", ".json", ".jsonl", ".ndjson.gz", ".json.gz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// Parses a manifest from its text and applies the checks that need no recording: the TOML
@@ -226,25 +375,7 @@ fn check_manifest(
         ]
     })?;
     let mut diags = Vec::new();
-    let baseline = match &manifest.baseline_until {
-        None => None,
-        Some(b) => match event::parse_iso8601(b.get_ref()) {
-            Some(ms) => Some(ms),
-            None => {
-                diags.push(
-                    Diagnostic::error(
-                        "FX002",
-                        format!(
-                            "baseline_until {:?} is not an ISO-8601 timestamp",
-                            b.get_ref()
-                        ),
-                    )
-                    .at(manifest_path, Some(b.span())),
-                );
-                None
-            }
-        },
-    };
+    let baseline = baseline_of(&manifest, manifest_path, &mut diags);
     for exp in &manifest.expect {
         if let Err(msg) = exp.count() {
             diags.push(Diagnostic::error("FX002", msg).at(manifest_path, Some(exp.rule.span())));

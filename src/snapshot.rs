@@ -25,6 +25,46 @@ use std::path::{Path, PathBuf};
 
 pub const EXTENSION: &str = "snap";
 
+/// The first line of every snapshot ruleforge writes. Only files that start with it are ours to
+/// replace or remove: a `*.snap` of another tool (jest, insta) in the same folder is left alone.
+pub const HEADER: &str = "# ruleforge alert snapshot: review changes like code.";
+
+/// What a snapshot file says about itself (its first lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub rule: String,
+    pub rule_id: String,
+    pub alerts: u64,
+}
+
+/// Reads a snapshot's header: `None` when the text is not a ruleforge snapshot (no header line,
+/// or `rule:`, `rule_id:` and a numeric `alerts:` missing from the lines after it).
+pub fn parse_header(text: &str) -> Option<Header> {
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let rule = lines.next()?.strip_prefix("rule: ")?.to_string();
+    let rule_id = lines.next()?.strip_prefix("rule_id: ")?.to_string();
+    let alerts = lines.next()?.strip_prefix("alerts: ")?.parse().ok()?;
+    Some(Header {
+        rule,
+        rule_id,
+        alerts,
+    })
+}
+
+/// Does the file start with ruleforge's snapshot header? Reads only the first line.
+pub fn is_ruleforge_snapshot(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = vec![0u8; HEADER.len()];
+    let mut handle = file.take(HEADER.len() as u64);
+    handle.read_exact(&mut first).is_ok() && first == HEADER.as_bytes()
+}
+
 pub fn path_for(dir: &Path, rule: &Rule) -> PathBuf {
     dir.join(format!("{}.{EXTENSION}", rule.stem()))
 }
@@ -38,9 +78,10 @@ pub fn display_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// A value as one line of display text: strings unquoted, control characters escaped.
 fn scalar(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => crate::diag::escape_control(s).into_owned(),
         other => other.to_string(),
     }
 }
@@ -88,9 +129,10 @@ fn describe_event(out: &mut String, event: &Value, indent: &str) {
 pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) -> String {
     let total: usize = per_fixture.iter().map(|(_, a)| a.len()).sum();
     let mut out = String::new();
-    let _ = writeln!(out, "# ruleforge alert snapshot: review changes like code.");
-    let _ = writeln!(out, "rule: {}", rule.name);
-    let _ = writeln!(out, "rule_id: {}", rule.rule_id);
+    let esc = crate::diag::escape_control;
+    let _ = writeln!(out, "{HEADER}");
+    let _ = writeln!(out, "rule: {}", esc(&rule.name));
+    let _ = writeln!(out, "rule_id: {}", esc(&rule.rule_id));
     let _ = writeln!(out, "alerts: {total}");
     for (fixture, alerts) in per_fixture.iter().filter(|(_, a)| !a.is_empty()) {
         let verdict = match fixture.manifest.verdict {
@@ -100,7 +142,10 @@ pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) 
         let _ = writeln!(
             out,
             "\nfixture: {} ({verdict})",
-            display_path(root, &fixture.manifest_path.with_extension(""))
+            esc(&display_path(
+                root,
+                &fixture.manifest_path.with_extension("")
+            ))
         );
         for (n, alert) in alerts.iter().enumerate() {
             let _ = write!(out, "  alert {}", n + 1);
@@ -141,7 +186,7 @@ pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) 
                         let _ = writeln!(
                             out,
                             "    {}:{} {ts}",
-                            display_path(root, &ev.file),
+                            esc(&display_path(root, &ev.file)),
                             ev.position
                         );
                         describe_event(&mut out, &fixture.events.values[ev.index], "      ");
@@ -173,24 +218,66 @@ pub fn diff(name: &str, stored: Option<&str>, actual: &str) -> Option<String> {
     )
 }
 
-/// Snapshot files whose rule no longer exists.
+/// ruleforge snapshot files (by their header) whose rule no longer exists. Other files with the
+/// extension are not ours and are never listed.
 pub fn orphans(dir: &Path, rules: &[Rule]) -> std::io::Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == EXTENSION) {
+        let entry = entry?;
+        let path = entry.path();
+        // A symlink is not a snapshot we wrote; removing it could be steered elsewhere.
+        if entry.file_type()?.is_file() && path.extension().is_some_and(|e| e == EXTENSION) {
             let stem = path
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .unwrap_or_default();
-            if !rules.iter().any(|r| r.stem() == stem) {
+            if !rules.iter().any(|r| r.stem() == stem) && is_ruleforge_snapshot(&path) {
                 out.push(path);
             }
         }
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trip_and_foreign_files() {
+        let text = format!("{HEADER}\nrule: R\nrule_id: abc\nalerts: 3\n\nfixture: x\n");
+        assert_eq!(
+            parse_header(&text),
+            Some(Header {
+                rule: "R".into(),
+                rule_id: "abc".into(),
+                alerts: 3
+            })
+        );
+        assert_eq!(
+            parse_header("// Jest Snapshot v1\nexports[`x`] = 1;\n"),
+            None
+        );
+        assert_eq!(parse_header(&format!("{HEADER}\nrule: R\n")), None);
+        assert_eq!(
+            parse_header(&format!("{HEADER}\nrule: R\nrule_id: a\nalerts: many\n")),
+            None
+        );
+    }
+
+    #[test]
+    fn orphans_are_only_our_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("gone_rule.snap");
+        std::fs::write(&ours, format!("{HEADER}\nrule: G\nrule_id: g\nalerts: 0\n")).unwrap();
+        let jest = dir.path().join("component.test.js.snap");
+        std::fs::write(&jest, "// Jest Snapshot v1\n").unwrap();
+        let insta = dir.path().join("lint__x.snap");
+        std::fs::write(&insta, "---\nsource: tests/x.rs\n---\n").unwrap();
+        assert_eq!(orphans(dir.path(), &[]).unwrap(), vec![ours]);
+    }
 }

@@ -1,21 +1,25 @@
 //! The test suite behind `ruleforge test`: replay every rule over every fixture, assert each
 //! manifest, compare each rule's alerts with its snapshot. Fails closed: anything that could
-//! not be checked is a failure, never a pass.
+//! not be checked is a failure, never a pass; and `--accept` writes or removes nothing unless the
+//! run saw every rule and every fixture.
 
 use crate::config::{Config, Level};
-use crate::diag::{Diagnostic, Severity};
-use crate::fixture::{self, Fixture, Verdict};
+use crate::diag::{Diagnostic, Severity, escape_control};
+use crate::fixture::{self, Count, Fixture, Verdict};
 use crate::query::FieldPath;
 use crate::replay::{self, Alert, NotReplayable};
 use crate::rule::{Collection, Rule};
 use crate::snapshot;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// A finding of the test run, with optional multi-line detail (a diff, the offending events).
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub diagnostic: Diagnostic,
     pub detail: Option<String>,
+    /// A usage, configuration or I/O error (exit code 2) rather than a finding about the rules.
+    pub fatal: bool,
 }
 
 impl Finding {
@@ -23,6 +27,14 @@ impl Finding {
         Finding {
             diagnostic,
             detail: None,
+            fatal: false,
+        }
+    }
+
+    fn fatal(diagnostic: Diagnostic) -> Self {
+        Finding {
+            fatal: true,
+            ..Finding::new(diagnostic)
         }
     }
 
@@ -39,6 +51,30 @@ pub struct Options {
     pub rules: Vec<String>,
 }
 
+/// What one rule did on one fixture (shown by `-v`).
+#[derive(Debug, Clone)]
+pub struct FixtureResult {
+    pub rule: String,
+    pub fixture: PathBuf,
+    pub verdict: Verdict,
+    pub alerts: usize,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The manifest expects this count: met or not.
+    Expected { count: Count, met: bool },
+    /// A benign fixture where the rule stays quiet.
+    Quiet,
+    /// A benign fixture where the rule alerts without an accepting expectation.
+    FalsePositive,
+    /// A malicious fixture that does not name this rule (its alerts go to the snapshot only).
+    Unlisted,
+    /// The replay failed.
+    Failed,
+}
+
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub rules: usize,
@@ -48,6 +84,8 @@ pub struct Outcome {
     pub alerts: usize,
     pub findings: Vec<Finding>,
     pub snapshots_written: Vec<PathBuf>,
+    pub snapshots_removed: Vec<PathBuf>,
+    pub results: Vec<FixtureResult>,
 }
 
 impl Outcome {
@@ -55,6 +93,11 @@ impl Outcome {
         self.findings
             .iter()
             .any(|f| f.diagnostic.severity == Severity::Error)
+    }
+
+    /// Did a usage, configuration or I/O error stop part of the run (exit code 2)?
+    pub fn fatal(&self) -> bool {
+        self.findings.iter().any(|f| f.fatal)
     }
 }
 
@@ -65,12 +108,594 @@ fn level(l: Level) -> Severity {
     }
 }
 
-fn event_lines(
-    root: &std::path::Path,
-    fixture: &Fixture,
+/// The run in progress: findings, plus the reasons the run did not see everything (any such
+/// reason refuses `--accept`).
+struct Run<'a> {
+    config: &'a Config,
+    out: Outcome,
+    incomplete: Vec<String>,
+}
+
+impl Run<'_> {
+    fn push(&mut self, f: Finding) {
+        self.out.findings.push(f);
+    }
+
+    fn incomplete(&mut self, f: Finding, why: impl Into<String>) {
+        self.incomplete.push(why.into());
+        self.push(f);
+    }
+
+    fn display(&self, p: &Path) -> String {
+        snapshot::display_path(&self.config.root, p)
+    }
+}
+
+pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome {
+    let mut run = Run {
+        config,
+        out: Outcome::default(),
+        incomplete: Vec::new(),
+    };
+    let selected = select_rules(&mut run, collection, opts);
+    report_load_failures(&mut run, collection);
+    let colliding = check_stems(&mut run, collection);
+    let fixtures = load_fixtures(&mut run);
+    run.out.rules = selected.len();
+    run.out.fixtures = fixtures.len();
+    run.out.events = fixtures.iter().map(|f| f.events.len()).sum();
+    check_manifests(&mut run, collection, &fixtures);
+
+    let mut snapshots = Vec::new();
+    for rule in &selected {
+        if let Some(per_fixture) = replay_rule(&mut run, rule, &fixtures) {
+            assert_manifests(&mut run, rule, &per_fixture);
+            if !colliding.contains(rule.stem()) {
+                let text = snapshot::render(&config.root, rule, &per_fixture);
+                snapshots.push((*rule, text));
+            }
+        }
+    }
+    let orphans = if opts.rules.is_empty() {
+        find_orphans(&mut run, collection)
+    } else {
+        Vec::new()
+    };
+    settle_snapshots(&mut run, opts.accept, &snapshots, &orphans);
+    if run.out.events == 0 && !fixtures.is_empty() {
+        run.push(Finding::new(Diagnostic::error(
+            "RT009",
+            "fixtures hold zero events",
+        )));
+    }
+    run.out
+}
+
+fn select_rules<'c>(
+    run: &mut Run<'_>,
+    collection: &'c Collection,
+    opts: &Options,
+) -> Vec<&'c Rule> {
+    let selected: Vec<&Rule> = collection
+        .rules
+        .iter()
+        .filter(|r| !r.is_deprecated())
+        .filter(|r| opts.rules.is_empty() || opts.rules.iter().any(|n| r.is_named(n)))
+        .collect();
+    for name in &opts.rules {
+        if !collection.rules.iter().any(|r| r.is_named(name)) {
+            run.push(Finding::fatal(Diagnostic::error(
+                "RT004",
+                format!("--rule {name:?} names no loaded rule"),
+            )));
+        }
+    }
+    if selected.is_empty() && opts.rules.is_empty() {
+        run.push(Finding::new(Diagnostic::error(
+            "RT009",
+            "no rules selected: nothing was tested",
+        )));
+    }
+    selected
+}
+
+/// A rule file that does not load is not tested: its own diagnostics (syntax with position,
+/// unreadable, symlink) are test errors, and the run is incomplete.
+fn report_load_failures(run: &mut Run<'_>, collection: &Collection) {
+    for failed in &collection.failed {
+        let why = format!("{} did not load", run.display(failed.path()));
+        let io = matches!(failed, crate::rule::LoadError::Io { .. });
+        for d in failed.diagnostics() {
+            let f = if io {
+                Finding::fatal(d)
+            } else {
+                Finding::new(d)
+            };
+            run.incomplete(f, why.clone());
+        }
+    }
+}
+
+/// Snapshots are named by file stem: two rules with one stem would overwrite each other's.
+/// Returns the colliding stems (their snapshots are neither compared nor written).
+fn check_stems(run: &mut Run<'_>, collection: &Collection) -> HashSet<String> {
+    let mut by_stem: BTreeMap<String, Vec<&Rule>> = BTreeMap::new();
+    for r in &collection.rules {
+        // Case-insensitive: on macOS and Windows the two snapshot files are the same file.
+        by_stem.entry(r.stem().to_lowercase()).or_default().push(r);
+    }
+    let mut colliding = HashSet::new();
+    for rules in by_stem.values().filter(|v| v.len() > 1) {
+        let paths: Vec<String> = rules.iter().map(|r| run.display(&r.path)).collect();
+        for r in rules {
+            colliding.insert(r.stem().to_string());
+            let d = Diagnostic::error(
+                "RT013",
+                format!(
+                    "{} rules share the file stem `{}` ({}): their snapshots would overwrite each other",
+                    rules.len(),
+                    r.stem(),
+                    paths.join(", ")
+                ),
+            )
+            .at(&r.path, None)
+            .with_help("rename one of the rule files");
+            run.incomplete(
+                Finding::new(d),
+                format!("file stem `{}` is not unique", r.stem()),
+            );
+        }
+    }
+    colliding
+}
+
+fn load_fixtures(run: &mut Run<'_>) -> Vec<Fixture> {
+    let config = run.config;
+    let mut manifests = Vec::new();
+    let mut others = Vec::new();
+    for dir in &config.fixture_dirs {
+        if !dir.is_dir() {
+            run.incomplete(
+                Finding::fatal(
+                    Diagnostic::error(
+                        "FX001",
+                        format!("fixture directory {} does not exist", run.display(dir)),
+                    )
+                    .with_help("create it, or set fixture_dirs in ruleforge.toml"),
+                ),
+                "a fixture directory is missing",
+            );
+            continue;
+        }
+        match crate::rule::list_dir(dir) {
+            Ok(listing) => {
+                for s in listing.symlinks {
+                    run.incomplete(
+                        Finding::new(crate::rule::symlink_diagnostic(&s)),
+                        format!("{} is a symlink", run.display(&s)),
+                    );
+                }
+                manifests.extend(listing.toml);
+                others.extend(listing.other);
+            }
+            Err(e) => run.incomplete(
+                Finding::fatal(Diagnostic::error(
+                    "FX001",
+                    format!("cannot list fixtures under {}: {e}", run.display(dir)),
+                )),
+                "a fixture directory could not be listed",
+            ),
+        }
+    }
+    manifests.sort();
+    let mut fixtures = Vec::new();
+    for m in &manifests {
+        match fixture::load(m, "@timestamp", &config.root_canonical) {
+            Ok(f) => fixtures.push(f),
+            Err(diags) => {
+                for d in diags {
+                    let f = if fixture::is_fatal(d.code) {
+                        Finding::fatal(d)
+                    } else {
+                        Finding::new(d)
+                    };
+                    run.incomplete(f, format!("fixture {} did not load", run.display(m)));
+                }
+            }
+        }
+    }
+    report_unreferenced(run, &manifests, &others);
+    if manifests.is_empty() && config.fixture_dirs.iter().all(|d| d.is_dir()) {
+        let dirs: Vec<String> = config.fixture_dirs.iter().map(|d| run.display(d)).collect();
+        run.push(Finding::new(Diagnostic::error(
+            "RT009",
+            format!(
+                "no fixtures found under {}: nothing was replayed",
+                dirs.join(", ")
+            ),
+        )));
+    }
+    fixtures
+}
+
+/// A recording no manifest names is never replayed: say so (RT014) instead of passing.
+fn report_unreferenced(run: &mut Run<'_>, manifests: &[PathBuf], others: &[PathBuf]) {
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let named: HashSet<PathBuf> = manifests
+        .iter()
+        .filter_map(|m| fixture::events_of(m))
+        .map(|p| canon(&p))
+        .collect();
+    for o in others.iter().filter(|o| fixture::is_recording(o)) {
+        if !named.contains(&canon(o)) {
+            let mut d = Diagnostic::error(
+                "RT014",
+                "recording without a manifest: no fixture names it, so it is never replayed",
+            )
+            .at(o, None)
+            .with_help(
+                "add a manifest beside it (description, verdict, recorded, events), or delete it",
+            );
+            d.severity = level(run.config.unreferenced_recording);
+            run.push(Finding::new(d));
+        }
+    }
+}
+
+/// Expectations naming unknown rules (RT004), and malicious fixtures that expect nothing (RT015).
+fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixture]) {
+    // A reference to a rule whose file failed to load is that load failure (reported already).
+    let failed_stem = |name: &str| {
+        collection
+            .failed
+            .iter()
+            .any(|f| f.path().file_stem().is_some_and(|s| s == name))
+    };
+    for f in fixtures {
+        for e in &f.manifest.expect {
+            if collection.find(e.rule.get_ref()).is_none() && !failed_stem(e.rule.get_ref()) {
+                run.push(Finding::new(
+                    Diagnostic::error(
+                        "RT004",
+                        format!(
+                            "manifest expects rule {:?}, which does not exist",
+                            e.rule.get_ref()
+                        ),
+                    )
+                    .at(&f.manifest_path, Some(e.rule.span())),
+                ));
+            }
+        }
+        if f.manifest.verdict == Verdict::Malicious && f.manifest.expect.is_empty() {
+            let mut d = Diagnostic::error(
+                "RT015",
+                "malicious fixture without [[expect]]: it asserts nothing, so it can never fail",
+            )
+            .at(&f.manifest_path, None)
+            .with_help("name the rule(s) that must alert: [[expect]] rule = \"…\" alerts = N");
+            d.severity = level(run.config.malicious_without_expect);
+            run.push(Finding::new(d));
+        }
+    }
+}
+
+/// Replays one rule over every fixture; `None` when it cannot be replayed (reported).
+fn replay_rule<'f>(
+    run: &mut Run<'_>,
+    rule: &Rule,
+    fixtures: &'f [Fixture],
+) -> Option<Vec<(&'f Fixture, Vec<Alert>)>> {
+    let prepared = match replay::prepare(rule) {
+        Ok(p) => p,
+        Err(NotReplayable::Invalid(diags)) => {
+            // The query or schema error itself is the finding (lint reports the same one;
+            // `check` keeps one of the two).
+            for d in diags {
+                run.incomplete(
+                    Finding::new(d),
+                    format!("{:?} cannot be replayed", rule.name),
+                );
+            }
+            return None;
+        }
+        Err(NotReplayable::Unsupported(reason)) => {
+            let mut d = Diagnostic::error(
+                "RT005",
+                format!("rule {:?} is not replayable: {reason}", rule.name),
+            )
+            .at(&rule.path, Some(rule.span_of("rule.type")));
+            d.severity = level(run.config.not_replayable);
+            run.push(Finding::new(d));
+            return None;
+        }
+    };
+    run.out.replayed_rules += 1;
+    let mut per_fixture = Vec::new();
+    for f in fixtures {
+        match replay::run(&prepared, &f.events, f.baseline) {
+            Ok(alerts) => per_fixture.push((f, alerts)),
+            Err(e) => {
+                run.incomplete(
+                    Finding::new(
+                        Diagnostic::error(
+                            "RT011",
+                            format!("replaying {:?} failed: {e}", rule.name),
+                        )
+                        .at(&f.manifest_path, None),
+                    ),
+                    format!("{:?} failed on a fixture", rule.name),
+                );
+                run.out.results.push(FixtureResult {
+                    rule: rule.name.clone(),
+                    fixture: f.manifest_path.clone(),
+                    verdict: f.manifest.verdict,
+                    alerts: 0,
+                    status: Status::Failed,
+                });
+                per_fixture.push((f, Vec::new()));
+            }
+        }
+    }
+    run.out.alerts += per_fixture.iter().map(|(_, a)| a.len()).sum::<usize>();
+    Some(per_fixture)
+}
+
+/// The manifest assertions of one rule over its replayed fixtures.
+fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) {
+    let mut covered = false;
+    for (f, alerts) in per_fixture {
+        let expectations: Vec<_> = f
+            .manifest
+            .expect
+            .iter()
+            .filter(|e| rule.is_named(e.rule.get_ref()))
+            .collect();
+        let result = |status| FixtureResult {
+            rule: rule.name.clone(),
+            fixture: f.manifest_path.clone(),
+            verdict: f.manifest.verdict,
+            alerts: alerts.len(),
+            status,
+        };
+        if expectations.is_empty() {
+            let benign = f.manifest.verdict == Verdict::Benign;
+            let status = match (benign, alerts.is_empty()) {
+                (true, true) => Status::Quiet,
+                (true, false) => Status::FalsePositive,
+                (false, _) => Status::Unlisted,
+            };
+            if status == Status::FalsePositive {
+                let d = Diagnostic::error(
+                    "RT003",
+                    format!(
+                        "false positive: {:?} raised {} on benign fixture {}",
+                        rule.name,
+                        plural(alerts.len(), "alert"),
+                        run.display(&f.manifest_path)
+                    ),
+                )
+                .at(&f.manifest_path, None)
+                .with_help(
+                    "fix the rule, or accept it with an [[expect]] entry and a reason in the manifest",
+                );
+                let detail = event_lines(&run.config.root, f, alerts, 5);
+                run.push(Finding::new(d).detail(detail));
+            }
+            run.out.results.push(result(status));
+            continue;
+        }
+        if f.manifest.verdict == Verdict::Malicious {
+            covered = true;
+        }
+        for e in expectations {
+            let Ok(count) = e.count() else { continue };
+            let met = count.accepts(alerts.len() as u64);
+            run.out
+                .results
+                .push(result(Status::Expected { count, met }));
+            if !met {
+                let d = Diagnostic::error(
+                    "RT001",
+                    format!(
+                        "{:?} raised {} on {}, expected {count}",
+                        rule.name,
+                        plural(alerts.len(), "alert"),
+                        run.display(&f.manifest_path)
+                    ),
+                )
+                .at(&f.manifest_path, Some(e.rule.span()));
+                let mut finding = Finding::new(d);
+                if !alerts.is_empty() {
+                    finding = finding.detail(event_lines(&run.config.root, f, alerts, 5));
+                }
+                run.push(finding);
+            }
+            check_fields(run, rule, f, alerts, e);
+        }
+    }
+    if !covered && rule.maturity.as_deref() == Some("production") {
+        let mut d = Diagnostic::error(
+            "RT008",
+            format!("rule {:?} has no malicious fixture that expects it to alert", rule.name),
+        )
+        .at(&rule.path, None)
+        .with_help("record the behaviour and add a fixture manifest with an [[expect]] entry for this rule");
+        d.severity = level(run.config.missing_fixture);
+        run.push(Finding::new(d));
+    }
+}
+
+/// RT010: every alert must include an event with the expected field values.
+fn check_fields(
+    run: &mut Run<'_>,
+    rule: &Rule,
+    f: &Fixture,
     alerts: &[Alert],
-    limit: usize,
-) -> String {
+    e: &fixture::Expect,
+) {
+    let wanted = e.fields_json();
+    if wanted.is_empty() {
+        return;
+    }
+    for (n, a) in alerts.iter().enumerate() {
+        let ok = a.events.iter().flatten().any(|ev| {
+            let v = &f.events.values[ev.index];
+            wanted
+                .iter()
+                .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
+        });
+        if !ok {
+            run.push(Finding::new(
+                Diagnostic::error(
+                    "RT010",
+                    format!(
+                        "alert {} of {:?} on {} has no event with the expected field values",
+                        n + 1,
+                        rule.name,
+                        run.display(&f.manifest_path)
+                    ),
+                )
+                .at(&f.manifest_path, Some(e.rule.span())),
+            ));
+        }
+    }
+}
+
+/// Snapshots of ours (by header) whose rule is gone. A file whose rule failed to load is not an
+/// orphan: its rule still exists, it just does not load.
+fn find_orphans(run: &mut Run<'_>, collection: &Collection) -> Vec<PathBuf> {
+    let failed_stems: HashSet<String> = collection
+        .failed
+        .iter()
+        .filter_map(|f| f.path().file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect();
+    match snapshot::orphans(&run.config.snapshot_dir, &collection.rules) {
+        Ok(list) => list
+            .into_iter()
+            .filter(|p| {
+                p.file_stem()
+                    .is_none_or(|s| !failed_stems.contains(&*s.to_string_lossy()))
+            })
+            .collect(),
+        Err(e) => {
+            let dir = run.display(&run.config.snapshot_dir);
+            run.incomplete(
+                Finding::fatal(Diagnostic::error(
+                    "RT007",
+                    format!("cannot list snapshots in {dir}: {e}"),
+                )),
+                "the snapshot folder could not be listed",
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// Compares every snapshot, or with `--accept` writes the changed ones and removes orphans, but
+/// only when the run was complete: otherwise nothing is written or removed.
+fn settle_snapshots(
+    run: &mut Run<'_>,
+    accept: bool,
+    snapshots: &[(&Rule, String)],
+    orphans: &[PathBuf],
+) {
+    let config = run.config;
+    let accept = accept
+        && {
+            if !run.incomplete.is_empty() {
+                let mut reasons = run.incomplete.clone();
+                reasons.dedup();
+                let shown: Vec<String> = reasons.iter().take(5).cloned().collect();
+                let more = reasons.len().saturating_sub(5);
+                let mut msg = format!(
+                    "--accept refused: this run did not see every rule and fixture ({}{}), so no snapshot was written or removed",
+                    shown.join("; "),
+                    if more > 0 {
+                        format!("; and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+                msg = escape_control(&msg).into_owned();
+                run.push(Finding::new(Diagnostic::error("RT012", msg).with_help(
+                    "fix the errors above, then run `ruleforge test --accept` again",
+                )));
+            }
+            run.incomplete.is_empty()
+        };
+    let mut pending: Vec<(PathBuf, &str)> = Vec::new();
+    for (rule, text) in snapshots {
+        let path = snapshot::path_for(&config.snapshot_dir, rule);
+        let stored = std::fs::read_to_string(&path).ok();
+        let Some(d) = snapshot::diff(&run.display(&path), stored.as_deref(), text) else {
+            continue;
+        };
+        if accept {
+            pending.push((path, text));
+        } else {
+            let what = if stored.is_some() {
+                "changed"
+            } else {
+                "is new (no accepted snapshot)"
+            };
+            run.push(
+                Finding::new(
+                    Diagnostic::error("RT006", format!("alerts of {:?} {what}", rule.name))
+                        .at(&path, None)
+                        .with_help("review the diff; run `ruleforge test --accept` to accept it"),
+                )
+                .detail(d),
+            );
+        }
+    }
+    if accept {
+        write_snapshots(run, &pending, orphans);
+    } else {
+        for p in orphans {
+            run.push(Finding::new(
+                Diagnostic::error("RT007", "orphaned snapshot: no rule has this file stem")
+                    .at(p, None)
+                    .with_help("delete it, or run `ruleforge test --accept`"),
+            ));
+        }
+    }
+}
+
+fn write_snapshots(run: &mut Run<'_>, pending: &[(PathBuf, &str)], orphans: &[PathBuf]) {
+    let dir = &run.config.snapshot_dir;
+    if !pending.is_empty() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            let d = Diagnostic::error("RT006", format!("cannot create the snapshot folder: {e}"))
+                .at(dir, None);
+            run.push(Finding::fatal(d));
+            return;
+        }
+    }
+    for (path, text) in pending {
+        match crate::output::write_atomic(path, text.as_bytes()) {
+            Ok(()) => run.out.snapshots_written.push(path.clone()),
+            Err(e) => {
+                let d = Diagnostic::error("RT006", format!("cannot write snapshot: {e}"))
+                    .at(path, None);
+                run.push(Finding::fatal(d));
+            }
+        }
+    }
+    for p in orphans {
+        match std::fs::remove_file(p) {
+            Ok(()) => run.out.snapshots_removed.push(p.clone()),
+            Err(e) => {
+                let d = Diagnostic::error("RT007", format!("cannot remove orphaned snapshot: {e}"))
+                    .at(p, None);
+                run.push(Finding::fatal(d));
+            }
+        }
+    }
+}
+
+/// The offending events of a finding, one line each, with control characters escaped.
+fn event_lines(root: &Path, fixture: &Fixture, alerts: &[Alert], limit: usize) -> String {
     let mut out = String::new();
     for a in alerts.iter().take(limit) {
         for e in a.events.iter().flatten() {
@@ -78,7 +703,7 @@ fn event_lines(
             let get = |f: &str| snapshot::field_text(v, f).unwrap_or_default();
             out.push_str(&format!(
                 "  {}:{}  {} (parent {}): {}\n",
-                snapshot::display_path(root, &e.file),
+                escape_control(&snapshot::display_path(root, &e.file)),
                 e.position,
                 get("process.name"),
                 get("process.parent.name"),
@@ -92,298 +717,11 @@ fn event_lines(
     out
 }
 
-pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome {
-    let root = &config.root;
-    let mut out = Outcome::default();
-    let mut push = |f: Finding| out.findings.push(f);
-
-    let selected: Vec<&Rule> = collection
-        .rules
-        .iter()
-        .filter(|r| !r.is_deprecated())
-        .filter(|r| opts.rules.is_empty() || opts.rules.iter().any(|n| r.is_named(n)))
-        .collect();
-    for name in &opts.rules {
-        if !collection.rules.iter().any(|r| r.is_named(name)) {
-            push(Finding::new(Diagnostic::error(
-                "RT004",
-                format!("--rule {name:?} names no loaded rule"),
-            )));
-        }
+/// "1 alert", "2 alerts".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
-    if selected.is_empty() {
-        push(Finding::new(Diagnostic::error(
-            "RT009",
-            "no rules selected: nothing was tested",
-        )));
-    }
-
-    // Fixtures.
-    let manifests = match fixture::discover(&config.fixture_dirs) {
-        Ok(m) => m,
-        Err(e) => {
-            push(Finding::new(Diagnostic::error(
-                "FX001",
-                format!("cannot list fixtures: {e}"),
-            )));
-            Vec::new()
-        }
-    };
-    let mut fixtures: Vec<Fixture> = Vec::new();
-    for m in &manifests {
-        match fixture::load(m, "@timestamp") {
-            Ok(f) => fixtures.push(f),
-            Err(diags) => diags.into_iter().for_each(|d| push(Finding::new(d))),
-        }
-    }
-    if manifests.is_empty() {
-        push(Finding::new(Diagnostic::error(
-            "RT009",
-            format!(
-                "no fixtures found under {}: nothing was replayed",
-                config
-                    .fixture_dirs
-                    .iter()
-                    .map(|d| snapshot::display_path(root, d))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )));
-    }
-    out.rules = selected.len();
-    out.fixtures = fixtures.len();
-    out.events = fixtures.iter().map(|f| f.events.len()).sum();
-
-    // Expectations naming unknown rules.
-    for f in &fixtures {
-        for e in &f.manifest.expect {
-            if collection.find(e.rule.get_ref()).is_none() {
-                push(Finding::new(
-                    Diagnostic::error(
-                        "RT004",
-                        format!(
-                            "manifest expects rule {:?}, which does not exist",
-                            e.rule.get_ref()
-                        ),
-                    )
-                    .at(&f.manifest_path, Some(e.rule.span())),
-                ));
-            }
-        }
-    }
-
-    // Replay.
-    for rule in &selected {
-        let prepared = match replay::prepare(rule) {
-            Ok(p) => p,
-            Err(NotReplayable::Invalid(diags)) => {
-                for d in diags {
-                    push(Finding::new(d));
-                }
-                push(Finding::new(
-                    Diagnostic::error(
-                        "RT005",
-                        format!(
-                            "rule {:?} cannot be replayed: its query or schedule is invalid",
-                            rule.name
-                        ),
-                    )
-                    .at(&rule.path, None),
-                ));
-                continue;
-            }
-            Err(NotReplayable::Unsupported(reason)) => {
-                let mut d = Diagnostic::error(
-                    "RT005",
-                    format!("rule {:?} is not replayable: {reason}", rule.name),
-                )
-                .at(&rule.path, Some(rule.span_of("rule.type")));
-                d.severity = level(config.not_replayable);
-                push(Finding::new(d));
-                continue;
-            }
-        };
-        out.replayed_rules += 1;
-        let mut per_fixture: Vec<(&Fixture, Vec<Alert>)> = Vec::new();
-        for f in &fixtures {
-            match replay::run(&prepared, &f.events, f.baseline) {
-                Ok(alerts) => per_fixture.push((f, alerts)),
-                Err(e) => {
-                    push(Finding::new(
-                        Diagnostic::error(
-                            "RT011",
-                            format!("replaying {:?} failed: {e}", rule.name),
-                        )
-                        .at(&f.manifest_path, None),
-                    ));
-                    per_fixture.push((f, Vec::new()));
-                }
-            }
-        }
-        let total: usize = per_fixture.iter().map(|(_, a)| a.len()).sum();
-        out.alerts += total;
-
-        // Manifest assertions for this rule.
-        let mut covered = false;
-        for (f, alerts) in &per_fixture {
-            let expectations: Vec<_> = f
-                .manifest
-                .expect
-                .iter()
-                .filter(|e| rule.is_named(e.rule.get_ref()))
-                .collect();
-            if expectations.is_empty() {
-                if f.manifest.verdict == Verdict::Benign && !alerts.is_empty() {
-                    push(
-                        Finding::new(
-                            Diagnostic::error(
-                                "RT003",
-                                format!(
-                                    "false positive: {:?} raised {} alert(s) on benign fixture {}",
-                                    rule.name,
-                                    alerts.len(),
-                                    snapshot::display_path(root, &f.manifest_path)
-                                ),
-                            )
-                            .at(&f.manifest_path, None)
-                            .with_help("fix the rule, or accept it with an [[expect]] entry and a reason in the manifest"),
-                        )
-                        .detail(event_lines(root, f, alerts, 5)),
-                    );
-                }
-                continue;
-            }
-            if f.manifest.verdict == Verdict::Malicious {
-                covered = true;
-            }
-            for e in expectations {
-                let Ok(count) = e.count() else { continue };
-                if !count.accepts(alerts.len() as u64) {
-                    let mut finding = Finding::new(
-                        Diagnostic::error(
-                            "RT001",
-                            format!(
-                                "{:?} raised {} alert(s) on {}, expected {count}",
-                                rule.name,
-                                alerts.len(),
-                                snapshot::display_path(root, &f.manifest_path)
-                            ),
-                        )
-                        .at(&f.manifest_path, Some(e.rule.span())),
-                    );
-                    if !alerts.is_empty() {
-                        finding = finding.detail(event_lines(root, f, alerts, 5));
-                    }
-                    push(finding);
-                }
-                let wanted = e.fields_json();
-                if wanted.is_empty() {
-                    continue;
-                }
-                for (n, a) in alerts.iter().enumerate() {
-                    let ok = a.events.iter().flatten().any(|ev| {
-                        let v = &f.events.values[ev.index];
-                        wanted
-                            .iter()
-                            .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
-                    });
-                    if !ok {
-                        push(Finding::new(
-                            Diagnostic::error(
-                                "RT010",
-                                format!(
-                                    "alert {} of {:?} on {} has no event with the expected field values",
-                                    n + 1,
-                                    rule.name,
-                                    snapshot::display_path(root, &f.manifest_path)
-                                ),
-                            )
-                            .at(&f.manifest_path, Some(e.rule.span())),
-                        ));
-                    }
-                }
-            }
-        }
-        if !covered && rule.maturity.as_deref() == Some("production") {
-            let mut d = Diagnostic::error(
-                "RT008",
-                format!("rule {:?} has no malicious fixture that expects it to alert", rule.name),
-            )
-            .at(&rule.path, None)
-            .with_help("record the behaviour and add a fixture manifest with an [[expect]] entry for this rule");
-            d.severity = level(config.missing_fixture);
-            push(Finding::new(d));
-        }
-
-        // Snapshot.
-        let text = snapshot::render(root, rule, &per_fixture);
-        let path = snapshot::path_for(&config.snapshot_dir, rule);
-        let stored = std::fs::read_to_string(&path).ok();
-        if let Some(d) = snapshot::diff(
-            &snapshot::display_path(root, &path),
-            stored.as_deref(),
-            &text,
-        ) {
-            if opts.accept {
-                let written = std::fs::create_dir_all(&config.snapshot_dir)
-                    .and_then(|_| std::fs::write(&path, &text));
-                match written {
-                    Ok(()) => out.snapshots_written.push(path),
-                    Err(e) => push(Finding::new(
-                        Diagnostic::error("RT006", format!("cannot write snapshot: {e}"))
-                            .at(&path, None),
-                    )),
-                }
-            } else {
-                let what = if stored.is_some() {
-                    "changed"
-                } else {
-                    "is new (no accepted snapshot)"
-                };
-                push(
-                    Finding::new(
-                        Diagnostic::error("RT006", format!("alerts of {:?} {what}", rule.name))
-                            .at(&path, None)
-                            .with_help(
-                                "review the diff; run `ruleforge test --accept` to accept it",
-                            ),
-                    )
-                    .detail(d),
-                );
-            }
-        }
-    }
-
-    // Orphan snapshots (only meaningful on a full run).
-    if opts.rules.is_empty() {
-        match snapshot::orphans(&config.snapshot_dir, &collection.rules) {
-            Ok(list) => {
-                for p in list {
-                    if opts.accept && std::fs::remove_file(&p).is_ok() {
-                        out.snapshots_written.push(p);
-                    } else {
-                        push(Finding::new(
-                            Diagnostic::error(
-                                "RT007",
-                                "orphaned snapshot: no rule has this file stem",
-                            )
-                            .at(&p, None)
-                            .with_help("delete it, or run `ruleforge test --accept`"),
-                        ));
-                    }
-                }
-            }
-            Err(e) => push(Finding::new(Diagnostic::error(
-                "RT007",
-                format!("cannot list snapshots: {e}"),
-            ))),
-        }
-    }
-    if out.events == 0 && !fixtures.is_empty() {
-        push(Finding::new(Diagnostic::error(
-            "RT009",
-            "fixtures hold zero events",
-        )));
-    }
-    out
 }

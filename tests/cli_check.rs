@@ -119,7 +119,7 @@ fn removing_gunzip_fails_on_the_attacker_fixture() {
         .find(|l| l.starts_with("error[RT001]") && l.contains("attacker_gunzip_interactive_tmp"))
         .unwrap_or_else(|| panic!("the attacker gunzip fixture's expectation fails:\n{stdout}"));
     assert!(
-        failure.contains("raised 0 alert(s)") && failure.contains("expected exactly 1"),
+        failure.contains("raised 0 alerts") && failure.contains("expected exactly 1"),
         "{failure}"
     );
     // The snapshot diff shows the lost detection.
@@ -157,7 +157,7 @@ fn orphan_snapshot_and_unknown_rule_in_manifest_fail() {
     let dir = scratch_copy();
     std::fs::write(
         dir.path().join("snapshots/deleted_rule.snap"),
-        "rule: gone\n",
+        "# ruleforge alert snapshot: review changes like code.\nrule: gone\nrule_id: x\nalerts: 0\n",
     )
     .unwrap();
     let manifest = dir.path().join("fixtures/extra.toml");
@@ -207,7 +207,7 @@ fn broken_recordings_fail_closed() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("error[FX006]: invalid JSON") && stdout.contains("(line 2, column"),
+        stdout.contains("error[FX006]: invalid JSON") && stdout.contains("broken.ndjson:2:2"),
         "{stdout}"
     );
 }

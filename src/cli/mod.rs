@@ -43,7 +43,7 @@ pub struct Cli {
     /// Print only findings, no summary.
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Also print warnings' details and per-fixture results.
+    /// test/check: also print what every rule did on every fixture.
     #[arg(short, long, global = true)]
     verbose: bool,
     #[command(subcommand)]
@@ -238,18 +238,6 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let mut sources = sources_for(&collection);
-    let mut lint_errors = 0;
-    let mut lint_warnings = 0;
-    let mut all: Vec<Diagnostic> = Vec::new();
-    if with_lint {
-        let diags = lint::run(&collection, &config.lint);
-        (lint_errors, lint_warnings) = counts(&diags);
-        if cli.format == Format::Human {
-            print_diagnostics(cli, &diags, &mut sources);
-        } else {
-            all.extend(diags);
-        }
-    }
     let outcome = suite::run(
         &config,
         &collection,
@@ -258,40 +246,38 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             rules: args.rules.clone(),
         },
     );
-    if cli.format == Format::Human {
-        let mut out = std::io::stdout().lock();
-        for f in &outcome.findings {
-            let _ = out.write_all(diagnostics::human(&f.diagnostic, &mut sources).as_bytes());
-            if let Some(detail) = &f.detail {
-                let _ = out.write_all(detail.as_bytes());
-                let _ = out.write_all(b"\n");
-            }
-        }
+    let mut lint_diags = if with_lint {
+        lint::run(&collection, &config.lint)
     } else {
-        all.extend(outcome.findings.iter().map(|f| {
-            let mut d = f.diagnostic.clone();
-            if let Some(detail) = &f.detail {
-                d.help = Some(match d.help {
-                    Some(h) => format!("{h}\n{detail}"),
-                    None => detail.clone(),
-                });
-            }
-            d
-        }));
-        print_diagnostics(cli, &all, &mut sources);
-    }
+        Vec::new()
+    };
+    // One finding per fact: a query or load error found by both lint and the replay is
+    // reported once, at the replay's severity (the rule really was not tested).
+    lint_diags.retain(|d| {
+        !outcome.findings.iter().any(|f| {
+            f.diagnostic.code == d.code
+                && f.diagnostic.file == d.file
+                && f.diagnostic.span == d.span
+        })
+    });
+    let (lint_errors, lint_warnings) = counts(&lint_diags);
+    print_test_findings(cli, lint_diags, &outcome, &mut sources);
     let diags: Vec<Diagnostic> = outcome
         .findings
         .iter()
         .map(|f| f.diagnostic.clone())
         .collect();
     let (test_errors, test_warnings) = counts(&diags);
+    if cli.verbose && cli.format == Format::Human {
+        print_results(&config, &outcome);
+    }
     if !cli.quiet && cli.format == Format::Human {
+        let shown = |p: &PathBuf| ruleforge::snapshot::display_path(&config.root, p);
         for p in &outcome.snapshots_written {
-            out!(
-                "accepted snapshot {}",
-                ruleforge::snapshot::display_path(&config.root, p)
-            );
+            out!("accepted snapshot {}", shown(p));
+        }
+        for p in &outcome.snapshots_removed {
+            out!("removed orphaned snapshot {}", shown(p));
         }
         let verdict = if lint_errors + test_errors > 0 {
             "FAILED"
@@ -311,11 +297,71 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(if lint_errors + test_errors > 0 {
+    Ok(if outcome.fatal() {
+        ExitCode::from(2)
+    } else if lint_errors + test_errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_test_findings(
+    cli: &Cli,
+    lint_diags: Vec<Diagnostic>,
+    outcome: &suite::Outcome,
+    sources: &mut Sources,
+) {
+    if cli.format == Format::Human {
+        print_diagnostics(cli, &lint_diags, sources);
+        let mut out = std::io::stdout().lock();
+        for f in &outcome.findings {
+            let _ = out.write_all(diagnostics::human(&f.diagnostic, sources).as_bytes());
+            if let Some(detail) = &f.detail {
+                let detail = ruleforge::diag::escape_control_lines(detail);
+                let _ = out.write_all(detail.as_bytes());
+                let _ = out.write_all(b"\n");
+            }
+        }
+        return;
+    }
+    let mut all = lint_diags;
+    all.extend(outcome.findings.iter().map(|f| {
+        let mut d = f.diagnostic.clone();
+        if let Some(detail) = &f.detail {
+            d.help = Some(match d.help {
+                Some(h) => format!("{h}\n{detail}"),
+                None => detail.clone(),
+            });
+        }
+        d
+    }));
+    print_diagnostics(cli, &all, sources);
+}
+
+/// `-v`: what every rule did on every fixture.
+fn print_results(config: &Config, outcome: &suite::Outcome) {
+    use suite::Status;
+    for r in &outcome.results {
+        let verdict = match r.verdict {
+            ruleforge::fixture::Verdict::Benign => "benign",
+            ruleforge::fixture::Verdict::Malicious => "malicious",
+        };
+        let status = match &r.status {
+            Status::Expected { count, met: true } => format!("expected {count}: ok"),
+            Status::Expected { count, met: false } => format!("expected {count}: FAILED"),
+            Status::Quiet => "quiet: ok".into(),
+            Status::FalsePositive => "false positive: FAILED".into(),
+            Status::Unlisted => "not listed in the manifest (snapshot only)".into(),
+            Status::Failed => "replay failed".into(),
+        };
+        out!(
+            "  {} | {} ({verdict}) | {} | {status}",
+            ruleforge::diag::escape_control(&r.rule),
+            ruleforge::snapshot::display_path(&config.root, &r.fixture.with_extension("")),
+            suite::plural(r.alerts, "alert"),
+        );
+    }
 }
 
 /// Rules for docs and export: every loaded rule that is not deprecated, failing on load errors.

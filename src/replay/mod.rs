@@ -303,6 +303,17 @@ fn run_all(
             .map(single)
             .collect()),
         Engine::EqlSequence(c) => {
+            // Sequences order events in time; one without a usable timestamp would silently
+            // drop out (and with it an alert), so it is an error, as for threshold/new_terms.
+            if let Some(i) =
+                (0..events.len()).find(|&i| !c.has_usable_timestamp(&events.values[i], i))
+            {
+                return Err(ReplayError::NoTimestamp {
+                    file: events.path.clone(),
+                    position: events.positions[i],
+                    what: "an EQL sequence",
+                });
+            }
             let hits = c
                 .execute(&events.values)
                 .map_err(|e| ReplayError::Eql(e.message.clone()))?;

@@ -53,7 +53,15 @@ pub fn render(diags: &[Diagnostic], sources: &mut Sources, format: Format) -> St
 
 /// Compiler-style: header, location, source line with a caret underline, help.
 pub fn human(d: &Diagnostic, sources: &mut Sources) -> String {
-    let mut out = format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message);
+    // Messages, help and source lines can carry text from rule files and recordings: escape
+    // control characters so they cannot drive the terminal or forge output lines.
+    let lines = crate::diag::escape_control_lines;
+    let mut out = format!(
+        "{}[{}]: {}\n",
+        d.severity.as_str(),
+        d.code,
+        crate::diag::escape_control(&d.message)
+    );
     if let Some(file) = &d.file {
         let frame = d.span.as_ref().and_then(|span| {
             let (text, idx) = sources.get(file)?;
@@ -65,13 +73,17 @@ pub fn human(d: &Diagnostic, sources: &mut Sources) -> String {
             } else {
                 src.chars().count().saturating_sub(col - 1).max(1)
             };
-            Some((line, col, src.to_string(), width))
+            Some((line, col, lines(src).into_owned(), width))
         });
         match frame {
             Some((line, col, src, width)) => {
                 let gutter = line.to_string().len();
                 let pad = " ".repeat(gutter);
-                let _ = writeln!(out, "{pad}--> {}:{line}:{col}", file.display());
+                let _ = writeln!(
+                    out,
+                    "{pad}--> {}:{line}:{col}",
+                    lines(&file.display().to_string())
+                );
                 let _ = writeln!(out, "{pad} |");
                 let _ = writeln!(out, "{line} | {src}");
                 let lead: String = src
@@ -81,18 +93,18 @@ pub fn human(d: &Diagnostic, sources: &mut Sources) -> String {
                     .collect();
                 let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(width.min(200)));
                 if let Some(help) = &d.help {
-                    let _ = writeln!(out, "{pad} = help: {help}");
+                    let _ = writeln!(out, "{pad} = help: {}", lines(help));
                 }
             }
             None => {
-                let _ = writeln!(out, "  --> {}", file.display());
+                let _ = writeln!(out, "  --> {}", lines(&file.display().to_string()));
                 if let Some(help) = &d.help {
-                    let _ = writeln!(out, "  = help: {help}");
+                    let _ = writeln!(out, "  = help: {}", lines(help));
                 }
             }
         }
     } else if let Some(help) = &d.help {
-        let _ = writeln!(out, "  = help: {help}");
+        let _ = writeln!(out, "  = help: {}", lines(help));
     }
     out.push('\n');
     out

@@ -198,6 +198,8 @@ pub enum LoadError {
         text: Arc<str>,
         diagnostics: Vec<Diagnostic>,
     },
+    #[error("{path}: a symlink; ruleforge does not follow symlinks in rule folders")]
+    Symlink { path: PathBuf },
 }
 
 impl LoadError {
@@ -210,19 +212,22 @@ impl LoadError {
                 ]
             }
             LoadError::Syntax { diagnostics, .. } => diagnostics.clone(),
+            LoadError::Symlink { path } => vec![symlink_diagnostic(path)],
         }
     }
 
     pub fn path(&self) -> &Path {
         match self {
-            LoadError::Io { path, .. } | LoadError::Syntax { path, .. } => path,
+            LoadError::Io { path, .. }
+            | LoadError::Syntax { path, .. }
+            | LoadError::Symlink { path } => path,
         }
     }
 
     pub fn text(&self) -> Option<&str> {
         match self {
             LoadError::Syntax { text, .. } => Some(text),
-            LoadError::Io { .. } => None,
+            LoadError::Io { .. } | LoadError::Symlink { .. } => None,
         }
     }
 }
@@ -413,24 +418,57 @@ fn build(path: &Path, text: Arc<str>, tree: Node, placement: Placement) -> Rule 
     }
 }
 
-/// Every `*.toml` under `dir`, recursively, sorted by path (upstream's collection order).
-pub fn collect_toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// FX008: a symlink where ruleforge expects a file or folder of the repository.
+pub fn symlink_diagnostic(path: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "FX008",
+        "symlink not followed: ruleforge reads only regular files and folders inside the repository",
+    )
+    .at(path, None)
+    .with_help("replace the symlink with the file or folder itself")
+}
+
+/// What a recursive walk of a folder found, each list sorted by path.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Regular `*.toml` files.
+    pub toml: Vec<PathBuf>,
+    /// Other regular files.
+    pub other: Vec<PathBuf>,
+    /// Symlinks (to files or folders): never followed, always reported by the caller.
+    pub symlinks: Vec<PathBuf>,
+}
+
+/// Walks `dir` recursively without following symlinks.
+pub fn list_dir(dir: &Path) -> std::io::Result<Listing> {
+    let mut out = Listing::default();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d)? {
             let entry = entry?;
             let path = entry.path();
             let ft = entry.file_type()?;
-            if ft.is_dir() {
+            if ft.is_symlink() {
+                out.symlinks.push(path);
+            } else if ft.is_dir() {
                 stack.push(path);
             } else if ft.is_file() && path.extension().is_some_and(|e| e == "toml") {
-                out.push(path);
+                out.toml.push(path);
+            } else {
+                out.other.push(path);
             }
         }
     }
-    out.sort();
+    out.toml.sort();
+    out.other.sort();
+    out.symlinks.sort();
     Ok(out)
+}
+
+/// Every `*.toml` under `dir`, recursively, sorted by path (upstream's collection order).
+/// Symlinks are not followed; [`Collection::load_dirs`] reports them.
+pub fn collect_toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(list_dir(dir)?.toml)
 }
 
 /// Placement from a path inside a detection-rules layout.
@@ -456,15 +494,23 @@ pub struct Collection {
 }
 
 impl Collection {
+    /// Loads every rule under `dirs`. Symlinks found there are load failures (FX008), so that
+    /// nothing in a rule folder is silently skipped.
     pub fn load_dirs(dirs: &[PathBuf]) -> Result<Collection, LoadError> {
         let mut files = Vec::new();
+        let mut symlinks = Vec::new();
         for dir in dirs {
-            files.extend(collect_toml_files(dir).map_err(|source| LoadError::Io {
+            let listing = list_dir(dir).map_err(|source| LoadError::Io {
                 path: dir.clone(),
                 source,
-            })?);
+            })?;
+            files.extend(listing.toml);
+            symlinks.extend(listing.symlinks);
         }
-        Ok(Self::load_files(&files))
+        let mut c = Self::load_files(&files);
+        c.failed
+            .extend(symlinks.into_iter().map(|path| LoadError::Symlink { path }));
+        Ok(c)
     }
 
     /// Loads files in parallel (one chunk per core), keeping the given order.

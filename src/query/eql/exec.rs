@@ -172,6 +172,11 @@ impl Compiled {
         Some(Ordinal { ts, tie, index })
     }
 
+    /// Does the event carry a timestamp this query can order it by?
+    pub fn has_usable_timestamp(&self, event: &Value, index: usize) -> bool {
+        self.ordinal(event, index).is_some()
+    }
+
     /// Events in Elasticsearch's order; those without a usable timestamp are left out.
     pub(crate) fn ordered(&self, events: &[Value]) -> Vec<Ordinal> {
         let mut v: Vec<Ordinal> = events

@@ -21,15 +21,16 @@ pub struct File {
     pub test: TestSection,
 }
 
+/// Entries keep their spans so that an unknown code is reported at its place in the file.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct LintSection {
     #[serde(default)]
-    pub select: Vec<String>,
+    pub select: Vec<toml::Spanned<String>>,
     #[serde(default)]
-    pub ignore: Vec<String>,
+    pub ignore: Vec<toml::Spanned<String>>,
     #[serde(default)]
-    pub warn: Vec<String>,
+    pub warn: Vec<toml::Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
@@ -131,10 +132,11 @@ pub fn resolve_within(root_canonical: &Path, path: &Path) -> Result<PathBuf, Out
         match existing.canonicalize() {
             Ok(c) => break c,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A path ending in `..` or `.` below a missing folder cannot be resolved.
                 let Some(name) = existing.file_name() else {
-                    return Err(OutsideRoot::Io {
+                    let _ = e;
+                    return Err(OutsideRoot::Unresolvable {
                         path: path.to_path_buf(),
-                        source: e,
                     });
                 };
                 rest.push(name.to_os_string());
@@ -199,6 +201,7 @@ impl Config {
                     message: e.message().trim().to_string(),
                 }
             })?;
+            check_lint_codes(&file.lint, &path, &text)?;
             (file, Some(path))
         } else {
             (File::default(), None)
@@ -244,9 +247,9 @@ impl Config {
             ),
             stack_version: file.stack_version.clone().unwrap_or_else(|| "9.6".into()),
             lint: Selection {
-                select: file.lint.select.clone(),
-                ignore: file.lint.ignore.clone(),
-                warn: file.lint.warn.clone(),
+                select: plain(&file.lint.select),
+                ignore: plain(&file.lint.ignore),
+                warn: plain(&file.lint.warn),
             },
             missing_fixture: file.test.missing_fixture,
             not_replayable: file.test.not_replayable.unwrap_or_default(),
@@ -319,6 +322,33 @@ fn configured_value(file: &File, key: &str, resolved: &Path) -> PathBuf {
     .unwrap_or_else(|| resolved.to_path_buf())
 }
 
+fn plain(list: &[toml::Spanned<String>]) -> Vec<String> {
+    list.iter().map(|s| s.get_ref().clone()).collect()
+}
+
+/// A code in `[lint]` that matches nothing would silently select or ignore nothing: refuse it.
+fn check_lint_codes(lint: &LintSection, path: &Path, text: &str) -> Result<(), ConfigError> {
+    for (key, list) in [
+        ("select", &lint.select),
+        ("ignore", &lint.ignore),
+        ("warn", &lint.warn),
+    ] {
+        for entry in list {
+            if let Err(e) = crate::codes::check_selector(entry.get_ref()) {
+                let (line, column) =
+                    crate::diag::LineIndex::new(text).line_col(text, entry.span().start);
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message: format!("[lint] {key}: {e}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,5 +408,36 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    fn load_with(toml_text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ruleforge.toml"), toml_text).unwrap();
+        Config::load(dir.path())
+    }
+
+    #[test]
+    fn lint_codes_and_prefixes_are_accepted() {
+        let c = load_with("[lint]\nselect = [\"RF1\", \"RX102\"]\nwarn = [\"RF407\"]\n").unwrap();
+        assert_eq!(c.lint.select, vec!["RF1", "RX102"]);
+        assert_eq!(c.lint.warn, vec!["RF407"]);
+    }
+
+    #[test]
+    fn an_unknown_lint_code_is_an_error_at_its_place() {
+        let Err(ConfigError::Invalid {
+            line,
+            column,
+            message,
+            ..
+        }) = load_with("[lint]\nignore = [\"RF407\", \"RF4077\"]\n")
+        else {
+            panic!("expected an error");
+        };
+        assert_eq!((line, column), (2, 20));
+        assert!(
+            message.contains("[lint] ignore") && message.contains("`RF407`"),
+            "{message}"
+        );
     }
 }

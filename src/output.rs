@@ -26,6 +26,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates `path`, which must not exist yet, with `bytes` and flushes it to disk. Used to fill a
+/// fresh directory (a docs site before it is swapped in): nothing that is already there, a
+/// planted symlink included, is followed or replaced.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// New files are readable by everyone (as `fs::write` would leave them under the usual umask);
 /// a replaced file keeps its mode.
 #[cfg(unix)]
@@ -43,8 +55,8 @@ fn set_mode(_file: &std::fs::File, _dest: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Makes the rename durable. Best effort: not every file system lets a directory be opened.
-fn sync_dir(dir: &Path) {
+/// Makes a rename durable. Best effort: not every file system lets a directory be opened.
+pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
@@ -66,6 +78,21 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_new_neither_follows_nor_replaces_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "precious").unwrap();
+        let link = dir.path().join("page.md");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let err = write_new(&link, b"page").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+        write_new(&dir.path().join("new.md"), b"page").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("new.md")).unwrap(), b"page");
     }
 
     #[cfg(unix)]

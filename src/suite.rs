@@ -664,6 +664,7 @@ fn settle_snapshots(
 
 fn write_snapshots(run: &mut Run<'_>, pending: &[(PathBuf, &str)], orphans: &[PathBuf]) {
     let dir = &run.config.snapshot_dir;
+    remove_stale_temporaries(dir);
     if !pending.is_empty() {
         if let Err(e) = std::fs::create_dir_all(dir) {
             let d = Diagnostic::error("RT006", format!("cannot create the snapshot folder: {e}"))
@@ -690,6 +691,22 @@ fn write_snapshots(run: &mut Run<'_>, pending: &[(PathBuf, &str)], orphans: &[Pa
                     .at(p, None);
                 run.push(Finding::fatal(d));
             }
+        }
+    }
+}
+
+/// A run killed mid-write leaves its temporary file (never a half-written snapshot); the next
+/// accepting run removes such leftovers.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if is_file && name.starts_with(".ruleforge-") && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }

@@ -47,7 +47,7 @@ fn query_over_a_recording_prints_lines_for_people() {
     let (code, stdout, stderr) = eval(&[r#"process where process.name == "gunzip""#, GUNZIP]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&format!("{GUNZIP}:16")), "{stdout}");
-    assert!(stderr.contains("result(s) over"), "{stderr}");
+    assert!(stderr.contains("1 result over "), "{stderr}");
 }
 
 #[test]

@@ -7,6 +7,10 @@ use ruleforge::rule::Collection;
 use std::collections::BTreeMap;
 
 #[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
 fn whole_corpus_loads() {
     let Some(corpus) = common::corpus() else {
         return;

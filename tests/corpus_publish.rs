@@ -7,6 +7,10 @@ use ruleforge::render::{Renderer, rule_context};
 use ruleforge::rule::Collection;
 
 #[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
 fn every_corpus_rule_lints_renders_and_exports() {
     let Some(corpus) = common::corpus() else {
         return;

@@ -410,6 +410,10 @@ fn run_series_file(t: &mut Tally) {
 type Runner<'a> = Box<dyn Fn(&mut Tally) + 'a>;
 
 #[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
 fn elasticsearch_conformance() {
     if !spec_dir().is_dir() {
         println!(

@@ -363,12 +363,14 @@ fn symlinked_rule_files_and_fixture_folders_are_reported() {
         dir.path().join("rules/linux/linked_rule.toml"),
     )
     .unwrap();
-    let (code, stdout, _) = ruleforge(dir.path(), &["lint"]);
-    assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("error[FX008]") && stdout.contains("linked_rule.toml"),
-        "{stdout}"
-    );
+    for args in [&["lint"][..], &["lint", "rules/linux"][..]] {
+        let (code, stdout, _) = ruleforge(dir.path(), args);
+        assert_eq!(code, 1, "{args:?}: {stdout}");
+        assert!(
+            stdout.contains("error[FX008]") && stdout.contains("linked_rule.toml"),
+            "{args:?}: {stdout}"
+        );
+    }
     std::fs::remove_file(dir.path().join("rules/linux/linked_rule.toml")).unwrap();
     std::os::unix::fs::symlink(
         dir.path().join("fixtures/kernel_unpacking"),
@@ -512,4 +514,15 @@ fn verbose_shows_every_rule_on_every_fixture() {
     );
     let (_, quiet, _) = ruleforge(&project(), &["test"]);
     assert!(!quiet.contains("quiet: ok"));
+}
+
+#[test]
+fn leftover_temporaries_of_a_killed_run_are_removed_by_the_next_accept() {
+    let dir = scratch_copy();
+    let leftover = dir.path().join("snapshots/.ruleforge-Ab12Cd.tmp");
+    std::fs::write(&leftover, "half a snapshot").unwrap();
+    add_false_positive(dir.path());
+    let (_, stdout, _) = ruleforge(dir.path(), &["test", "--accept"]);
+    assert!(stdout.contains("accepted snapshot"), "{stdout}");
+    assert!(!leftover.exists());
 }

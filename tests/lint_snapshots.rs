@@ -4,10 +4,19 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// A temporary copy of one file of `tests/data/lint`, alone in its folder: inside the project,
+/// ruleforge would find the project's own repository root above it.
+fn scratch(file: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint");
+    std::fs::copy(from.join(file), dir.path().join(file)).unwrap();
+    dir
+}
+
 fn lint(file: &str) -> (i32, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint");
+    let dir = scratch(file);
     let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .args(["lint", file])
         .output()
         .expect("run ruleforge");
@@ -51,9 +60,9 @@ lint_snapshot!(eql_error_points_into_the_file, "eql_error.toml", 1);
 
 #[test]
 fn json_format_gives_line_and_column() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint");
+    let dir = scratch("risk.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .args(["lint", "--format", "json", "risk.toml"])
         .output()
         .unwrap();

@@ -51,7 +51,10 @@ struct Hit {
 }
 
 pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
-    let file = event::read_file(&args.events, &args.timestamp_field)?;
+    check_query_is_not_a_missing_file(args)?;
+    // The error's message already quotes its cause; `{:#}` would repeat it.
+    let file = event::read_file(&args.events, &args.timestamp_field)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let is_rule = args.query.ends_with(".toml") && Path::new(&args.query).is_file();
     let hits: Vec<Hit> = if is_rule {
         let path = Path::new(&args.query);
@@ -219,10 +222,45 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                     }
                 }
             }
-            eprintln!("{} result(s) over {} events", hits.len(), file.len());
+            eprintln!(
+                "{} over {}",
+                ruleforge::suite::plural(hits.len(), "result"),
+                ruleforge::suite::plural(file.len(), "event")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// QUERY is a rule file or a query; a path to a missing rule file must not be read as a query
+/// (the parse error would hide the real problem, and KQL would search for the text).
+fn check_query_is_not_a_missing_file(args: &EvalArgs) -> Result<()> {
+    let q = args.query.as_str();
+    let path = Path::new(q);
+    let looks_like_path = [".toml", ".ndjson", ".json"]
+        .iter()
+        .any(|ext| q.ends_with(ext))
+        || q.contains('/')
+        || q.contains(std::path::MAIN_SEPARATOR);
+    if !looks_like_path || (q.ends_with(".toml") && path.is_file()) {
+        return Ok(());
+    }
+    let valid_query = match args.language.as_str() {
+        "eql" => eql::parse(q).is_ok(),
+        // A bare word is valid KQL (free text), so only a query with KQL structure counts.
+        "kuery" | "kql" => kql::parse(q).is_ok() && q.contains([':', ' ', '(']),
+        _ => false,
+    };
+    if valid_query {
+        return Ok(());
+    }
+    if path.exists() {
+        bail!("{q}: not a rule file (*.toml) and not a valid query; usage: eval QUERY|RULE FILE");
+    }
+    bail!(
+        "{q}: no such file (and not a valid {} query)",
+        args.language
+    )
 }
 
 /// A query error with a caret under the offending column.

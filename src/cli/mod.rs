@@ -2,16 +2,19 @@
 //! Exit codes: 0 clean, 1 findings (lint errors, failed expectations, snapshot diffs),
 //! 2 usage, configuration or I/O errors.
 
-/// `println!` that ignores write errors: a closed pipe (`ruleforge lint | head`) ends the
-/// output quietly instead of panicking.
+/// `println!` through [`stdout`]: a closed pipe (`ruleforge lint | head`) ends the output
+/// quietly; any other write error makes the command exit 2 (see [`stdout::finish`]).
 macro_rules! out {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::cli::stdout::write(line.as_bytes());
     }};
 }
 
 mod eval;
+mod paths;
+mod stdout;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -22,7 +25,6 @@ use ruleforge::report::Format;
 use ruleforge::report::diagnostics::{self, Sources};
 use ruleforge::rule::Collection;
 use ruleforge::suite;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -34,9 +36,11 @@ use std::time::Instant;
     about = "Lint, replay, snapshot, document and export Elastic Security detection rules"
 )]
 pub struct Cli {
-    /// Project root: where ruleforge.toml, rules/, fixtures/ and snapshots/ are.
-    #[arg(short = 'C', long = "root", global = true, default_value = ".")]
-    root: PathBuf,
+    /// Run as if started in DIR: relative paths on the command line are relative to DIR, and
+    /// the rule repository (ruleforge.toml, rules/, fixtures/, snapshots/) is found from there
+    /// upward.
+    #[arg(short = 'C', long = "root", global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Output format for findings.
     #[arg(long, global = true, default_value = "human", value_parser = |s: &str| s.parse::<Format>())]
     format: Format,
@@ -74,6 +78,9 @@ struct DocsArgs {
     /// Page format.
     #[arg(long = "pages", default_value = "markdown", value_parser = ["markdown"])]
     pages: String,
+    /// Only this rule (rule_id, file stem or name); repeatable.
+    #[arg(long = "rule")]
+    rules: Vec<String>,
 }
 
 #[derive(Args)]
@@ -84,21 +91,28 @@ struct ExportArgs {
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    /// Export rules that fail lint too (their errors are still printed, as a warning).
+    #[arg(long)]
+    allow_invalid: bool,
 }
 
 #[derive(Args)]
 struct LintArgs {
     /// Rule files or directories (default: the configured rule directories).
     paths: Vec<PathBuf>,
-    /// Print the documentation of a lint code (e.g. RF407) and exit.
+    /// Print the documentation of a code (e.g. RF407, RT003) and exit; without CODE, list
+    /// every code.
     #[arg(long, value_name = "CODE")]
-    explain: Option<String>,
+    explain: Option<Option<String>>,
     /// Run only these lint codes or prefixes (comma-separated, e.g. RF1,RX102).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
     /// Skip these lint codes or prefixes.
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<String>,
+    /// Only this rule (rule_id, file stem or name); repeatable.
+    #[arg(long = "rule")]
+    rules: Vec<String>,
 }
 
 #[derive(Args, Clone)]
@@ -112,17 +126,35 @@ struct TestArgs {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+    let mut cli = Cli::parse();
+    let code = match run(&mut cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    };
+    // A report that did not reach its reader must not pass as clean (or as "only findings").
+    if let Err(e) = stdout::finish() {
+        eprintln!("error: writing to standard output: {e}");
+        return ExitCode::from(2);
     }
+    code
 }
 
-fn run(cli: &Cli) -> Result<ExitCode> {
+fn run(cli: &mut Cli) -> Result<ExitCode> {
+    paths::enter(cli.root.as_deref())?;
+    // eval works on the files it is given; every other command works in a rule repository.
+    if !matches!(cli.command, Command::Eval(_)) {
+        let typed_in = paths::enter_repository()?;
+        let rebase = |p: &mut PathBuf| *p = paths::rebase(p, &typed_in);
+        match &mut cli.command {
+            Command::Lint(args) => args.paths.iter_mut().for_each(rebase),
+            Command::Docs(args) => rebase(&mut args.out),
+            Command::Export(args) => rebase(&mut args.out),
+            Command::Check(_) | Command::Test(_) | Command::Eval(_) => {}
+        }
+    }
     match &cli.command {
         Command::Lint(args) => lint_cmd(cli, args),
         Command::Test(args) => test_cmd(cli, args, false),
@@ -133,16 +165,19 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-fn load_config(cli: &Cli) -> Result<Config> {
-    Ok(Config::load(&cli.root)?)
+/// The configuration of the repository `run` moved into.
+fn load_config(_cli: &Cli) -> Result<Config> {
+    Ok(Config::load(std::path::Path::new("."))?)
 }
 
 fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {
     if paths.is_empty() {
         if config.rule_dirs.is_empty() {
+            // The root is the working directory here (an empty path); name it in full.
+            let root = std::env::current_dir().unwrap_or_else(|_| config.root.clone());
             anyhow::bail!(
                 "no rule directories: {} has neither rules/ nor rules_building_block/ (set rule_dirs in ruleforge.toml)",
-                config.root.display()
+                root.join(&config.root).display()
             );
         }
         for d in &config.rule_dirs {
@@ -153,19 +188,28 @@ fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {
         return Collection::load_dirs(&config.rule_dirs).context("loading rules");
     }
     let mut files = Vec::new();
+    let mut dirs = Vec::new();
     for p in paths {
         if p.is_dir() {
-            files.extend(
-                ruleforge::rule::collect_toml_files(p)
-                    .with_context(|| format!("reading {}", p.display()))?,
-            );
+            dirs.push(p.clone());
         } else if p.is_file() {
+            // Linting a recording or a README as a rule would report "not valid TOML" as if it
+            // were a broken rule: naming a non-rule file is a usage error.
+            if p.extension().is_none_or(|e| e != "toml") {
+                anyhow::bail!("{}: not a rule file (*.toml)", p.display());
+            }
             files.push(p.clone());
         } else {
             anyhow::bail!("{}: no such file or directory", p.display());
         }
     }
-    Ok(Collection::load_files(&files))
+    // Folders go through the same walk as the configured rule folders: symlinks in them are
+    // reported (FX008), not skipped.
+    let mut collection = Collection::load_dirs(&dirs).context("loading rules")?;
+    let single = Collection::load_files(&files);
+    collection.rules.extend(single.rules);
+    collection.failed.extend(single.failed);
+    Ok(collection)
 }
 
 fn sources_for(collection: &Collection) -> Sources {
@@ -183,8 +227,7 @@ fn sources_for(collection: &Collection) -> Sources {
 
 fn print_diagnostics(cli: &Cli, diags: &[Diagnostic], sources: &mut Sources) {
     let text = diagnostics::render(diags, sources, cli.format);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    stdout::write(text.as_bytes());
 }
 
 fn counts(diags: &[Diagnostic]) -> (usize, usize) {
@@ -197,8 +240,14 @@ fn counts(diags: &[Diagnostic]) -> (usize, usize) {
 
 fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     if let Some(code) = &args.explain {
-        let Some(info) = lint::explain(code) else {
-            anyhow::bail!("no lint with code or name {code:?}");
+        let Some(code) = code else {
+            out!("{}", ruleforge::codes::listing().trim_end());
+            return Ok(ExitCode::SUCCESS);
+        };
+        let Some(info) = ruleforge::codes::explain(code) else {
+            anyhow::bail!(
+                "no code or lint named {code:?}; `ruleforge lint --explain` lists them all"
+            );
         };
         out!(
             "{} {} ({})\n\n{}",
@@ -209,28 +258,83 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    // A code that matches nothing would select or ignore nothing without a word.
+    for (flag, list) in [("--select", &args.select), ("--ignore", &args.ignore)] {
+        for code in list {
+            ruleforge::codes::check_selector(code).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+        }
+    }
     let start = Instant::now();
     let config = load_config(cli)?;
     let collection = load_rules(&config, &args.paths)?;
     let mut selection = config.lint.clone();
     selection.select.extend(args.select.iter().cloned());
     selection.ignore.extend(args.ignore.iter().cloned());
-    let diags = lint::run(&collection, &selection);
+    let files = selected_files(&collection, &args.rules)?;
+    let mut diags = lint::run(&collection, &selection);
+    if let Some(files) = &files {
+        // Collection lints (duplicates) still see every rule; only the findings are narrowed.
+        diags.retain(|d| d.file.as_ref().is_none_or(|f| files.contains(f)));
+    }
     let mut sources = sources_for(&collection);
     print_diagnostics(cli, &diags, &mut sources);
     let (errors, warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
+        let rules = files
+            .as_ref()
+            .map_or(collection.rules.len() + collection.failed.len(), |f| {
+                f.len()
+            });
         out!(
-            "lint: {} rules, {errors} errors, {warnings} warnings in {:.2}s",
-            collection.rules.len() + collection.failed.len(),
+            "lint: {}, {}, {} in {:.2}s",
+            suite::plural(rules, "rule"),
+            suite::plural(errors, "error"),
+            suite::plural(warnings, "warning"),
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(if errors > 0 {
+    let refused = (collection.failed.iter())
+        .filter(|f| files.as_ref().is_none_or(|s| s.contains(f.path())))
+        .any(refused_by_the_os);
+    Ok(if refused {
+        ExitCode::from(2)
+    } else if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A rule file the operating system would not read (permissions, I/O) is an I/O error (exit 2);
+/// a file read and found broken (TOML, UTF-8, size) is a finding about the rule (exit 1).
+fn refused_by_the_os(failed: &ruleforge::rule::LoadError) -> bool {
+    matches!(failed, ruleforge::rule::LoadError::Io { source, .. } if source.raw_os_error().is_some())
+}
+
+/// The files `--rule` names (None without `--rule`). A file that failed to load is named by its
+/// stem, so its errors can be asked for too. A name that matches nothing is a usage error.
+fn selected_files(
+    collection: &Collection,
+    names: &[String],
+) -> Result<Option<std::collections::BTreeSet<PathBuf>>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut files = std::collections::BTreeSet::new();
+    for n in names {
+        let loaded = collection.rules.iter().filter(|r| r.is_named(n));
+        let failed = (collection.failed.iter().map(|f| f.path()))
+            .filter(|p| p.file_stem().is_some_and(|s| s == n.as_str()));
+        let named: Vec<PathBuf> = loaded
+            .map(|r| r.path.clone())
+            .chain(failed.map(PathBuf::from))
+            .collect();
+        if named.is_empty() {
+            anyhow::bail!("--rule {n:?} names no loaded rule");
+        }
+        files.extend(named);
+    }
+    Ok(Some(files))
 }
 
 fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
@@ -285,15 +389,15 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             "ok"
         };
         out!(
-            "{}: {verdict}. {} rules ({} replayed), {} fixtures, {} events, {} alerts; {} errors, {} warnings; {:.2}s",
+            "{}: {verdict}. {} ({} replayed), {}, {}, {}; {}, {}; {:.2}s",
             if with_lint { "check" } else { "test" },
-            outcome.rules,
+            suite::plural(outcome.rules, "rule"),
             outcome.replayed_rules,
-            outcome.fixtures,
-            outcome.events,
-            outcome.alerts,
-            lint_errors + test_errors,
-            lint_warnings + test_warnings,
+            suite::plural(outcome.fixtures, "fixture"),
+            suite::plural(outcome.events, "event"),
+            suite::plural(outcome.alerts, "alert"),
+            suite::plural(lint_errors + test_errors, "error"),
+            suite::plural(lint_warnings + test_warnings, "warning"),
             start.elapsed().as_secs_f64()
         );
     }
@@ -314,13 +418,12 @@ fn print_test_findings(
 ) {
     if cli.format == Format::Human {
         print_diagnostics(cli, &lint_diags, sources);
-        let mut out = std::io::stdout().lock();
         for f in &outcome.findings {
-            let _ = out.write_all(diagnostics::human(&f.diagnostic, sources).as_bytes());
+            stdout::write(diagnostics::human(&f.diagnostic, sources).as_bytes());
             if let Some(detail) = &f.detail {
                 let detail = ruleforge::diag::escape_control_lines(detail);
-                let _ = out.write_all(detail.as_bytes());
-                let _ = out.write_all(b"\n");
+                stdout::write(detail.as_bytes());
+                stdout::write(b"\n");
             }
         }
         return;
@@ -388,18 +491,62 @@ fn publishable<'c>(
 fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
-    let rules = publishable(&collection, &[])?;
+    let rules = publishable(&collection, &args.rules)?;
     let renderer = ruleforge::render::Renderer::new(Some(&config.templates_dir))?;
-    let written = ruleforge::render::write_markdown(&rules, &config.root, &renderer, &args.out)?;
+    let written = ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?;
     if !cli.quiet {
         out!(
-            "docs: {} pages ({}) written to {}",
-            written.len(),
+            "docs: {} ({}) written to {}",
+            suite::plural(written.len(), "page"),
             args.pages,
             args.out.display()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Kibana would import a rule that fails lint (a misspelt severity, a query that does not
+/// parse) and fail at run time, so the lint errors of the exported rules block the export unless
+/// `--allow-invalid`. Prints them; returns whether to go on.
+fn export_gate(
+    cli: &Cli,
+    args: &ExportArgs,
+    config: &Config,
+    collection: &Collection,
+    rules: &[&ruleforge::rule::Rule],
+) -> bool {
+    let errors: Vec<Diagnostic> = lint::run(collection, &config.lint)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        // A finding tied to no file cannot be ruled out for these rules.
+        .filter(|d| {
+            d.file
+                .as_ref()
+                .is_none_or(|f| rules.iter().any(|r| &r.path == f))
+        })
+        .collect();
+    if errors.is_empty() {
+        return true;
+    }
+    print_diagnostics(cli, &errors, &mut sources_for(collection));
+    let files: std::collections::BTreeSet<_> =
+        errors.iter().filter_map(|d| d.file.as_ref()).collect();
+    if args.allow_invalid {
+        eprintln!(
+            "warning: exporting despite {} in {} (--allow-invalid)",
+            suite::plural(errors.len(), "lint error"),
+            suite::plural(files.len(), "rule file")
+        );
+        true
+    } else {
+        eprintln!(
+            "export: refused: {} in {}; nothing written to {} (fix them, or pass --allow-invalid)",
+            suite::plural(errors.len(), "lint error"),
+            suite::plural(files.len(), "rule file"),
+            args.out.display()
+        );
+        false
+    }
 }
 
 fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
@@ -409,6 +556,9 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let rules = publishable(&collection, &args.rules)?;
+    if !export_gate(cli, args, &config, &collection, &rules) {
+        return Ok(ExitCode::from(1));
+    }
     let mut ctx = ruleforge::export::ExportContext::builtin();
     if config.etc_dir.is_dir() {
         ctx = ctx.with_etc_dir(&config.etc_dir)?;
@@ -421,13 +571,34 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
         objects.push(obj);
     }
     let text = ruleforge::export::to_ndjson(&objects);
-    std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
+    ruleforge::output::write_atomic(&args.out, text.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
     if !cli.quiet {
         out!(
-            "export: {} rules written to {}",
-            objects.len(),
+            "export: {} written to {}",
+            suite::plural(objects.len(), "rule"),
             args.out.display()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruleforge::rule::LoadError;
+
+    #[test]
+    fn only_os_refusals_count_as_io_errors() {
+        let io = |source| LoadError::Io {
+            path: "rules/x.toml".into(),
+            source,
+        };
+        assert!(refused_by_the_os(&io(std::io::Error::from_raw_os_error(
+            13
+        ))));
+        let not_utf8 = std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        assert!(!refused_by_the_os(&io(not_utf8)));
+        assert!(!refused_by_the_os(&io(std::io::Error::other("too large"))));
+    }
 }

@@ -1,5 +1,6 @@
 //! The lint catalogue. One lint per file under `rules/`, each with a stable code, a name, a
-//! default severity and its user documentation (shown by `ruleforge lint --explain CODE`).
+//! default severity and its user documentation (shown by `ruleforge lint --explain CODE`, with
+//! the codes reported outside lints, see `crate::codes`).
 //! Adding a lint: write the file, add it to [`LINTS`].
 
 pub mod markdown;
@@ -201,8 +202,4 @@ pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
 /// Every lint, for `--explain` and the docs.
 pub fn catalogue() -> impl Iterator<Item = &'static LintInfo> {
     rules::LINTS.iter().map(|l| l.info())
-}
-
-pub fn explain(code: &str) -> Option<&'static LintInfo> {
-    catalogue().find(|i| i.code.eq_ignore_ascii_case(code) || i.name == code)
 }

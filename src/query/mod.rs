@@ -6,5 +6,6 @@ pub mod eql;
 pub mod field;
 pub mod kql;
 pub mod lucene;
+pub mod wildcard;
 
 pub use field::FieldPath;

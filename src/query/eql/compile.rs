@@ -295,7 +295,7 @@ impl<'o> Compiler<'o> {
         }
         match self.field_of(l)? {
             Some(Some(f)) => {
-                let lit = self.lit_for(&f, &rv);
+                let lit = self.lit_for(&f, &rv, &r.span)?;
                 Ok(match op {
                     CmpOp::Neq => negate(Pred::Leaf(f, Test::Cmp(CmpOp::Eq, lit))),
                     op => Pred::Leaf(f, Test::Cmp(op, lit)),
@@ -329,12 +329,24 @@ impl<'o> Compiler<'o> {
         })
     }
 
-    fn lit_for(&self, f: &FieldRef, v: &Val<'_>) -> CLit {
+    /// The literal compared with a field. A string that is not a date for a `date` field is an
+    /// error, as in Elasticsearch (the range query fails to parse it), not a silent no-match.
+    fn lit_for(&self, f: &FieldRef, v: &Val<'_>, span: &Span) -> Result<CLit, EqlError> {
         let fmt = match &f.ty {
             Ty::Date(fmt) => fmt.as_deref(),
             _ => None,
         };
-        CLit::new(v, fmt)
+        let lit = CLit::new(v, fmt);
+        if let (Ty::Date(_), Val::Str(s), None) = (&f.ty, v, lit.date) {
+            return Err(EqlError::verify(
+                format!(
+                    "{s:?} is not a date in the field's format ({})",
+                    fmt.unwrap_or(super::date::DEFAULT_FORMAT)
+                ),
+                span.clone(),
+            ));
+        }
+        Ok(lit)
     }
 
     fn const_list(&self, list: &[Expr]) -> Result<Vec<Val<'static>>, EqlError> {
@@ -388,9 +400,10 @@ impl<'o> Compiler<'o> {
                 }
                 let all: Vec<CLit> = vals
                     .iter()
-                    .filter(|v| !v.is_null())
-                    .map(|v| self.lit_for(&f, v))
-                    .collect();
+                    .zip(list)
+                    .filter(|(v, _)| !v.is_null())
+                    .map(|(v, item)| self.lit_for(&f, v, &item.span))
+                    .collect::<Result<_, _>>()?;
                 let hashed = matches!(f.ty, Ty::Dynamic | Ty::Keyword);
                 let strings = all
                     .iter()

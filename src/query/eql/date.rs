@@ -49,6 +49,12 @@ fn civil_ms(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64, ms: i64) -> Option
     Some(((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms)
 }
 
+/// java.time's `ZoneOffset` range, which Elasticsearch enforces: -18:00 to +18:00, minutes
+/// below 60.
+pub(crate) fn valid_offset(hours: i64, minutes: i64) -> bool {
+    hours <= 18 && minutes <= 59 && hours * 60 + minutes <= 18 * 60
+}
+
 /// ISO-8601 as Elasticsearch's `strict_date_optional_time`: `yyyy[-MM[-dd[Thh[:mm[:ss[.f]]]]]]`
 /// with an optional `Z` or `±hh[:mm]` offset (UTC when absent).
 pub fn parse_iso(s: &str) -> Option<i64> {
@@ -93,6 +99,9 @@ pub fn parse_iso(s: &str) -> Option<i64> {
         let oh = c.digits(2, 2)?;
         c.eat(b':');
         let om = c.digits(0, 2).unwrap_or(0);
+        if !valid_offset(oh, om) {
+            return None;
+        }
         offset_min = sign * (oh * 60 + om);
     }
     if !c.done() {
@@ -211,6 +220,25 @@ mod tests {
         );
         assert_eq!(parse_iso("2022-12-17"), Some(1_671_235_200_000));
         assert_eq!(parse_iso("2022-13-17"), None);
+        assert_eq!(parse_iso("2024-02-29"), Some(1_709_164_800_000));
+        for impossible in [
+            "2023-02-29",
+            "2100-02-29",
+            "2026-02-31",
+            "2026-04-31",
+            "2026-01-32",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01T00:00:00+99:99",
+            "2026-01-01T00:00:00+19:00",
+            "2026-01-01T00:00:00+18:01",
+            "2026-01-01T00:00:00-01:60",
+        ] {
+            assert_eq!(parse_iso(impossible), None, "{impossible}");
+        }
+        assert!(parse_iso("2026-01-01T00:00:00+18:00").is_some());
+        assert!(parse_iso("2026-01-01T00:00:00-18:00").is_some());
         assert_eq!(parse_iso("999999999-01-01"), None);
         assert_eq!(parse_with_pattern("999999999", "yyyy"), None);
         assert_eq!(

@@ -53,7 +53,7 @@
 /// The syntax tree with byte spans, for tools that walk queries (lints, docs).
 pub mod ast;
 mod compile;
-mod date;
+pub(crate) mod date;
 mod error;
 pub(crate) mod eval;
 mod exec;

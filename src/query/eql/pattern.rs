@@ -1,16 +1,11 @@
 //! Wildcard patterns (`*` any run, `?` one code point, no escapes, anchored both ends),
-//! lowered once to exact / prefix / suffix / contains strategies before a general matcher.
+//! lowered once to exact / prefix / suffix / contains strategies before the general,
+//! linear-time matcher of [`crate::query::wildcard`].
 
 use super::value::{FastSet, fold, fold_char};
+use crate::query::wildcard::{Matcher, Tok as G};
 use memchr::memmem;
 use std::cell::RefCell;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum G {
-    Star,
-    One,
-    Lit(char),
-}
 
 #[derive(Debug, Clone)]
 enum Strategy {
@@ -20,7 +15,7 @@ enum Strategy {
     Suffix(Box<str>),
     PrefixSuffix(Box<str>, Box<str>),
     Contains(Box<memmem::Finder<'static>>),
-    Glob(Box<[G]>),
+    Glob(Box<Matcher>),
 }
 
 /// One compiled wildcard pattern.
@@ -58,7 +53,7 @@ impl Wildcard {
 
     fn lower(pattern: &str, toks: &[G]) -> Strategy {
         if toks.contains(&G::One) {
-            return Strategy::Glob(collapse_stars(toks).into());
+            return glob(toks);
         }
         let stars = toks.iter().filter(|&&t| t == G::Star).count();
         let lead = pattern.starts_with('*');
@@ -73,13 +68,13 @@ impl Wildcard {
                 }
                 (false, true) => Strategy::Prefix(core.into()),
                 (true, false) => Strategy::Suffix(core.into()),
-                (false, false) => unreachable_glob(toks),
+                (false, false) => glob(toks),
             },
             1 => {
                 let (p, s) = pattern.split_once('*').unwrap_or((pattern, ""));
                 Strategy::PrefixSuffix(p.into(), s.into())
             }
-            _ => Strategy::Glob(collapse_stars(toks).into()),
+            _ => glob(toks),
         }
     }
 
@@ -141,64 +136,13 @@ impl Wildcard {
                 v.len() >= p.len() + s.len() && v.starts_with(&**p) && v.ends_with(&**s)
             }
             Strategy::Contains(f) => f.find(v.as_bytes()).is_some(),
-            Strategy::Glob(g) => glob(g, v),
+            Strategy::Glob(g) => g.is_match(v),
         }
     }
 }
 
-fn unreachable_glob(toks: &[G]) -> Strategy {
-    Strategy::Glob(collapse_stars(toks).into())
-}
-
-fn collapse_stars(toks: &[G]) -> Vec<G> {
-    let mut out: Vec<G> = Vec::with_capacity(toks.len());
-    for &t in toks {
-        if t == G::Star && out.last() == Some(&G::Star) {
-            continue;
-        }
-        out.push(t);
-    }
-    out
-}
-
-/// Iterative glob match with single-star backtracking; linear in practice, no recursion.
-fn glob(p: &[G], v: &str) -> bool {
-    let mut pi = 0;
-    let mut vi = 0;
-    let mut star: Option<(usize, usize)> = None;
-    loop {
-        if let Some(c) = v[vi..].chars().next() {
-            match p.get(pi) {
-                Some(G::Star) => {
-                    star = Some((pi + 1, vi));
-                    pi += 1;
-                    continue;
-                }
-                Some(G::One) => {
-                    pi += 1;
-                    vi += c.len_utf8();
-                    continue;
-                }
-                Some(G::Lit(l)) if *l == c => {
-                    pi += 1;
-                    vi += c.len_utf8();
-                    continue;
-                }
-                _ => {}
-            }
-            match star {
-                Some((sp, sv)) => {
-                    let step = v[sv..].chars().next().map_or(1, char::len_utf8);
-                    star = Some((sp, sv + step));
-                    pi = sp;
-                    vi = sv + step;
-                }
-                None => return false,
-            }
-        } else {
-            return p[pi..].iter().all(|&t| t == G::Star);
-        }
-    }
+fn glob(toks: &[G]) -> Strategy {
+    Strategy::Glob(Box::new(Matcher::new(toks.iter().copied())))
 }
 
 /// Several patterns OR-ed: wildcard-free ones become one hash lookup.
@@ -284,5 +228,20 @@ mod tests {
         assert!(set.is_match("A.EXE"));
         assert!(set.is_match("bob"));
         assert!(!set.is_match("c"));
+    }
+
+    #[test]
+    fn adversarial_patterns_take_linear_time() {
+        let cases = crate::query::wildcard::adversarial_cases();
+        for (i, (p, v, want)) in cases.into_iter().enumerate() {
+            // Alternate so both the exact and the folding entry points are covered.
+            let ci = i % 2 == 1;
+            assert_eq!(
+                Wildcard::new(&p, ci).is_match(&v),
+                want,
+                "{} ci={ci}",
+                &p[..20]
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Wildcard patterns: `*` (any run of characters) and, for Lucene, `?` (one character).
-//! Compiled once into a strategy (exact, prefix, suffix, contains, general) so the common shapes
-//! need no backtracking.
+//! Compiled once into a strategy (exact, prefix, suffix, contains) for the common shapes, and
+//! the linear-time matcher of [`crate::query::wildcard`] for the rest.
 
+use crate::query::wildcard::{Matcher, Tok};
 use memchr::memmem;
 
 /// One element of a pattern.
@@ -23,7 +24,7 @@ enum Strategy {
     Contains(String),
     /// `*` alone (or only stars): any value, including the empty one.
     Any,
-    General,
+    General(Box<Matcher>),
 }
 
 /// A whole-value wildcard pattern.
@@ -55,25 +56,26 @@ impl Glob {
                 _ => None,
             }
         };
+        let general = || Strategy::General(Box::new(Matcher::new(tokens(&segs))));
         let n = segs.len();
         let strategy = if n == 1 {
-            lit(&segs[0]).map_or(Strategy::General, Strategy::Exact)
+            lit(&segs[0]).map_or_else(general, Strategy::Exact)
         } else if segs.iter().all(|s| s.is_empty()) {
             Strategy::Any
         } else if n == 2 && segs[1].is_empty() {
-            lit(&segs[0]).map_or(Strategy::General, Strategy::Prefix)
+            lit(&segs[0]).map_or_else(general, Strategy::Prefix)
         } else if n == 2 && segs[0].is_empty() {
-            lit(&segs[1]).map_or(Strategy::General, Strategy::Suffix)
+            lit(&segs[1]).map_or_else(general, Strategy::Suffix)
         } else if n >= 3 && segs[0].is_empty() && segs[n - 1].is_empty() {
             // `*x*` possibly with empty middles from `**x**`.
             let inner: Vec<_> = segs[1..n - 1].iter().filter(|s| !s.is_empty()).collect();
             match inner.as_slice() {
-                [one] => lit(one).map_or(Strategy::General, Strategy::Contains),
+                [one] => lit(one).map_or_else(general, Strategy::Contains),
                 [] => Strategy::Any,
-                _ => Strategy::General,
+                _ => general(),
             }
         } else {
-            Strategy::General
+            general()
         };
         Glob { segs, strategy }
     }
@@ -102,78 +104,27 @@ impl Glob {
             Strategy::Suffix(p) => s.ends_with(p.as_str()),
             Strategy::Contains(p) => memmem::find(s.as_bytes(), p.as_bytes()).is_some(),
             Strategy::Any => true,
-            Strategy::General => self.general(s),
+            Strategy::General(m) => m.is_match(s),
         }
     }
+}
 
-    fn general(&self, s: &str) -> bool {
-        let n = self.segs.len();
-        if n == 1 {
-            return seg_match_at(&self.segs[0], s, 0) == Some(s.len());
+/// The segments back as matcher tokens, stars between them.
+fn tokens(segs: &[Vec<GlobPart>]) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    for (i, seg) in segs.iter().enumerate() {
+        if i > 0 {
+            toks.push(Tok::Star);
         }
-        let Some(mut pos) = seg_match_at(&self.segs[0], s, 0) else {
-            return false;
-        };
-        for seg in &self.segs[1..n - 1] {
-            match seg_find(seg, s, pos) {
-                Some(end) => pos = end,
-                None => return false,
+        for p in seg {
+            match p {
+                GlobPart::Lit(l) => toks.extend(l.chars().map(Tok::Lit)),
+                GlobPart::One => toks.push(Tok::One),
+                GlobPart::Star => toks.push(Tok::Star),
             }
         }
-        // The last segment is anchored at the end and has a fixed number of characters.
-        let last = &self.segs[n - 1];
-        let chars: usize = last
-            .iter()
-            .map(|p| match p {
-                GlobPart::Lit(l) => l.chars().count(),
-                _ => 1,
-            })
-            .sum();
-        let Some(start) = nth_char_from_end(s, chars) else {
-            return false;
-        };
-        start >= pos && seg_match_at(last, s, start) == Some(s.len())
     }
-}
-
-/// Byte index where the last `n` characters of `s` begin.
-fn nth_char_from_end(s: &str, n: usize) -> Option<usize> {
-    if n == 0 {
-        return Some(s.len());
-    }
-    s.char_indices().rev().nth(n - 1).map(|(i, _)| i)
-}
-
-/// Matches `seg` at byte `pos` of `s`; returns the end.
-fn seg_match_at(seg: &[GlobPart], s: &str, mut pos: usize) -> Option<usize> {
-    for p in seg {
-        match p {
-            GlobPart::Lit(l) => {
-                if !s[pos..].starts_with(l.as_str()) {
-                    return None;
-                }
-                pos += l.len();
-            }
-            GlobPart::One => pos += s[pos..].chars().next()?.len_utf8(),
-            // Segments never hold stars by construction.
-            GlobPart::Star => {}
-        }
-    }
-    Some(pos)
-}
-
-/// Leftmost match of `seg` at or after `from`; returns its end.
-fn seg_find(seg: &[GlobPart], s: &str, from: usize) -> Option<usize> {
-    if let [GlobPart::Lit(l)] = seg {
-        return memmem::find(&s.as_bytes()[from..], l.as_bytes()).map(|i| from + i + l.len());
-    }
-    let mut pos = from;
-    loop {
-        if let Some(end) = seg_match_at(seg, s, pos) {
-            return Some(end);
-        }
-        pos += s[pos..].chars().next()?.len_utf8();
-    }
+    toks
 }
 
 #[cfg(test)]
@@ -207,5 +158,12 @@ mod tests {
         assert!(g("a?*").is_match("ab") && !g("a?*").is_match("a"));
         assert!(g("*é?").is_match("xéz") && !g("*é?").is_match("é"));
         assert!(g("C:\\*\\x.exe").is_match("C:\\Windows\\x.exe"));
+    }
+
+    #[test]
+    fn adversarial_patterns_take_linear_time() {
+        for (p, v, want) in crate::query::wildcard::adversarial_cases() {
+            assert_eq!(g(&p).is_match(&v), want, "{}", &p[..20]);
+        }
     }
 }

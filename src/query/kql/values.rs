@@ -391,7 +391,7 @@ pub(crate) fn parse_date(s: &str) -> Option<DateRange> {
                 p += 1;
             }
             let om = if p < b.len() { num(&mut p, 2)? } else { 0 };
-            if oh > 18 || om > 59 {
+            if !crate::query::eql::date::valid_offset(i64::from(oh), i64::from(om)) {
                 return None;
             }
             let off = i64::from(oh * 60 + om) * 60_000;
@@ -467,6 +467,17 @@ mod tests {
             123
         );
         assert!(parse_date("2023-02-29").is_none());
+        for impossible in [
+            "2026-02-31",
+            "2026-04-31",
+            "2100-02-29",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01T00:00:00+99:99",
+            "2026-01-01T00:00:00+18:30",
+        ] {
+            assert!(parse_date(impossible).is_none(), "{impossible}");
+        }
+        assert!(parse_date("2026-01-01T00:00:00+18:00").is_some());
         assert!(parse_date("yesterday").is_none());
         assert!(parse_date("2024-01-01T25:00").is_none());
         assert_eq!(value_date(&json!(1_704_067_200_000i64)), Some(d.lo));

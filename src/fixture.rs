@@ -152,33 +152,7 @@ pub fn load(
                 .at(manifest_path, None),
         ]
     })?;
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| {
-        vec![
-            Diagnostic::error(
-                "FX002",
-                format!("invalid fixture manifest: {}", e.message().trim()),
-            )
-            .at(manifest_path, e.span()),
-        ]
-    })?;
-    let mut diags = Vec::new();
-    let baseline = baseline_of(&manifest, manifest_path, &mut diags);
-    for exp in &manifest.expect {
-        if let Err(msg) = exp.count() {
-            diags.push(Diagnostic::error("FX002", msg).at(manifest_path, Some(exp.rule.span())));
-        }
-        if manifest.verdict == Verdict::Benign
-            && exp.reason.as_deref().is_none_or(|r| r.trim().is_empty())
-        {
-            diags.push(
-                Diagnostic::error(
-                    "FX003",
-                    "an accepted false positive on a benign fixture needs a `reason`",
-                )
-                .at(manifest_path, Some(exp.rule.span())),
-            );
-        }
-    }
+    let (manifest, baseline, mut diags) = check_manifest(manifest_path, &text)?;
     let events = match recording_path(manifest_path, &manifest, &text, root_canonical) {
         Ok(events_path) => match event::read_file(&events_path, timestamp_field) {
             Ok(f) => Some(f),
@@ -373,6 +347,54 @@ pub fn is_recording(path: &Path) -> bool {
         .any(|ext| name.ends_with(ext))
 }
 
+/// Parses a manifest from its text and applies the checks that need no recording: the TOML
+/// shape, `baseline_until`, and each expectation's count and reason. Returns the manifest and
+/// `baseline_until` in epoch milliseconds, or every finding.
+pub fn parse_manifest(
+    manifest_path: &Path,
+    text: &str,
+) -> Result<(Manifest, Option<i64>), Vec<Diagnostic>> {
+    match check_manifest(manifest_path, text)? {
+        (manifest, baseline, diags) if diags.is_empty() => Ok((manifest, baseline)),
+        (_, _, diags) => Err(diags),
+    }
+}
+
+// `load` keeps going past these findings to also report a bad recording, hence the triple.
+fn check_manifest(
+    manifest_path: &Path,
+    text: &str,
+) -> Result<(Manifest, Option<i64>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let manifest: Manifest = toml::from_str(text).map_err(|e| {
+        vec![
+            Diagnostic::error(
+                "FX002",
+                format!("invalid fixture manifest: {}", e.message().trim()),
+            )
+            .at(manifest_path, e.span()),
+        ]
+    })?;
+    let mut diags = Vec::new();
+    let baseline = baseline_of(&manifest, manifest_path, &mut diags);
+    for exp in &manifest.expect {
+        if let Err(msg) = exp.count() {
+            diags.push(Diagnostic::error("FX002", msg).at(manifest_path, Some(exp.rule.span())));
+        }
+        if manifest.verdict == Verdict::Benign
+            && exp.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            diags.push(
+                Diagnostic::error(
+                    "FX003",
+                    "an accepted false positive on a benign fixture needs a `reason`",
+                )
+                .at(manifest_path, Some(exp.rule.span())),
+            );
+        }
+    }
+    Ok((manifest, baseline, diags))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,5 +418,32 @@ mod tests {
         .unwrap_err();
         assert!(err.message().contains("verdit"));
         assert!(err.span().is_some());
+    }
+
+    #[test]
+    fn parse_manifest_applies_the_checks_load_applies() {
+        let path = Path::new("m.toml");
+        let base = "description='d'\nverdict='benign'\nrecorded='r'\nevents='e.ndjson'\n";
+        let (m, baseline) = parse_manifest(
+            path,
+            &format!("{base}baseline_until='1970-01-01T00:00:01Z'\n"),
+        )
+        .unwrap();
+        assert_eq!((m.events.as_str(), baseline), ("e.ndjson", Some(1000)));
+        let codes = |text: &str| -> Vec<&'static str> {
+            parse_manifest(path, text)
+                .unwrap_err()
+                .iter()
+                .map(|d| d.code)
+                .collect()
+        };
+        assert_eq!(codes(&format!("{base}baseline_until='soon'\n")), ["FX002"]);
+        assert_eq!(
+            codes(&format!(
+                "{base}[[expect]]\nrule='r'\nalerts=1\nat_most=2\n"
+            )),
+            ["FX002", "FX003"]
+        );
+        assert_eq!(codes("verdict = 3"), ["FX002"]);
     }
 }

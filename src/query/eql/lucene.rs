@@ -12,6 +12,8 @@ pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
     let mut out = String::from(if ci { "(?si)^(?:" } else { "(?s)^(?:" });
     let mut i = 0;
     let mut depth = 0usize;
+    // Values all numeric intervals of the pattern may still spell out (see `interval`).
+    let mut interval_budget = MAX_INTERVAL_VALUES;
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -73,13 +75,15 @@ pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
                 continue;
             }
             '@' => out.push_str("(?:.*)"),
-            '#' => out.push_str("[^\\s\\S]"),
+            // Case-sensitive even under `regex~`: case-folding the negated class would walk
+            // the whole Unicode range for every `#`.
+            '#' => out.push_str("(?-i:[^\\s\\S])"),
             '<' => {
                 let Some(end) = chars[i..].iter().position(|&x| x == '>') else {
                     return Err("unterminated numeric interval".into());
                 };
                 let body: String = chars[i + 1..i + end].iter().collect();
-                out.push_str(&interval(&body)?);
+                out.push_str(&interval(&body, &mut interval_budget)?);
                 i += end + 1;
                 continue;
             }
@@ -163,7 +167,10 @@ fn class(chars: &[char], start: usize, out: &mut String, ci: bool) -> Result<usi
     Ok(i)
 }
 
-fn interval(body: &str) -> Result<String, String> {
+/// Values the numeric intervals `<n-m>` of one pattern may cover in total.
+const MAX_INTERVAL_VALUES: u64 = 10_001;
+
+fn interval(body: &str, budget: &mut u64) -> Result<String, String> {
     let (a, b) = body
         .split_once('-')
         .ok_or_else(|| format!("invalid numeric interval <{body}>"))?;
@@ -174,9 +181,16 @@ fn interval(body: &str) -> Result<String, String> {
             .map_err(|_| format!("invalid numeric interval <{body}>"))?,
     );
     let (a, b) = (a.min(b), a.max(b));
-    if b - a > 10_000 {
-        return Err(format!("numeric interval <{body}> is too wide"));
+    // Each value becomes an alternative, so the budget is per pattern: thirty wide intervals in
+    // one pattern took seconds to compile (found triaging the `#` fuzz finding).
+    let values = (b - a).saturating_add(1);
+    if values > *budget {
+        return Err(format!(
+            "numeric interval <{body}> is too wide: intervals in one pattern may cover at most \
+             {MAX_INTERVAL_VALUES} values"
+        ));
     }
+    *budget -= values;
     let alts: Vec<String> = (a..=b).map(|n| n.to_string()).collect();
     Ok(format!("(?:0*(?:{}))", alts.join("|")))
 }
@@ -195,6 +209,31 @@ mod tests {
 
     fn m(p: &str, v: &str) -> bool {
         compile(p, false).unwrap().is_match(v)
+    }
+
+    #[test]
+    fn numeric_intervals_share_one_budget_per_pattern() {
+        // Thirty `<0-10000>` in one pattern took seconds to compile.
+        assert!(compile("<0-10000>", false).unwrap().is_match("00042"));
+        assert!(compile("<5-0>x<0-4999>", false).unwrap().is_match("3x4999"));
+        let err = compile(&"<0-10000>".repeat(30), false).unwrap_err();
+        assert!(err.contains("at most 10001 values"), "{err}");
+        assert!(compile("<0-5000><0-5000>", false).is_err());
+        assert!(compile("<0-18446744073709551615>", false).is_err());
+    }
+
+    #[test]
+    fn empty_language_compiles_fast_case_insensitively() {
+        // Fuzz finding: under `regex~` each `#` case-folded the whole Unicode range, so a
+        // query with a few hundred of them took seconds to compile (a hang in CI).
+        let p = format!("a{}", "#".repeat(2000));
+        let start = std::time::Instant::now();
+        let re = compile(&p, true).unwrap();
+        let took = start.elapsed();
+        assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+        assert!(!re.is_match("a") && !re.is_match("A"));
+        assert!(compile("a|#", true).unwrap().is_match("A"));
+        assert!(!compile("#", true).unwrap().is_match(""));
     }
 
     #[test]

@@ -94,18 +94,19 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
         eprintln!("error: {}: {}", escape_control(&r.name), escape_control(e));
     }
     if !cli.quiet && cli.format == Format::Human {
+        let n = ruleforge::suite::plural;
         out!(
-            "replay: {} rules replayed ({} not replayed), {} recordings, {} events ({:.1} MB) in {:.2}s ({:.0} events/s); {} alerts from {} rules; {} errors",
-            rules.len(),
+            "replay: {} replayed ({} not replayed), {}, {} ({:.1} MB) in {:.2}s ({:.0} events/s); {} from {}; {}",
+            n(rules.len(), "rule"),
             set.skipped().len() + collection.failed.len(),
-            inputs.len(),
-            total.events,
+            n(inputs.len(), "recording"),
+            n(total.events as usize, "event"),
             total.bytes as f64 / 1e6,
             elapsed,
             total.events as f64 / elapsed.max(1e-9),
-            alerts,
-            fired,
-            errors.len() + collection.failed.len()
+            n(alerts, "alert"),
+            n(fired, "rule"),
+            n(errors.len() + collection.failed.len(), "error")
         );
     }
     Ok(if !errors.is_empty() || !collection.failed.is_empty() {

@@ -1,12 +1,12 @@
 //! Bounded, well-formed event input: recordings that Elasticsearch would reject, that are not
 //! files, or that would not fit in memory are errors the user sees, never a hang or a pass.
 
+#[path = "common/scratch.rs"]
+mod scratch;
+
+use scratch::scratch_copy;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn ruleforge(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ruleforge"));
@@ -21,32 +21,6 @@ fn ruleforge(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn scratch_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["rules", "fixtures", "snapshots"] {
-        copy_dir(&project().join(d), &dir.path().join(d));
-    }
-    std::fs::copy(
-        project().join("ruleforge.toml"),
-        dir.path().join("ruleforge.toml"),
-    )
-    .unwrap();
-    dir
 }
 
 fn add_fixture(root: &Path, name: &str, events: &str) {

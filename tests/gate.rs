@@ -2,65 +2,24 @@
 //! or `check` used to pass, lose an accepted snapshot or read outside the repository, on a
 //! temporary copy of the project.
 
-use std::path::{Path, PathBuf};
+#[path = "common/scratch.rs"]
+mod scratch;
+
+use scratch::{edit, project, scratch_copy};
+use std::path::Path;
 use std::process::Command;
 
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn ruleforge(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("run ruleforge");
+    let out = scratch::run(root, args);
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        scratch::text(&out.stdout),
+        scratch::text(&out.stderr),
     )
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn scratch_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["rules", "fixtures", "snapshots"] {
-        copy_dir(&project().join(d), &dir.path().join(d));
-    }
-    std::fs::copy(
-        project().join("ruleforge.toml"),
-        dir.path().join("ruleforge.toml"),
-    )
-    .unwrap();
-    dir
-}
-
-const RULE: &str = "rules/linux/discovery_kernel_unpacking.toml";
+const RULE: &str = scratch::KERNEL_UNPACKING;
 const SEQUENCE_RULE: &str = "rules/linux/persistence_kernel_unpack_then_module_load.toml";
-
-fn edit(root: &Path, file: &str, from: &str, to: &str) {
-    let path = root.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.contains(from),
-        "{file} no longer contains {from:?}; update this test"
-    );
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-}
 
 /// Every snapshot file's bytes, by name.
 fn snapshots(root: &Path) -> Vec<(String, Vec<u8>)> {

@@ -244,15 +244,19 @@ fn recording_path(
     }
 }
 
-/// Span of the `events = …` value in a manifest.
-fn events_span(text: &str) -> Option<std::ops::Range<usize>> {
+/// A manifest's `events = …` value with its span, read on its own (the rest of the manifest
+/// may be broken).
+fn events_entry(text: &str) -> Option<toml::Spanned<String>> {
     #[derive(Deserialize)]
     struct EventsOnly {
         events: toml::Spanned<String>,
     }
-    toml::from_str::<EventsOnly>(text)
-        .ok()
-        .map(|e| e.events.span())
+    toml::from_str::<EventsOnly>(text).ok().map(|e| e.events)
+}
+
+/// Span of the `events = …` value in a manifest.
+fn events_span(text: &str) -> Option<std::ops::Range<usize>> {
+    events_entry(text).map(|e| e.span())
 }
 
 fn event_error_diagnostic(e: &event::EventError, manifest: &Path) -> Diagnostic {
@@ -307,33 +311,14 @@ fn span_of_line_col(path: &Path, line: usize, column: usize) -> Option<std::ops:
 /// The recording a manifest names (joined to the manifest's folder), without loading either;
 /// `None` when the manifest cannot be read or has no `events` string.
 pub fn events_of(manifest_path: &Path) -> Option<PathBuf> {
-    #[derive(Deserialize)]
-    struct EventsOnly {
-        events: String,
-    }
     let text = std::fs::read_to_string(manifest_path).ok()?;
-    let e: EventsOnly = toml::from_str(&text).ok()?;
+    let events = events_entry(&text)?.into_inner();
     Some(
         manifest_path
             .parent()
             .unwrap_or(Path::new("."))
-            .join(e.events),
+            .join(events),
     )
-}
-
-/// What the fixture folders hold: manifests, other files (recordings, docs) and symlinks.
-pub fn discover(dirs: &[PathBuf]) -> std::io::Result<crate::rule::Listing> {
-    let mut out = crate::rule::Listing::default();
-    for d in dirs {
-        let l = crate::rule::list_dir(d)?;
-        out.toml.extend(l.toml);
-        out.other.extend(l.other);
-        out.symlinks.extend(l.symlinks);
-    }
-    out.toml.sort();
-    out.other.sort();
-    out.symlinks.sort();
-    Ok(out)
 }
 
 /// Is this file a recording (something a manifest's `events` could name)?

@@ -308,8 +308,7 @@ fn run_all(
         Engine::EqlSequence(c) => {
             // Sequences order events in time; one without a usable timestamp would silently
             // drop out (and with it an alert), so it is an error, as for threshold/new_terms.
-            if let Some(i) =
-                (0..events.len()).find(|&i| !c.has_usable_timestamp(&events.values[i], i))
+            if let Some(i) = (0..events.len()).find(|&i| c.event_time(&events.values[i]).is_none())
             {
                 return Err(ReplayError::NoTimestamp {
                     file: events.path.clone(),

@@ -185,11 +185,6 @@ impl Compiled {
         self.ordinal(event, 0).map(|o| o.ts)
     }
 
-    /// Does the event carry a timestamp this query can order it by?
-    pub fn has_usable_timestamp(&self, event: &Value, index: usize) -> bool {
-        self.ordinal(event, index).is_some()
-    }
-
     /// Events in Elasticsearch's order; those without a usable timestamp are left out.
     pub(crate) fn ordered(&self, events: &[Value]) -> Vec<Ordinal> {
         let mut v: Vec<Ordinal> = events

@@ -345,15 +345,12 @@ fn report_unreferenced(run: &mut Run<'_>, manifests: &[PathBuf], others: &[PathB
 /// Expectations naming unknown rules (RT004), and malicious fixtures that expect nothing (RT015).
 fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixture]) {
     // A reference to a rule whose file failed to load is that load failure (reported already).
-    let failed_stem = |name: &str| {
-        collection
-            .failed
-            .iter()
-            .any(|f| f.path().file_stem().is_some_and(|s| s == name))
-    };
+    let failed_stems = collection.failed_stems();
     for f in fixtures {
         for e in &f.manifest.expect {
-            if collection.find(e.rule.get_ref()).is_none() && !failed_stem(e.rule.get_ref()) {
+            if collection.find(e.rule.get_ref()).is_none()
+                && !failed_stems.contains(e.rule.get_ref())
+            {
                 run.push(Finding::new(
                     Diagnostic::error(
                         "RT004",
@@ -564,12 +561,7 @@ fn check_fields(
 /// Snapshots of ours (by header) whose rule is gone. A file whose rule failed to load is not an
 /// orphan: its rule still exists, it just does not load.
 fn find_orphans(run: &mut Run<'_>, collection: &Collection) -> Vec<PathBuf> {
-    let failed_stems: HashSet<String> = collection
-        .failed
-        .iter()
-        .filter_map(|f| f.path().file_stem())
-        .map(|s| s.to_string_lossy().into_owned())
-        .collect();
+    let failed_stems = collection.failed_stems();
     match snapshot::orphans(&run.config.snapshot_dir, &collection.rules) {
         Ok(list) => list
             .into_iter()

@@ -526,6 +526,16 @@ impl Collection {
         c
     }
 
+    /// File stems of the rule files that failed to load: their rules exist, they just do not
+    /// load, so neither a reference to them nor their snapshot is "unknown".
+    pub fn failed_stems(&self) -> std::collections::HashSet<String> {
+        self.failed
+            .iter()
+            .filter_map(|f| f.path().file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
     /// Finds the rule a fixture manifest or CLI flag names (rule_id, file stem or name).
     pub fn find(&self, reference: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.is_named(reference))

@@ -11,10 +11,15 @@
 //! alerts = 1                         # or at_least = N / at_most = N
 //! [expect.fields]                    # every alert includes an event with these values
 //! "process.name" = "gunzip"
+//!
+//! [[indicators]]                     # threat intelligence for threat_match rules (optional)
+//! events = "feed.ndjson"             # indicator documents, beside the recording
+//! index = "logs-ti_example.indicator-default"   # the index they sit in (matched by threat_index)
 //! ```
 
 use crate::diag::Diagnostic;
 use crate::event::{self, EventFile};
+use crate::replay::threat_match::IndicatorSet;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -36,6 +41,17 @@ pub struct Manifest {
     pub baseline_until: Option<toml::Spanned<String>>,
     #[serde(default)]
     pub expect: Vec<Expect>,
+    /// Indicator recordings that threat_match rules search (`threat_index`, `threat_query`).
+    #[serde(default)]
+    pub indicators: Vec<IndicatorEntry>,
+}
+
+/// One `[[indicators]]` entry: a recording of indicator documents and the index they sit in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorEntry {
+    pub events: toml::Spanned<String>,
+    pub index: toml::Spanned<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +147,8 @@ pub struct Fixture {
     pub manifest_text: String,
     pub manifest: Manifest,
     pub events: EventFile,
+    /// The `[[indicators]]` recordings, loaded, in manifest order.
+    pub indicators: Vec<IndicatorSet>,
 }
 
 /// Codes of fixture problems that are I/O or configuration errors (exit 2) rather than findings.
@@ -153,6 +171,7 @@ pub fn load(
         ]
     })?;
     let (manifest, baseline, mut diags) = check_manifest(manifest_path, &text)?;
+    let indicators = load_indicators(manifest_path, &manifest, root_canonical, &mut diags);
     let events = match recording_path(manifest_path, &manifest, &text, root_canonical) {
         Ok(events_path) => match event::read_file(&events_path, timestamp_field) {
             Ok(f) => Some(f),
@@ -173,9 +192,59 @@ pub fn load(
             manifest_text: text,
             manifest,
             events,
+            indicators,
         }),
         _ => Err(diags),
     }
+}
+
+/// Loads every `[[indicators]]` recording (always `@timestamp`: indicator documents are not
+/// subject to a rule's timestamp override). Problems are diagnostics on the manifest entry.
+fn load_indicators(
+    manifest_path: &Path,
+    manifest: &Manifest,
+    root_canonical: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<IndicatorSet> {
+    let mut out = Vec::new();
+    for entry in &manifest.indicators {
+        let span = Some(entry.events.span());
+        match resolve_recording(
+            manifest_path,
+            entry.events.get_ref(),
+            span,
+            root_canonical,
+            "indicators.events",
+        ) {
+            Ok(path) => match event::read_file(&path, "@timestamp") {
+                Ok(docs) => out.push(IndicatorSet {
+                    index: entry.index.get_ref().clone(),
+                    docs,
+                }),
+                Err(e) => diags.push(event_error_diagnostic(&e, manifest_path)),
+            },
+            Err(d) => diags.push(*d),
+        }
+    }
+    out
+}
+
+/// An `[[indicators]]` index must be one concrete Elasticsearch index name: lower case, no
+/// wildcard, comma or space (a rule's `threat_index` patterns are matched against it).
+fn index_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("is empty");
+    }
+    if name.chars().any(|c| "*?,\\/\"<>| #:".contains(c)) {
+        return Some("holds a character index names cannot hold (`*?,\\/\"<>| #:`)");
+    }
+    if name.chars().any(|c| c.is_uppercase()) {
+        return Some("must be lower case");
+    }
+    if name.starts_with(['-', '_', '+']) || name == "." || name == ".." {
+        return Some("cannot start with `-`, `_` or `+`, nor be `.` or `..`");
+    }
+    None
 }
 
 fn baseline_of(manifest: &Manifest, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<i64> {
@@ -204,12 +273,29 @@ fn recording_path(
     text: &str,
     root_canonical: &Path,
 ) -> Result<PathBuf, Box<Diagnostic>> {
-    let span = events_span(text);
+    resolve_recording(
+        manifest_path,
+        &manifest.events,
+        events_span(text),
+        root_canonical,
+        "events",
+    )
+}
+
+/// A recording named by a manifest key (`events`, `indicators.events`), checked as
+/// [`recording_path`] describes; errors point at `span` in the manifest.
+fn resolve_recording(
+    manifest_path: &Path,
+    relative: &str,
+    span: Option<std::ops::Range<usize>>,
+    root_canonical: &Path,
+    key: &str,
+) -> Result<PathBuf, Box<Diagnostic>> {
     let at = |d: Diagnostic| Box::new(d.at(manifest_path, span.clone()));
     let events_path = manifest_path
         .parent()
         .unwrap_or(Path::new("."))
-        .join(&manifest.events);
+        .join(relative);
     let resolved = match crate::config::resolve_within(root_canonical, &events_path) {
         Ok(p) => p,
         Err(crate::config::OutsideRoot::Io { source, .. }) => {
@@ -221,7 +307,7 @@ fn recording_path(
         Err(e) => {
             return Err(at(Diagnostic::error(
                 "FX007",
-                format!("`events` must name a file inside the repository: {e}"),
+                format!("`{key}` must name a file inside the repository: {e}"),
             )
             .with_help(
                 "keep recordings beside their manifest, under the fixture folder",
@@ -308,17 +394,31 @@ fn span_of_line_col(path: &Path, line: usize, column: usize) -> Option<std::ops:
     Some(at..(at + 1).min(end).max(at))
 }
 
-/// The recording a manifest names (joined to the manifest's folder), without loading either;
-/// `None` when the manifest cannot be read or has no `events` string.
-pub fn events_of(manifest_path: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(manifest_path).ok()?;
-    let events = events_entry(&text)?.into_inner();
-    Some(
-        manifest_path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(events),
-    )
+/// The recordings a manifest names (`events` and every `[[indicators]]` `events`), joined to
+/// the manifest's folder, without loading any; empty when the manifest cannot be read. Read
+/// leniently, on their own, so that a manifest broken elsewhere still claims its recordings.
+pub fn recordings_of(manifest_path: &Path) -> Vec<PathBuf> {
+    #[derive(Deserialize)]
+    struct IndicatorsOnly {
+        #[serde(default)]
+        indicators: Vec<toml::Table>,
+    }
+    let Ok(text) = std::fs::read_to_string(manifest_path) else {
+        return Vec::new();
+    };
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let mut out: Vec<PathBuf> = events_entry(&text)
+        .map(|e| dir.join(e.into_inner()))
+        .into_iter()
+        .collect();
+    if let Ok(only) = toml::from_str::<IndicatorsOnly>(&text) {
+        out.extend(
+            only.indicators
+                .iter()
+                .filter_map(|t| t.get("events")?.as_str().map(|e| dir.join(e))),
+        );
+    }
+    out
 }
 
 /// Is this file a recording (something a manifest's `events` could name)?
@@ -361,6 +461,18 @@ fn check_manifest(
     })?;
     let mut diags = Vec::new();
     let baseline = baseline_of(&manifest, manifest_path, &mut diags);
+    for ind in &manifest.indicators {
+        if let Some(problem) = index_name_problem(ind.index.get_ref()) {
+            diags.push(
+                Diagnostic::error(
+                    "FX002",
+                    format!("indicator index {:?} {problem}", ind.index.get_ref()),
+                )
+                .at(manifest_path, Some(ind.index.span()))
+                .with_help("name the one index the indicators were read from, e.g. `logs-ti_example.indicator-default`"),
+            );
+        }
+    }
     for exp in &manifest.expect {
         if let Err(msg) = exp.count() {
             diags.push(Diagnostic::error("FX002", msg).at(manifest_path, Some(exp.rule.span())));
@@ -430,5 +542,77 @@ mod tests {
             ["FX002", "FX003"]
         );
         assert_eq!(codes("verdict = 3"), ["FX002"]);
+    }
+
+    const BASE: &str = "description='d'\nverdict='benign'\nrecorded='r'\nevents='e.ndjson'\n";
+
+    #[test]
+    fn indicator_entries_fail_closed_on_unknown_keys_and_bad_index_names() {
+        let path = Path::new("m.toml");
+        let text =
+            format!("{BASE}[[indicators]]\nevents='f.ndjson'\nindex='logs-ti_x'\nfeed='y'\n");
+        let err = parse_manifest(path, &text).unwrap_err();
+        assert_eq!(err[0].code, "FX002");
+        assert!(err[0].message.contains("feed"), "{}", err[0].message);
+        let at = err[0].span.clone().expect("located");
+        assert_eq!(&text[at], "feed", "the span is the unknown key");
+        let missing = format!("{BASE}[[indicators]]\nevents='f.ndjson'\n");
+        let err = parse_manifest(path, &missing).unwrap_err();
+        assert!(err[0].message.contains("index"), "{}", err[0].message);
+        for bad in ["logs-ti_*", "Logs-ti", "", "a,b"] {
+            let text = format!("{BASE}[[indicators]]\nevents='f.ndjson'\nindex='{bad}'\n");
+            let err = parse_manifest(path, &text).unwrap_err();
+            assert_eq!(err.len(), 1, "{bad:?}");
+            assert_eq!(err[0].code, "FX002");
+            let at = err[0].span.clone().expect("located");
+            assert_eq!(&text[at], format!("'{bad}'"));
+        }
+        let ok =
+            format!("{BASE}[[indicators]]\nevents='f.ndjson'\nindex='logs-ti_x.ioc-default'\n");
+        let (m, _) = parse_manifest(path, &ok).unwrap();
+        assert_eq!(m.indicators[0].index.get_ref(), "logs-ti_x.ioc-default");
+    }
+
+    #[test]
+    fn a_missing_or_malformed_indicator_recording_is_an_error_at_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(
+            root.join("e.ndjson"),
+            "{\"@timestamp\":\"2026-01-01T00:00:00Z\"}\n",
+        )
+        .unwrap();
+        let manifest = root.join("m.toml");
+        let text = format!("{BASE}[[indicators]]\nevents='gone.ndjson'\nindex='logs-ti_x'\n");
+        std::fs::write(&manifest, &text).unwrap();
+        let err = load(&manifest, "@timestamp", &root).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert_eq!(err[0].code, "FX004");
+        let at = err[0].span.clone().expect("located");
+        assert_eq!(&text[at], "'gone.ndjson'");
+        std::fs::write(root.join("gone.ndjson"), "{\"a\":1}\nnot json\n").unwrap();
+        let err = load(&manifest, "@timestamp", &root).unwrap_err();
+        assert_eq!(err[0].code, "FX006");
+        assert!(
+            err[0]
+                .file
+                .as_deref()
+                .is_some_and(|p| p.ends_with("gone.ndjson"))
+        );
+        let outside = format!("{BASE}[[indicators]]\nevents='../x.ndjson'\nindex='logs-ti_x'\n");
+        std::fs::write(&manifest, &outside).unwrap();
+        assert_eq!(
+            load(&manifest, "@timestamp", &root).unwrap_err()[0].code,
+            "FX007"
+        );
+        std::fs::write(root.join("gone.ndjson"), "{\"a\":1}\n").unwrap();
+        std::fs::write(&manifest, &text).unwrap();
+        let f = load(&manifest, "@timestamp", &root).unwrap();
+        assert_eq!(f.indicators.len(), 1);
+        assert_eq!(f.indicators[0].docs.len(), 1);
+        assert_eq!(
+            recordings_of(&manifest),
+            vec![root.join("e.ndjson"), root.join("gone.ndjson")]
+        );
     }
 }

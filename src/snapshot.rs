@@ -149,30 +149,7 @@ pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) 
         );
         for (n, alert) in alerts.iter().enumerate() {
             let _ = write!(out, "  alert {}", n + 1);
-            match &alert.detail {
-                Detail::Event => {}
-                Detail::Sequence { join_keys } if !join_keys.is_empty() => {
-                    let keys: Vec<String> = join_keys.iter().map(scalar).collect();
-                    let _ = write!(out, " sequence by {}", keys.join(", "));
-                }
-                Detail::Sequence { .. } => {
-                    let _ = write!(out, " sequence");
-                }
-                Detail::Threshold { terms, count } => {
-                    let t: Vec<String> = terms
-                        .iter()
-                        .map(|(f, v)| format!("{f}={}", scalar(v)))
-                        .collect();
-                    let _ = write!(out, " threshold {} count={count}", t.join(" "));
-                }
-                Detail::NewTerms { values } => {
-                    let t: Vec<String> = values
-                        .iter()
-                        .map(|(f, v)| format!("{f}={}", scalar(v)))
-                        .collect();
-                    let _ = write!(out, " new terms {}", t.join(" "));
-                }
-            }
+            out.push_str(&detail_text(&alert.detail));
             out.push('\n');
             for slot in &alert.events {
                 match slot {
@@ -193,9 +170,85 @@ pub fn render(root: &Path, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) 
                     }
                 }
             }
+            detail_lines(&mut out, root, &alert.detail);
         }
     }
     out
+}
+
+/// What follows `alert N` on its line: the kind of alert and its keys.
+fn detail_text(detail: &Detail) -> String {
+    let pairs = |v: &[(String, Value)]| -> String {
+        v.iter()
+            .map(|(f, v)| format!("{f}={}", scalar(v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match detail {
+        Detail::Event => String::new(),
+        Detail::Sequence { join_keys } if !join_keys.is_empty() => {
+            let keys: Vec<String> = join_keys.iter().map(scalar).collect();
+            format!(" sequence by {}", keys.join(", "))
+        }
+        Detail::Sequence { .. } => " sequence".into(),
+        Detail::Threshold { terms, count } => {
+            format!(" threshold {} count={count}", pairs(terms))
+        }
+        Detail::NewTerms { values } => format!(" new terms {}", pairs(values)),
+        Detail::ThreatMatch { enrichments } => {
+            let n = enrichments.len();
+            format!(
+                " indicator match ({n} {})",
+                if n == 1 { "match" } else { "matches" }
+            )
+        }
+        Detail::Suppressed(s) => {
+            let terms: Vec<String> = s
+                .terms
+                .iter()
+                .map(|(f, v)| format!("{f}={}", v.as_ref().map_or("(missing)".into(), scalar)))
+                .collect();
+            format!(
+                "{} suppressed by {} (docs_count={})",
+                detail_text(&s.detail),
+                terms.join(" "),
+                s.docs_count
+            )
+        }
+    }
+}
+
+/// Lines after an alert's events: the indicators it matched, the alerts it suppressed.
+fn detail_lines(out: &mut String, root: &Path, detail: &Detail) {
+    let esc = crate::diag::escape_control;
+    match detail {
+        Detail::ThreatMatch { enrichments } => {
+            for e in enrichments {
+                let _ = writeln!(
+                    out,
+                    "    indicator {}:{} index={} matched {}={} ({})",
+                    esc(&display_path(root, &e.indicator.file)),
+                    e.indicator.position,
+                    esc(&e.index),
+                    esc(&e.field),
+                    scalar(&e.atomic),
+                    esc(&e.indicator_field),
+                );
+            }
+        }
+        Detail::Suppressed(s) => {
+            detail_lines(out, root, &s.detail);
+            for e in &s.suppressed {
+                let _ = writeln!(
+                    out,
+                    "    suppressed {}:{}",
+                    esc(&display_path(root, &e.file)),
+                    e.position
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A unified diff from the stored snapshot to the new one, or `None` when equal.

@@ -323,7 +323,7 @@ fn report_unreferenced(run: &mut Run<'_>, manifests: &[PathBuf], others: &[PathB
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let named: HashSet<PathBuf> = manifests
         .iter()
-        .filter_map(|m| fixture::events_of(m))
+        .flat_map(|m| fixture::recordings_of(m))
         .map(|p| canon(&p))
         .collect();
     for o in others.iter().filter(|o| fixture::is_recording(o)) {
@@ -382,7 +382,7 @@ fn replay_rule<'f>(
     rule: &Rule,
     fixtures: &'f [Fixture],
 ) -> Option<Vec<(&'f Fixture, Vec<Alert>)>> {
-    let prepared = match replay::prepare(rule) {
+    let prepared = match replay::prepare_fixture(rule) {
         Ok(p) => p,
         Err(NotReplayable::Invalid(diags)) => {
             // The query or schema error itself is the finding (lint reports the same one;
@@ -409,7 +409,7 @@ fn replay_rule<'f>(
     run.out.replayed_rules += 1;
     let mut per_fixture = Vec::new();
     for f in fixtures {
-        match replay::run(&prepared, &f.events, f.baseline) {
+        match replay::run_fixture(&prepared, &f.events, &f.indicators, f.baseline) {
             Ok(alerts) => per_fixture.push((f, alerts)),
             Err(e) => {
                 run.incomplete(

@@ -84,12 +84,16 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                     Detail::Sequence { .. } => "sequence",
                     Detail::Threshold { .. } => "threshold",
                     Detail::NewTerms { .. } => "new_terms",
+                    Detail::ThreatMatch { .. } => "threat_match",
+                    Detail::Suppressed(_) => "suppressed",
                 },
                 join_keys: match a.detail {
                     Detail::Sequence { join_keys } => join_keys,
                     Detail::Threshold { terms, .. } => terms.into_iter().map(|(_, v)| v).collect(),
                     Detail::NewTerms { values } => values.into_iter().map(|(_, v)| v).collect(),
-                    Detail::Event => Vec::new(),
+                    Detail::Event | Detail::ThreatMatch { .. } | Detail::Suppressed(_) => {
+                        Vec::new()
+                    }
                 },
                 events: a.events.into_iter().map(|e| e.map(|e| e.index)).collect(),
             })

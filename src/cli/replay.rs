@@ -242,6 +242,11 @@ fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
             "new_terms",
             json!({ "new_terms": values.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>() }),
         ),
+        // The streaming replay raises neither (no indicators, no suppression); kept for totality.
+        Detail::ThreatMatch { enrichments } => {
+            ("threat_match", json!({ "indicators": enrichments.len() }))
+        }
+        Detail::Suppressed(s) => ("suppressed", json!({ "docs_count": s.docs_count })),
     };
     let first = a.alert.events.iter().flatten().next();
     let mut v = json!({

@@ -8,12 +8,20 @@
 //!   reaches the threshold, and later runs only count events after the last alert of that bucket.
 //! - new_terms: a term combination alerts the first time it is seen in a run window when it did
 //!   not occur in the history window (`history_window_start` up to the window start).
-//! - machine_learning, esql and threat_match are reported as not replayable, by name.
+//! - threat_match (indicator match): against the fixture's indicator recordings
+//!   ([`threat_match`]); only through [`prepare_fixture`] / [`run_fixture`], since the streaming
+//!   replay has no indicators.
+//! - `alert_suppression` is applied to the alerts of every type that supports it
+//!   ([`suppression`]), by [`run_fixture`].
+//! - machine_learning and esql are reported as not replayable, by name.
 
+pub mod filters;
 pub mod prefilter;
 pub mod schedule;
 pub mod stream;
+pub mod suppression;
 pub mod synth;
+pub mod threat_match;
 
 use crate::diag::{Diagnostic, Span};
 use crate::event::EventFile;
@@ -127,7 +135,7 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
         }
         RuleType::ThreatMatch => {
             return Err(NotReplayable::Unsupported(
-                "threat_match rules need indicator fixtures, not supported yet".into(),
+                "threat_match rules are replayed against a fixture's indicator recordings, by `ruleforge test`".into(),
             ));
         }
     };
@@ -234,6 +242,12 @@ pub enum Detail {
     NewTerms {
         values: Vec<(String, Value)>,
     },
+    /// An indicator match: the indicators that matched the event.
+    ThreatMatch {
+        enrichments: Vec<threat_match::Enrichment>,
+    },
+    /// A raised alert of a rule with `alert_suppression`: its own detail inside.
+    Suppressed(Box<suppression::Suppressed>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -349,4 +363,89 @@ fn run_all(
             schedule,
         } => schedule::new_terms(filter, fields, *history_ms, schedule, events, baseline),
     }
+}
+
+/// A rule compiled for replay over fixtures (`ruleforge test`): any replayable type, including
+/// threat_match, and the rule's `alert_suppression`.
+pub struct FixturePrepared {
+    pub kind: FixtureKind,
+    pub suppression: Option<suppression::Suppression>,
+}
+
+pub enum FixtureKind {
+    Engine(Prepared),
+    ThreatMatch(Box<threat_match::ThreatMatch>),
+}
+
+/// [`prepare`], plus threat_match rules and `alert_suppression`.
+pub fn prepare_fixture(rule: &Rule) -> Result<FixturePrepared, NotReplayable> {
+    let kind = if rule.rule_type == Some(RuleType::ThreatMatch) {
+        if !rule.loaded_cleanly() {
+            return Err(NotReplayable::Invalid(rule.load_diagnostics.clone()));
+        }
+        FixtureKind::ThreatMatch(Box::new(threat_match::prepare(rule)?))
+    } else {
+        FixtureKind::Engine(prepare(rule)?)
+    };
+    Ok(FixturePrepared {
+        kind,
+        suppression: suppression::of_rule(rule)?,
+    })
+}
+
+/// Runs a rule over one fixture's recording (and its indicators), then applies suppression.
+pub fn run_fixture(
+    prepared: &FixturePrepared,
+    events: &EventFile,
+    indicators: &[threat_match::IndicatorSet],
+    baseline: Option<i64>,
+) -> Result<Vec<Alert>, ReplayError> {
+    let (alerts, schedule) = match &prepared.kind {
+        FixtureKind::Engine(p) => (run(p, events, baseline)?, &p.schedule),
+        FixtureKind::ThreatMatch(t) => (
+            threat_match::run(t, events, indicators, baseline)?,
+            &t.schedule,
+        ),
+    };
+    let Some(sup) = &prepared.suppression else {
+        return Ok(alerts);
+    };
+    let Some(first) = grid_anchor(prepared, events, &alerts) else {
+        return Ok(alerts);
+    };
+    let grid = suppression::Grid {
+        start: baseline.map_or(first, |b| b.max(first)),
+        interval_ms: schedule.interval_ms,
+    };
+    Ok(suppression::apply(sup, alerts, events, schedule, grid))
+}
+
+/// Where the simulated executions start: the first event the rule's filter matches for
+/// threshold and new_terms (as their simulation does), else the earliest alert event.
+fn grid_anchor(prepared: &FixturePrepared, events: &EventFile, alerts: &[Alert]) -> Option<i64> {
+    match &prepared.kind {
+        FixtureKind::Engine(Prepared {
+            engine:
+                Engine::Threshold {
+                    filter, schedule, ..
+                }
+                | Engine::NewTerms {
+                    filter, schedule, ..
+                },
+            ..
+        }) => (0..events.len())
+            .filter(|&i| filter.matches(&events.values[i]))
+            .filter_map(|i| schedule.event_time(events, i))
+            .min(),
+        FixtureKind::Engine(p) => earliest(alerts, events, &p.schedule),
+        FixtureKind::ThreatMatch(t) => t.first_hit(events),
+    }
+}
+
+fn earliest(alerts: &[Alert], events: &EventFile, schedule: &schedule::Schedule) -> Option<i64> {
+    alerts
+        .iter()
+        .flat_map(|a| a.events.iter().flatten())
+        .filter_map(|e| schedule.event_time(events, e.index))
+        .min()
 }

@@ -42,6 +42,12 @@ impl Schedule {
         })
     }
 
+    /// The time this rule's windows place event `i` at (`timestamp_override`, else the
+    /// recording's `@timestamp`).
+    pub fn event_time(&self, events: &EventFile, i: usize) -> Option<i64> {
+        event_time(events, i, self.time_field.as_ref())
+    }
+
     /// Execution times covering `[first, last]`: the first run ends at the first event, or at
     /// the baseline when the rule starts later.
     fn runs(&self, first: i64, last: i64, baseline: Option<i64>) -> impl Iterator<Item = i64> + '_ {

@@ -48,13 +48,14 @@ fn groups(rule: &Rule) -> Vec<Vec<(String, String)>> {
         .collect()
 }
 
-/// A sample value for a field of mapping group `g` (an address for `.ip` fields).
+/// A sample value of mapping group `g` for an indicator field: `salt` "" is the value events
+/// of the group carry; other salts give values nothing else carries (an address for `.ip`).
 fn sample(g: usize, field: &str, salt: &str) -> Value {
     if field.ends_with(".ip") {
-        let net = if salt.is_empty() {
-            "198.51.100"
-        } else {
-            "203.0.113"
+        let net = match salt {
+            "" => "198.51.100",
+            "other-" => "203.0.113",
+            _ => "192.0.2",
         };
         json!(format!("{net}.{}", g + 1))
     } else {
@@ -62,9 +63,10 @@ fn sample(g: usize, field: &str, salt: &str) -> Value {
     }
 }
 
-/// Per mapping group, one event carrying that group's event fields, and one indicator
-/// carrying every indicator field of the rule, with the group's values (`salt` changes the
-/// indicator values so that nothing can match).
+/// Per mapping group, one event carrying every event field of the rule (so that it passes the
+/// rule's query), with the group's values on that group's fields and unrelated values on the
+/// others, and one indicator carrying every indicator field with the group's values (`salt`
+/// changes the indicator values so that nothing can match).
 fn sample_data(rule: &Rule, salt: &str) -> (EventFile, IndicatorSet) {
     let json = rule.to_json();
     let threat_query = json["rule"]["threat_query"].as_str().unwrap();
@@ -83,13 +85,16 @@ fn sample_data(rule: &Rule, salt: &str) -> (EventFile, IndicatorSet) {
         .unwrap()
         .replace('*', "sample");
     let gs = groups(rule);
-    let all_values: Vec<&String> = gs.iter().flatten().map(|(_, v)| v).collect();
+    let all: Vec<&(String, String)> = gs.iter().flatten().collect();
     let (mut events, mut indicators) = (Vec::new(), Vec::new());
     for (g, group) in gs.iter().enumerate() {
         let mut ev = json!({
             "@timestamp": "2026-11-26T10:00:00.000Z",
             "event": {"ingested": "2026-11-26T10:00:01.000Z", "kind": "event"},
         });
+        for (field, value) in &all {
+            set(&mut ev, field, sample(g, value, "unrelated-"));
+        }
         for (field, value) in group {
             set(&mut ev, field, sample(g, value, ""));
         }
@@ -98,7 +103,7 @@ fn sample_data(rule: &Rule, salt: &str) -> (EventFile, IndicatorSet) {
             "@timestamp": "2026-11-20T00:00:00.000Z",
             "event": {"module": module, "category": "threat", "kind": "enrichment", "type": "indicator"},
         });
-        for value in &all_values {
+        for (_, value) in &all {
             set(&mut ind, value, sample(g, value, salt));
         }
         indicators.push(ind);
@@ -180,4 +185,109 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
             rule.name
         );
     }
+}
+
+#[path = "common/scratch.rs"]
+mod scratch;
+
+const TM_RULE: &str = "command_and_control_linux_indicator_match";
+const NEAR: &str = "fixtures/indicator_match/curl_near_misses";
+
+/// Runs `test` on the indicator match rule in a scratch copy after `edit` changed one file.
+fn test_after(file: &str, from: &str, to: &str) -> (i32, String) {
+    let dir = scratch::scratch_copy();
+    scratch::edit(dir.path(), file, from, to);
+    let out = scratch::run(dir.path(), &["test", "--rule", TM_RULE]);
+    let text = scratch::text(&out.stdout) + &scratch::text(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn each_near_miss_alerts_once_its_one_difference_is_removed() {
+    let indicators = format!("{NEAR}_indicators.ndjson");
+    let cases = [
+        // The controller's indicator on the port curl used: the (ip, port) mapping holds.
+        (indicators.as_str(), "\"port\":8443", "\"port\":443", ":1 "),
+        // The stale indicator republished within 30 days of the connection.
+        (
+            indicators.as_str(),
+            "\"@timestamp\":\"2026-10-12T06:00:00.000Z\"",
+            "\"@timestamp\":\"2026-11-12T06:00:00.000Z\"",
+            ":2 ",
+        ),
+        // The late indicator published before the connection.
+        (
+            indicators.as_str(),
+            "\"@timestamp\":\"2026-11-26T16:00:00.000Z\"",
+            "\"@timestamp\":\"2026-11-26T13:00:00.000Z\"",
+            ":3 ",
+        ),
+    ];
+    for (file, from, to, line) in cases {
+        let (code, out) = test_after(file, from, to);
+        assert_eq!(code, 1, "{from} -> {to}: {out}");
+        assert!(out.contains("error[RT003]"), "{from} -> {to}: {out}");
+        assert!(
+            out.contains(&format!("curl_near_misses.ndjson{line}")),
+            "{from} -> {to}: the alert is on event line{line}: {out}"
+        );
+    }
+    // The blocklist moved into an index that threat_index covers.
+    let (code, out) = test_after(
+        &format!("{NEAR}.toml"),
+        "logs-custom.blocklist-default",
+        "logs-ti_custom.blocklist-default",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("curl_near_misses.ndjson:4 "), "{out}");
+}
+
+#[test]
+fn indicator_entries_in_manifests_fail_closed_with_locations() {
+    let manifest = format!("{NEAR}.toml");
+    let (code, out) = test_after(
+        &manifest,
+        "curl_near_misses_blocklist.ndjson",
+        "no_such_feed.ndjson",
+    );
+    assert_eq!(
+        code, 2,
+        "an unreadable indicator recording is an I/O error: {out}"
+    );
+    assert!(out.contains("error[FX004]"), "{out}");
+    assert!(
+        out.contains("curl_near_misses.toml:11:10"),
+        "located at the entry: {out}"
+    );
+    let (code, out) = test_after(
+        &manifest,
+        "index = \"logs-custom.blocklist-default\"",
+        "index = \"logs-custom.blocklist-default\"\nfeed = \"x\"",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[FX002]"), "{out}");
+    assert!(out.contains("`feed`"), "{out}");
+    assert!(out.contains("curl_near_misses.toml:13:1"), "{out}");
+}
+
+#[test]
+fn the_example_rule_suppresses_the_beacon_into_one_alert_per_host_and_address() {
+    let root = scratch::project();
+    let snap = std::fs::read_to_string(root.join(format!("snapshots/{TM_RULE}.snap"))).unwrap();
+    assert!(snap.contains("alerts: 2\n"), "{snap}");
+    assert!(
+        snap.contains("destination.ip=198.51.100.23 (docs_count=9)"),
+        "{snap}"
+    );
+    // Without suppression, every one of the ten connections is an alert of its own.
+    let dir = scratch::scratch_copy();
+    scratch::edit(
+        dir.path(),
+        &format!("rules/linux/{TM_RULE}.toml"),
+        "[rule.alert_suppression]\ngroup_by = [\"host.id\", \"destination.ip\"]\nmissing_fields_strategy = \"doNotSuppress\"\n\n[rule.alert_suppression.duration]\nunit = \"h\"\nvalue = 1\n",
+        "",
+    );
+    let out = scratch::run(dir.path(), &["test", "--rule", TM_RULE]);
+    let text = scratch::text(&out.stdout);
+    assert!(text.contains("raised 11 alerts"), "{text}");
 }

@@ -122,6 +122,20 @@ pub fn of_rule(rule: &Rule) -> Result<Option<Suppression>, NotReplayable> {
             };
             match (value, unit) {
                 (Some(v), u) if u > 0 => Some(v.saturating_mul(u)),
+                (_, 0) if d.get("unit").is_some() => {
+                    return Err(invalid(
+                        rule,
+                        &format!("{path}.unit"),
+                        "`duration.unit` must be s, m or h".into(),
+                    ));
+                }
+                (None, _) if d.get("value").is_some() => {
+                    return Err(invalid(
+                        rule,
+                        &format!("{path}.value"),
+                        "`duration.value` must be an integer >= 1".into(),
+                    ));
+                }
                 _ => {
                     return Err(invalid(
                         rule,

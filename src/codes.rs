@@ -276,6 +276,19 @@ for each rule that must alert on the recording. `[test] malicious_without_expect
 in ruleforge.toml lowers the severity.",
     },
     LintInfo {
+        code: "RT016",
+        name: "invalid-replay-setting",
+        severity: Severity::Error,
+        doc: "A setting that decides which alerts the rule raises cannot be evaluated as Kibana \
+would: an `[rule.alert_suppression]` Kibana refuses (`group_by` of 0 or more than 3 fields, a \
+`missing_fields_strategy` other than `suppress`/`doNotSuppress`, a `duration` that is not \
+`value >= 1` with unit `s`, `m` or `h`, `group_by` on a threshold rule), a `threat_mapping` \
+without entries, or a `filters`/`threat_filters` entry whose query shape the replay does not \
+evaluate.\n\nIgnoring the setting would replay a different rule than the one Kibana runs, so \
+the rule is not replayed and the run fails.\n\nExample: `missing_fields_strategy = \
+\"sometimes\"`.\n\nFix: use a value Kibana accepts, or write the filter as part of the query.",
+    },
+    LintInfo {
         code: "FX001",
         name: "unreadable-manifest",
         severity: Severity::Error,

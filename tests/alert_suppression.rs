@@ -215,7 +215,7 @@ fn settings_kibana_refuses_are_errors_at_their_value() {
         let Err(NotReplayable::Invalid(d)) = replay::prepare_fixture(&r) else {
             panic!("{setting}: accepted")
         };
-        assert_eq!(d[0].code, "RT002", "{setting}");
+        assert_eq!(d[0].code, "RT016", "{setting}");
         let span = d[0].span.clone().unwrap();
         let located = &r.text[span];
         assert!(located.starts_with(at.trim_end()), "{setting}: {located:?}");

@@ -267,7 +267,7 @@ fn lint_from_a_subfolder_lints_the_whole_repository() {
         let (code, out, err) = run_in(&repo.join(sub), &["lint"]);
         assert_eq!(code, 1, "from {sub}: {err}");
         assert!(
-            out.contains("lint: 5 rules, 1 error, 0 warnings"),
+            out.contains("lint: 6 rules, 1 error, 0 warnings"),
             "from {sub}: {out}"
         );
         // Locations stay relative to the repository root.

@@ -373,7 +373,7 @@ pub struct FixturePrepared {
 }
 
 pub enum FixtureKind {
-    Engine(Prepared),
+    Engine(Box<Prepared>),
     ThreatMatch(Box<threat_match::ThreatMatch>),
 }
 
@@ -385,7 +385,7 @@ pub fn prepare_fixture(rule: &Rule) -> Result<FixturePrepared, NotReplayable> {
         }
         FixtureKind::ThreatMatch(Box::new(threat_match::prepare(rule)?))
     } else {
-        FixtureKind::Engine(prepare(rule)?)
+        FixtureKind::Engine(Box::new(prepare(rule)?))
     };
     Ok(FixturePrepared {
         kind,
@@ -424,20 +424,18 @@ pub fn run_fixture(
 /// threshold and new_terms (as their simulation does), else the earliest alert event.
 fn grid_anchor(prepared: &FixturePrepared, events: &EventFile, alerts: &[Alert]) -> Option<i64> {
     match &prepared.kind {
-        FixtureKind::Engine(Prepared {
-            engine:
-                Engine::Threshold {
-                    filter, schedule, ..
-                }
-                | Engine::NewTerms {
-                    filter, schedule, ..
-                },
-            ..
-        }) => (0..events.len())
-            .filter(|&i| filter.matches(&events.values[i]))
-            .filter_map(|i| schedule.event_time(events, i))
-            .min(),
-        FixtureKind::Engine(p) => earliest(alerts, events, &p.schedule),
+        FixtureKind::Engine(p) => match &p.engine {
+            Engine::Threshold {
+                filter, schedule, ..
+            }
+            | Engine::NewTerms {
+                filter, schedule, ..
+            } => (0..events.len())
+                .filter(|&i| filter.matches(&events.values[i]))
+                .filter_map(|i| schedule.event_time(events, i))
+                .min(),
+            _ => earliest(alerts, events, &p.schedule),
+        },
         FixtureKind::ThreatMatch(t) => t.first_hit(events),
     }
 }

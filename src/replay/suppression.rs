@@ -62,7 +62,7 @@ pub struct Suppressed {
 
 fn invalid(rule: &Rule, path: &str, message: String) -> NotReplayable {
     NotReplayable::Invalid(vec![
-        Diagnostic::error("RT002", format!("alert_suppression: {message}"))
+        Diagnostic::error("RT016", format!("alert_suppression: {message}"))
             .at(&rule.path, Some(rule.span_of(path))),
     ])
 }

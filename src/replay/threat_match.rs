@@ -106,7 +106,7 @@ fn compile_query(
 fn filters_of(rule: &Rule, key: &str) -> Result<Vec<Filter>, NotReplayable> {
     filters::of_rule(rule, key).map_err(|e| {
         NotReplayable::Invalid(vec![
-            Diagnostic::error("RT002", format!("{e}; remove it or write it as a query"))
+            Diagnostic::error("RT016", format!("{e}; remove it or write it as a query"))
                 .at(&rule.path, Some(rule.span_of(&format!("rule.{key}")))),
         ])
     })
@@ -115,7 +115,7 @@ fn filters_of(rule: &Rule, key: &str) -> Result<Vec<Filter>, NotReplayable> {
 fn mapping_of(rule: &Rule) -> Result<Vec<Vec<MappingEntry>>, NotReplayable> {
     let bad = |m: &str| {
         NotReplayable::Invalid(vec![
-            Diagnostic::error("RT002", format!("threat_mapping: {m}"))
+            Diagnostic::error("RT016", format!("threat_mapping: {m}"))
                 .at(&rule.path, Some(rule.span_of("rule.threat_mapping"))),
         ])
     };

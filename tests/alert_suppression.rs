@@ -221,3 +221,35 @@ fn settings_kibana_refuses_are_errors_at_their_value() {
         assert!(located.starts_with(at.trim_end()), "{setting}: {located:?}");
     }
 }
+
+#[test]
+fn an_eql_sequence_is_grouped_by_the_values_its_events_agree_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sequences a→b per host: h1 (user u, twice), h2 (users u then v: they disagree).
+    let rows = [
+        (r#"{"@timestamp":"2026-11-26T10:00:00.000Z","event":{"category":["process"]},"host":{"name":"h1"},"user":{"name":"u"},"process":{"name":"a"}}"#),
+        (r#"{"@timestamp":"2026-11-26T10:00:10.000Z","event":{"category":["process"]},"host":{"name":"h1"},"user":{"name":"u"},"process":{"name":"b"}}"#),
+        (r#"{"@timestamp":"2026-11-26T10:00:20.000Z","event":{"category":["process"]},"host":{"name":"h2"},"user":{"name":"u"},"process":{"name":"a"}}"#),
+        (r#"{"@timestamp":"2026-11-26T10:00:30.000Z","event":{"category":["process"]},"host":{"name":"h2"},"user":{"name":"v"},"process":{"name":"b"}}"#),
+        (r#"{"@timestamp":"2026-11-26T10:00:40.000Z","event":{"category":["process"]},"host":{"name":"h1"},"user":{"name":"u"},"process":{"name":"a"}}"#),
+        (r#"{"@timestamp":"2026-11-26T10:00:50.000Z","event":{"category":["process"]},"host":{"name":"h1"},"user":{"name":"u"},"process":{"name":"b"}}"#),
+    ];
+    let path = dir.path().join("events.ndjson");
+    std::fs::write(&path, rows.join("\n") + "\n").unwrap();
+    let events = event::read_file(&path, "@timestamp").unwrap();
+    let body = "type = \"eql\"\nlanguage = \"eql\"\nquery = '''\nsequence by host.name [process where process.name == \"a\"] [process where process.name == \"b\"]\n'''\n";
+    let plain = rule_from(dir.path(), body);
+    assert_eq!(run(&plain, &events).len(), 3);
+    let grouped = rule_from(
+        dir.path(),
+        &format!(
+            "{body}[rule.alert_suppression]\ngroup_by = [\"user.name\"]\nmissing_fields_strategy = \"doNotSuppress\"\n"
+        ),
+    );
+    let alerts = run(&grouped, &events);
+    // h1's two sequences (user u) fall in one execution: one alert absorbing the other; h2's
+    // sequence has no agreed user.name and is raised on its own.
+    let mut got: Vec<(usize, Option<usize>)> = shape(&alerts);
+    got.sort();
+    assert_eq!(got, vec![(1, Some(1)), (3, None)]);
+}

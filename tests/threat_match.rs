@@ -291,3 +291,28 @@ fn the_example_rule_suppresses_the_beacon_into_one_alert_per_host_and_address() 
     let text = scratch::text(&out.stdout);
     assert!(text.contains("raised 11 alerts"), "{text}");
 }
+
+#[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
+fn every_corpus_alert_suppression_setting_is_accepted() {
+    let corpus =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/elastic-detection-rules");
+    let collection =
+        Collection::load_dirs(&[corpus.join("rules"), corpus.join("rules_building_block")])
+            .expect("corpus loads");
+    let mut with = 0;
+    for rule in collection.rules.iter().filter(|r| r.loaded_cleanly()) {
+        let Ok(sup) = replay::suppression::of_rule(rule) else {
+            panic!("{}: its alert_suppression was refused", rule.name)
+        };
+        if let Some(sup) = sup {
+            with += 1;
+            let threshold = rule.rule_type == Some(RuleType::Threshold);
+            assert_eq!(sup.group_by.is_empty(), threshold, "{}", rule.name);
+        }
+    }
+    assert!(with >= 20, "{with} corpus rules with alert_suppression");
+}

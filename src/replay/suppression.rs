@@ -109,43 +109,7 @@ pub fn of_rule(rule: &Rule) -> Result<Option<Suppression>, NotReplayable> {
             ));
         }
     };
-    let duration_ms = match node.get("duration") {
-        None => None,
-        Some(d) => {
-            let path = format!("{P}.duration");
-            let value = d.get("value").and_then(|n| n.as_int()).filter(|v| *v >= 1);
-            let unit = match d.get("unit").and_then(|n| n.as_str()) {
-                Some("s") => 1_000,
-                Some("m") => 60_000,
-                Some("h") => 3_600_000,
-                _ => 0,
-            };
-            match (value, unit) {
-                (Some(v), u) if u > 0 => Some(v.saturating_mul(u)),
-                (_, 0) if d.get("unit").is_some() => {
-                    return Err(invalid(
-                        rule,
-                        &format!("{path}.unit"),
-                        "`duration.unit` must be s, m or h".into(),
-                    ));
-                }
-                (None, _) if d.get("value").is_some() => {
-                    return Err(invalid(
-                        rule,
-                        &format!("{path}.value"),
-                        "`duration.value` must be an integer >= 1".into(),
-                    ));
-                }
-                _ => {
-                    return Err(invalid(
-                        rule,
-                        &path,
-                        "`duration` needs `value` >= 1 and `unit` s, m or h".into(),
-                    ));
-                }
-            }
-        }
-    };
+    let duration_ms = duration_of(rule, node.get("duration"))?;
     if threshold && duration_ms.is_none() {
         return Err(invalid(
             rule,
@@ -158,6 +122,42 @@ pub fn of_rule(rule: &Rule) -> Result<Option<Suppression>, NotReplayable> {
         duration_ms,
         missing,
     }))
+}
+
+/// `[rule.alert_suppression.duration]` in milliseconds; `None` when absent.
+fn duration_of(
+    rule: &Rule,
+    duration: Option<&crate::rule::tree::Node>,
+) -> Result<Option<i64>, NotReplayable> {
+    let path = "rule.alert_suppression.duration";
+    let Some(d) = duration else {
+        return Ok(None);
+    };
+    let value = d.get("value").and_then(|n| n.as_int()).filter(|v| *v >= 1);
+    let unit = match d.get("unit").and_then(|n| n.as_str()) {
+        Some("s") => 1_000,
+        Some("m") => 60_000,
+        Some("h") => 3_600_000,
+        _ => 0,
+    };
+    match (value, unit) {
+        (Some(v), u) if u > 0 => Ok(Some(v.saturating_mul(u))),
+        (_, 0) if d.get("unit").is_some() => Err(invalid(
+            rule,
+            &format!("{path}.unit"),
+            "`duration.unit` must be s, m or h".into(),
+        )),
+        (None, _) if d.get("value").is_some() => Err(invalid(
+            rule,
+            &format!("{path}.value"),
+            "`duration.value` must be an integer >= 1".into(),
+        )),
+        _ => Err(invalid(
+            rule,
+            path,
+            "`duration` needs `value` >= 1 and `unit` s, m or h".into(),
+        )),
+    }
 }
 
 /// Value of one group field on an event: its values as text, sorted (Kibana's

@@ -245,15 +245,17 @@ impl ThreatMatch {
 
     /// The candidates an execution at `now` sees: ingested by then, and passing `threat_query`
     /// with its date math resolved at `now`.
-    fn visible(&self, candidates: &[Candidate<'_>], now: i64) -> Vec<usize> {
+    fn visible(&self, candidates: &[Candidate<'_>], now: i64) -> Vec<bool> {
         let query = if self.threat_query.uses_date_math() {
             self.threat_query.clone().with_now(now)
         } else {
             self.threat_query.clone()
         };
-        (0..candidates.len())
-            .filter(|&c| candidates[c].timestamp.is_none_or(|t| t <= now))
-            .filter(|&c| query.matches(&candidates[c].set.docs.values[candidates[c].index]))
+        candidates
+            .iter()
+            .map(|c| {
+                c.timestamp.is_none_or(|t| t <= now) && query.matches(&c.set.docs.values[c.index])
+            })
             .collect()
     }
 
@@ -262,35 +264,79 @@ impl ThreatMatch {
         &self,
         event: &Value,
         candidates: &[Candidate<'_>],
-        visible: &[usize],
+        index: &ValueIndex,
+        visible: &[bool],
     ) -> Vec<Enrichment> {
+        // The (candidate, mapping group) pairs that share the group's key value with the event,
+        // in candidate order: only those can match.
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for (g, group) in self.mapping.iter().enumerate() {
+            let Some(key) = group.iter().find(|e| !e.negate) else {
+                continue;
+            };
+            for v in key.field.values(event).into_iter().filter_map(text) {
+                if let Some(cs) = index.0[g].get(&v) {
+                    pairs.extend(cs.iter().filter(|&&c| visible[c]).map(|&c| (c, g)));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
         let mut out: Vec<Enrichment> = Vec::new();
-        for &c in visible {
+        for (c, g) in pairs {
             let cand = &candidates[c];
             let doc = &cand.set.docs.values[cand.index];
-            for group in &self.mapping {
-                let Some(hits) = group_hits(group, event, doc) else {
-                    continue;
+            let Some(hits) = group_hits(&self.mapping[g], event, doc) else {
+                continue;
+            };
+            for (entry, atomic) in hits {
+                let e = Enrichment {
+                    indicator: AlertEvent {
+                        file: cand.set.docs.path.clone(),
+                        position: cand.set.docs.positions[cand.index],
+                        index: cand.index,
+                    },
+                    index: cand.set.index.clone(),
+                    field: entry.field.as_str().to_string(),
+                    atomic,
+                    indicator_field: entry.value.as_str().to_string(),
                 };
-                for (entry, atomic) in hits {
-                    let e = Enrichment {
-                        indicator: AlertEvent {
-                            file: cand.set.docs.path.clone(),
-                            position: cand.set.docs.positions[cand.index],
-                            index: cand.index,
-                        },
-                        index: cand.set.index.clone(),
-                        field: entry.field.as_str().to_string(),
-                        atomic,
-                        indicator_field: entry.value.as_str().to_string(),
-                    };
-                    if !out.contains(&e) {
-                        out.push(e);
-                    }
+                if !out.contains(&e) {
+                    out.push(e);
                 }
             }
         }
         out
+    }
+}
+
+/// Per mapping group, the candidates by the text of each value of the group's first
+/// non-negated indicator field: an event can only match the indicators sharing that value, so
+/// large feeds are not scanned per event.
+struct ValueIndex(Vec<HashMap<String, Vec<usize>>>);
+
+impl ValueIndex {
+    fn new(mapping: &[Vec<MappingEntry>], candidates: &[Candidate<'_>]) -> ValueIndex {
+        let per_group = mapping
+            .iter()
+            .map(|group| {
+                let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+                if let Some(key) = group.iter().find(|e| !e.negate) {
+                    for (c, cand) in candidates.iter().enumerate() {
+                        let doc = &cand.set.docs.values[cand.index];
+                        let mut vals: Vec<String> =
+                            key.value.values(doc).into_iter().filter_map(text).collect();
+                        vals.sort_unstable();
+                        vals.dedup();
+                        for v in vals {
+                            m.entry(v).or_default().push(c);
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+        ValueIndex(per_group)
     }
 }
 
@@ -369,7 +415,8 @@ pub fn run(
     }
     let start = baseline.map_or(first, |b| b.max(first));
     let interval = tm.schedule.interval_ms;
-    let mut visible_at: HashMap<i64, Vec<usize>> = HashMap::new();
+    let index = ValueIndex::new(&tm.mapping, &candidates);
+    let mut visible_at: HashMap<i64, Vec<bool>> = HashMap::new();
     let mut alerts = Vec::new();
     for (ts, i) in hits {
         // Executions whose window (run - lookback, run] holds the event, earliest first.
@@ -383,7 +430,7 @@ pub fn run(
             let visible = visible_at
                 .entry(run)
                 .or_insert_with(|| tm.visible(&candidates, run));
-            let enrichments = tm.enrich(&events.values[i], &candidates, visible);
+            let enrichments = tm.enrich(&events.values[i], &candidates, &index, visible);
             if !enrichments.is_empty() {
                 alerts.push(Alert {
                     events: vec![Some(AlertEvent {

@@ -316,3 +316,34 @@ fn every_corpus_alert_suppression_setting_is_accepted() {
     }
     assert!(with >= 20, "{with} corpus rules with alert_suppression");
 }
+
+#[test]
+fn a_lucene_threat_query_selects_the_same_indicators() {
+    let dir = scratch::scratch_copy();
+    let rule = format!("rules/linux/{TM_RULE}.toml");
+    scratch::edit(
+        dir.path(),
+        &rule,
+        "threat_language = \"kuery\"",
+        "threat_language = \"lucene\"",
+    );
+    scratch::edit(
+        dir.path(),
+        &rule,
+        "@timestamp >= \"now-30d/d\" and event.category:threat and event.type:indicator and\nthreat.indicator.type:(\"ipv4-addr\" or \"file\")",
+        "@timestamp:[now-30d/d TO *] AND event.category:threat AND event.type:indicator AND\nthreat.indicator.type:(\"ipv4-addr\" OR \"file\")",
+    );
+    let out = scratch::run(dir.path(), &["test", "--rule", TM_RULE]);
+    let text = scratch::text(&out.stdout) + &scratch::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // A Lucene query the indicators do not meet leaves the malicious fixture without alerts.
+    scratch::edit(
+        dir.path(),
+        &rule,
+        "event.type:indicator",
+        "event.type:enrichment",
+    );
+    let out = scratch::run(dir.path(), &["test", "--rule", TM_RULE]);
+    let text = scratch::text(&out.stdout);
+    assert!(text.contains("raised 0 alerts"), "{text}");
+}

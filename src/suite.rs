@@ -166,15 +166,18 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
     for rule in &selected {
         let path = snapshot::path_for(&config.snapshot_dir, rule);
         let stored = std::fs::read_to_string(&path).ok();
-        let partial = partial::fixtures_for(opts.scope.as_ref(), rule, &fixtures, stored.as_deref());
+        let partial =
+            partial::fixtures_for(opts.scope.as_ref(), rule, &fixtures, stored.as_deref());
         let replayed = partial.clone().unwrap_or_else(|| fixtures.iter().collect());
         if let Some(per_fixture) = replay_rule(&mut run, rule, &replayed) {
             assert_manifests(&mut run, rule, &per_fixture, &fixtures);
             if !colliding.contains(rule.stem()) {
                 let mut text = snapshot::render(&config.root, rule, &per_fixture);
                 if let (Some(part), Some(stored)) = (&partial, &stored) {
-                    let order: Vec<String> =
-                        fixtures.iter().map(|f| partial::key(&config.root, f)).collect();
+                    let order: Vec<String> = fixtures
+                        .iter()
+                        .map(|f| partial::key(&config.root, f))
+                        .collect();
                     let keys = part.iter().map(|f| partial::key(&config.root, f)).collect();
                     text = partial::merge(stored, &text, &order, &keys).unwrap_or(text);
                 }
@@ -479,7 +482,10 @@ fn assert_manifests(
 ) {
     let covered = all.iter().any(|f| {
         f.manifest.verdict == Verdict::Malicious
-            && f.manifest.expect.iter().any(|e| rule.is_named(e.rule.get_ref()))
+            && f.manifest
+                .expect
+                .iter()
+                .any(|e| rule.is_named(e.rule.get_ref()))
     });
     for (f, alerts) in per_fixture {
         let expectations: Vec<_> = f
@@ -581,19 +587,21 @@ fn check_fields(
                 .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
         });
         if !ok {
-            run.push(Finding::new(
-                Diagnostic::error(
-                    "RT010",
-                    format!(
-                        "alert {} of {:?} on {} has no event with the expected field values",
-                        n + 1,
-                        rule.name,
-                        run.display(&f.manifest_path)
-                    ),
+            run.push(
+                Finding::new(
+                    Diagnostic::error(
+                        "RT010",
+                        format!(
+                            "alert {} of {:?} on {} has no event with the expected field values",
+                            n + 1,
+                            rule.name,
+                            run.display(&f.manifest_path)
+                        ),
+                    )
+                    .at(&f.manifest_path, Some(e.rule.span())),
                 )
-                .at(&f.manifest_path, Some(e.rule.span())),
-            )
-            .about(rule, Some(f)));
+                .about(rule, Some(f)),
+            );
         }
     }
 }

@@ -82,24 +82,34 @@ fn a_one_rule_change_runs_only_that_rule() {
         .collect();
     assert_eq!(of_rule.len(), 24, "{full}");
     assert_eq!(results(&stdout), of_rule, "{stdout}");
-    assert!(stdout.contains("check: ok. 1 rule (1 replayed), 24 fixtures"), "{stdout}");
+    assert!(
+        stdout.contains("check: ok. 1 rule (1 replayed), 24 fixtures"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_fixture_change_runs_every_rule_on_that_fixture() {
     let (dir, repo) = repo();
     let manifest = "fixtures/kernel_unpacking/backup_tar_boot_files.toml";
-    edit(dir.path(), manifest, "description = \"", "description = \"Nightly: ");
+    edit(
+        dir.path(),
+        manifest,
+        "description = \"",
+        "description = \"Nightly: ",
+    );
     // Staged, not committed: the index counts as a change too.
     stage(&repo, manifest);
     let out = run(dir.path(), &["-v", "check", "--changed-since", "base"]);
     let stdout = text(&out.stdout);
     assert_eq!(
         selections(&stdout),
-        [format!(
-            "selected fixture {manifest} (every rule replayed over it): {manifest} changed"
-        )
-        .as_str()],
+        [
+            format!(
+                "selected fixture {manifest} (every rule replayed over it): {manifest} changed"
+            )
+            .as_str()
+        ],
         "{stdout}"
     );
     let full = text(&run(dir.path(), &["-v", "check"]).stdout);
@@ -110,7 +120,10 @@ fn a_fixture_change_runs_every_rule_on_that_fixture() {
     assert_eq!(results(&stdout), on_fixture, "{stdout}");
     // Each rule's accepted snapshot, with only this fixture's block replayed, still matches.
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("check: ok. 5 rules (5 replayed)"), "{stdout}");
+    assert!(
+        stdout.contains("check: ok. 5 rules (5 replayed)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -124,7 +137,9 @@ fn a_changed_recording_selects_the_fixture_that_names_it() {
     let stdout = text(&out.stdout);
     assert_eq!(
         selections(&stdout),
-        ["selected fixture fixtures/kernel_unpacking/backup_tar_boot_files.toml (every rule replayed over it): its recording fixtures/kernel_unpacking/backup_tar_boot_files.ndjson changed"],
+        [
+            "selected fixture fixtures/kernel_unpacking/backup_tar_boot_files.toml (every rule replayed over it): its recording fixtures/kernel_unpacking/backup_tar_boot_files.ndjson changed"
+        ],
         "{stdout}"
     );
 }
@@ -144,7 +159,10 @@ fn a_config_change_runs_everything() {
     );
     let full = text(&run(dir.path(), &["-v", "check"]).stdout);
     assert_eq!(results(&stdout), results(&full));
-    assert!(stdout.contains("check: ok. 5 rules (5 replayed), 24 fixtures"), "{stdout}");
+    assert!(
+        stdout.contains("check: ok. 5 rules (5 replayed), 24 fixtures"),
+        "{stdout}"
+    );
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -163,7 +181,10 @@ fn a_change_that_affects_nothing_selects_nothing_and_says_so() {
         "{stdout}"
     );
     assert!(results(&stdout).is_empty(), "{stdout}");
-    assert!(stdout.contains("check: ok. 0 rules (0 replayed)"), "{stdout}");
+    assert!(
+        stdout.contains("check: ok. 0 rules (0 replayed)"),
+        "{stdout}"
+    );
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -174,8 +195,14 @@ fn outside_a_repository_or_with_an_unknown_ref_it_exits_2() {
         let out = run(plain.path(), &[cmd, "--changed-since", "main"]);
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         let stderr = text(&out.stderr);
-        assert!(stderr.contains("is not inside a git repository"), "{cmd}: {stderr}");
-        assert!(text(&out.stdout).is_empty(), "{cmd}: nothing may pass as checked");
+        assert!(
+            stderr.contains("is not inside a git repository"),
+            "{cmd}: {stderr}"
+        );
+        assert!(
+            text(&out.stdout).is_empty(),
+            "{cmd}: nothing may pass as checked"
+        );
     }
     let (dir, _repo) = repo();
     let out = run(dir.path(), &["check", "--changed-since", "no-such-branch"]);
@@ -208,7 +235,9 @@ fn a_renamed_rule_moves_its_snapshot_and_a_deleted_one_leaves_no_orphan() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("error[RT006]: alerts of \"Kernel Symbol Table Read via Command-Line Utility\" is new"),
+        stdout.contains(
+            "error[RT006]: alerts of \"Kernel Symbol Table Read via Command-Line Utility\" is new"
+        ),
         "{stdout}"
     );
     assert!(
@@ -218,9 +247,21 @@ fn a_renamed_rule_moves_its_snapshot_and_a_deleted_one_leaves_no_orphan() {
     );
     // Accepting the changed-only run writes the new snapshot and removes the orphan.
     let accepted = run(root, &["test", "--changed-since", "base", "--accept"]);
-    assert_eq!(accepted.status.code(), Some(0), "{}", text(&accepted.stdout));
-    assert!(!root.join("snapshots/credential_access_kallsyms_read.snap").exists());
-    assert!(root.join("snapshots/credential_access_kallsyms_symbol_read.snap").exists());
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        text(&accepted.stdout)
+    );
+    assert!(
+        !root
+            .join("snapshots/credential_access_kallsyms_read.snap")
+            .exists()
+    );
+    assert!(
+        root.join("snapshots/credential_access_kallsyms_symbol_read.snap")
+            .exists()
+    );
     let full = run(root, &["check"]);
     assert_eq!(full.status.code(), Some(0), "{}", text(&full.stdout));
 
@@ -259,18 +300,27 @@ fn a_fixture_only_false_positive_is_reported_as_the_full_run_reports_it() {
         .map(|(i, l)| {
             if i == 41 {
                 assert!(l.contains("\"name\":\"mkinitramfs\",\"pid\":5470"));
-                l.replace("\"name\":\"mkinitramfs\",\"pid\":5470", "\"name\":\"kernel-prep\",\"pid\":5470")
+                l.replace(
+                    "\"name\":\"mkinitramfs\",\"pid\":5470",
+                    "\"name\":\"kernel-prep\",\"pid\":5470",
+                )
             } else {
                 l.to_string()
             }
         })
         .collect();
     std::fs::write(&recording, lines.join("\n") + "\n").unwrap();
-    let changed = run(dir.path(), &["check", "--changed-since", "base", "--format", "json"]);
+    let changed = run(
+        dir.path(),
+        &["check", "--changed-since", "base", "--format", "json"],
+    );
     let full = run(dir.path(), &["check", "--format", "json"]);
     assert_eq!(changed.status.code(), Some(1));
     assert_eq!(full.status.code(), Some(1));
     let (changed, full) = (text(&changed.stdout), text(&full.stdout));
-    assert!(changed.contains("\"code\":\"RT003\"") && changed.contains("\"code\":\"RT006\""), "{changed}");
+    assert!(
+        changed.contains("\"code\":\"RT003\"") && changed.contains("\"code\":\"RT006\""),
+        "{changed}"
+    );
     assert_eq!(findings(&changed), findings(&full));
 }

@@ -55,7 +55,10 @@ fn load_xsd(text: &str) -> HashMap<String, Decl> {
     let mut decls = HashMap::new();
     for el in doc.root_element().children().filter(|n| xs(n, "element")) {
         let name = el.attribute("name").expect("named element").to_string();
-        let ty = el.children().find(|n| xs(n, "complexType")).expect("complexType");
+        let ty = el
+            .children()
+            .find(|n| xs(n, "complexType"))
+            .expect("complexType");
         let mut decl = Decl {
             mixed: ty.attribute("mixed") == Some("true"),
             sequence: Vec::new(),
@@ -71,8 +74,11 @@ fn load_xsd(text: &str) -> HashMap<String, Decl> {
                             Some(v) => Some(v.parse().unwrap()),
                             None => Some(1),
                         };
-                        decl.sequence
-                            .push((r.attribute("ref").expect("ref").to_string(), min, max));
+                        decl.sequence.push((
+                            r.attribute("ref").expect("ref").to_string(),
+                            min,
+                            max,
+                        ));
                     }
                 }
                 "attribute" => decl.attributes.push((
@@ -114,7 +120,11 @@ fn validate(node: roxmltree::Node, decls: &HashMap<String, Decl>, errors: &mut V
             errors.push(format!("<{name}> lacks required attribute {attr}"));
         }
     }
-    if !decl.mixed && node.children().any(|c| c.is_text() && !c.text().unwrap_or("").trim().is_empty()) {
+    if !decl.mixed
+        && node
+            .children()
+            .any(|c| c.is_text() && !c.text().unwrap_or("").trim().is_empty())
+    {
         errors.push(format!("<{name}> has text content but is not mixed"));
     }
     // Children against the sequence: in order, each within its occurrence bounds.
@@ -124,7 +134,10 @@ fn validate(node: roxmltree::Node, decls: &HashMap<String, Decl>, errors: &mut V
         let cname = child.tag_name().name();
         while at < decl.sequence.len() && decl.sequence[at].0 != cname {
             if count < decl.sequence[at].1 {
-                errors.push(format!("<{name}> needs at least {} <{}>", decl.sequence[at].1, decl.sequence[at].0));
+                errors.push(format!(
+                    "<{name}> needs at least {} <{}>",
+                    decl.sequence[at].1, decl.sequence[at].0
+                ));
             }
             at += 1;
             count = 0;
@@ -151,7 +164,10 @@ fn assert_valid_junit(xml: &str) -> roxmltree::Document<'_> {
     let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"));
     let mut errors = Vec::new();
     validate(doc.root_element(), &decls, &mut errors);
-    assert!(errors.is_empty(), "JUnit schema violations: {errors:#?}\n{xml}");
+    assert!(
+        errors.is_empty(),
+        "JUnit schema violations: {errors:#?}\n{xml}"
+    );
     doc
 }
 
@@ -236,9 +252,10 @@ fn junit_has_a_case_per_rule_and_fixture_and_validates_against_the_jenkins_schem
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(data("sarif-2.1.0-subset.schema.json")).unwrap())
-            .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data("sarif-2.1.0-subset.schema.json")).unwrap(),
+    )
+    .unwrap();
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -282,15 +299,29 @@ fn results_with<'a>(doc: &'a serde_json::Value, code: &str) -> Vec<&'a serde_jso
 fn sarif_validates_with_rule_metadata_regions_and_stable_fingerprints() {
     let pr = false_positive_pr();
     with_lint_error(pr.path());
-    let args = ["check", "--format", "sarif", "--help-uri", "https://rules.example/codes#{code}"];
+    let args = [
+        "check",
+        "--format",
+        "sarif",
+        "--help-uri",
+        "https://rules.example/codes#{code}",
+    ];
     let out = run(pr.path(), &args);
     assert_eq!(out.status.code(), Some(1));
     let doc = assert_valid_sarif(&text(&out.stdout));
     let driver = &doc["runs"][0]["tool"]["driver"];
     let rules = driver["rules"].as_array().unwrap();
-    let rf407 = rules.iter().position(|r| r["id"] == "RF407").expect("RF407 documented");
+    let rf407 = rules
+        .iter()
+        .position(|r| r["id"] == "RF407")
+        .expect("RF407 documented");
     assert_eq!(rules[rf407]["helpUri"], "https://rules.example/codes#RF407");
-    assert!(rules[rf407]["help"]["text"].as_str().unwrap().contains("ruleforge lint --explain RF407"));
+    assert!(
+        rules[rf407]["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("ruleforge lint --explain RF407")
+    );
     assert!(rules.iter().any(|r| r["id"] == "RT003"));
 
     let lint = results_with(&doc, "RF407");
@@ -303,12 +334,21 @@ fn sarif_validates_with_rule_metadata_regions_and_stable_fingerprints() {
     let fp = results_with(&doc, "RT003");
     assert_eq!(fp.len(), 1);
     assert!(
-        fp[0]["message"]["text"].as_str().unwrap().contains("mkinitramfs_kernel_upgrade.ndjson:42"),
+        fp[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("mkinitramfs_kernel_upgrade.ndjson:42"),
         "the offending event is in the message"
     );
     for r in doc["runs"][0]["results"].as_array().unwrap() {
-        assert!(r["partialFingerprints"]["ruleforgeFinding/v1"].is_string(), "{r:#}");
-        assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(), "{r:#}");
+        assert!(
+            r["partialFingerprints"]["ruleforgeFinding/v1"].is_string(),
+            "{r:#}"
+        );
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+            "{r:#}"
+        );
     }
 
     // Lines inserted above the finding move its region, not its fingerprint.
@@ -318,7 +358,10 @@ fn sarif_validates_with_rule_metadata_regions_and_stable_fingerprints() {
     std::fs::write(&path, format!("# a comment\n# another\n{body}")).unwrap();
     let moved = assert_valid_sarif(&text(&run(pr.path(), &args).stdout));
     let lint = results_with(&moved, "RF407");
-    assert_eq!(lint[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 25);
+    assert_eq!(
+        lint[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        25
+    );
     assert_eq!(lint[0]["partialFingerprints"], before);
 }
 
@@ -344,7 +387,9 @@ fn json_prints_every_finding_and_a_final_summary_even_when_clean() {
     assert_eq!(s["fixtures"], 24);
 
     let pr = false_positive_pr();
-    let lines = json_lines(&text(&run(pr.path(), &["check", "--format", "json"]).stdout));
+    let lines = json_lines(&text(
+        &run(pr.path(), &["check", "--format", "json"]).stdout,
+    ));
     let (summary, findings) = lines.split_last().unwrap();
     assert_eq!(summary["kind"], "summary");
     assert_eq!(summary["ok"], false);
@@ -353,11 +398,16 @@ fn json_prints_every_finding_and_a_final_summary_even_when_clean() {
     let fp = findings.iter().find(|f| f["code"] == "RT003").unwrap();
     assert_eq!(fp["kind"], "finding");
     assert_eq!(fp["rule_file"], KERNEL_UNPACKING);
-    assert_eq!(fp["fixture"], "fixtures/kernel_unpacking/mkinitramfs_kernel_upgrade.toml");
+    assert_eq!(
+        fp["fixture"],
+        "fixtures/kernel_unpacking/mkinitramfs_kernel_upgrade.toml"
+    );
     assert!(fp["detail"].as_str().unwrap().contains(".ndjson:42"));
 
     // `lint` ends with its summary too.
-    let lines = json_lines(&text(&run(clean.path(), &["lint", "--format", "json"]).stdout));
+    let lines = json_lines(&text(
+        &run(clean.path(), &["lint", "--format", "json"]).stdout,
+    ));
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["command"], "lint");
 }
@@ -379,7 +429,10 @@ fn the_github_job_summary_renders_the_false_positive_snapshot_diff() {
         stdout.contains("::error file=fixtures/kernel_unpacking/mkinitramfs_kernel_upgrade.toml,title=RT003::false positive"),
         "{stdout}"
     );
-    assert!(stdout.contains("::error file=snapshots/discovery_kernel_unpacking.snap,title=RT006::"), "{stdout}");
+    assert!(
+        stdout.contains("::error file=snapshots/discovery_kernel_unpacking.snap,title=RT006::"),
+        "{stdout}"
+    );
     let markdown = std::fs::read_to_string(summary.path()).unwrap();
     insta::assert_snapshot!("github_job_summary_false_positive", markdown);
 }
@@ -403,8 +456,12 @@ fn one_run_writes_every_report_and_they_agree() {
         ],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("error[RT003]"), "human output on stdout as usual");
-    let read = |p: &str| std::fs::read_to_string(pr.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    assert!(
+        text(&out.stdout).contains("error[RT003]"),
+        "human output on stdout as usual"
+    );
+    let read =
+        |p: &str| std::fs::read_to_string(pr.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
     assert_valid_junit(&read("reports/ruleforge.xml"));
     let sarif = assert_valid_sarif(&read("ruleforge.sarif"));
     let json = json_lines(&read("ruleforge.json"));
@@ -425,6 +482,10 @@ fn a_malformed_report_request_is_a_usage_error() {
     for bad in ["sarif", "xml=out.xml", "junit="] {
         let out = run(clean.path(), &["check", "--report", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
-        assert!(text(&out.stderr).contains("--report"), "{bad}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("--report"),
+            "{bad}: {}",
+            text(&out.stderr)
+        );
     }
 }

@@ -64,10 +64,7 @@ impl Affected {
                 "files"
             },
             if changes.outside > 0 {
-                format!(
-                    " ({} more outside the rule repository)",
-                    changes.outside
-                )
+                format!(" ({} more outside the rule repository)", changes.outside)
             } else {
                 String::new()
             }
@@ -138,7 +135,14 @@ pub fn affected(config: &Config, collection: &Collection, changes: &Changes) -> 
             }
             kind => {
                 let deleted = *kind == ChangeKind::Deleted;
-                classify(&mut a, config, collection, &manifests, &change.path, deleted);
+                classify(
+                    &mut a,
+                    config,
+                    collection,
+                    &manifests,
+                    &change.path,
+                    deleted,
+                );
             }
         }
     }
@@ -169,14 +173,22 @@ fn classify(
 ) {
     let shown = show(path);
     let verb = if deleted { "deleted" } else { "changed" };
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     if normal(path) == Path::new("ruleforge.toml")
-        || config.config_file.as_deref().is_some_and(|c| normal(c) == normal(path))
+        || config
+            .config_file
+            .as_deref()
+            .is_some_and(|c| normal(c) == normal(path))
     {
-        a.everything.push(format!("{shown} {verb}: the configuration"));
-    } else if name == "_config.yaml" || under(path, &config.etc_dir) {
         a.everything
-            .push(format!("{shown} {verb}: configuration, version lock or schema data"));
+            .push(format!("{shown} {verb}: the configuration"));
+    } else if name == "_config.yaml" || under(path, &config.etc_dir) {
+        a.everything.push(format!(
+            "{shown} {verb}: configuration, version lock or schema data"
+        ));
     } else if under(path, &config.snapshot_dir) {
         snapshot_changed(a, collection, path, &shown, verb);
     } else if under(path, &config.templates_dir) {
@@ -196,12 +208,19 @@ fn classify(
             a.rules.entry(path.to_path_buf()).or_default().push(why);
         }
     } else {
-        a.notes
-            .push(format!("{shown} {verb}: no rule, fixture or snapshot reads it"));
+        a.notes.push(format!(
+            "{shown} {verb}: no rule, fixture or snapshot reads it"
+        ));
     }
 }
 
-fn snapshot_changed(a: &mut Affected, collection: &Collection, path: &Path, shown: &str, verb: &str) {
+fn snapshot_changed(
+    a: &mut Affected,
+    collection: &Collection,
+    path: &Path,
+    shown: &str,
+    verb: &str,
+) {
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let rule = (collection.rules.iter()).find(|r| Some(r.stem()) == stem.as_deref());
     match rule {
@@ -226,8 +245,9 @@ fn fixture_changed(
     let is_manifest = path.extension().is_some_and(|e| e == "toml");
     if is_manifest && deleted {
         // Every rule that alerted on it loses those alerts from its snapshot.
-        a.everything
-            .push(format!("fixture {shown} deleted: every snapshot may change"));
+        a.everything.push(format!(
+            "fixture {shown} deleted: every snapshot may change"
+        ));
     } else if is_manifest {
         (a.fixtures.entry(path.to_path_buf()).or_default()).push(format!("{shown} changed"));
     } else if crate::fixture::is_recording(path) {
@@ -245,11 +265,15 @@ fn fixture_changed(
             ));
         }
         for m in named {
-            let why = format!("its recording {shown} {}", if deleted { "deleted" } else { "changed" });
+            let why = format!(
+                "its recording {shown} {}",
+                if deleted { "deleted" } else { "changed" }
+            );
             a.fixtures.entry(m.clone()).or_default().push(why);
         }
     } else {
-        a.notes
-            .push(format!("{shown} changed: neither a manifest nor a recording"));
+        a.notes.push(format!(
+            "{shown} changed: neither a manifest nor a recording"
+        ));
     }
 }

@@ -145,7 +145,10 @@ mod tests {
         let fresh = "# ruleforge alert snapshot: review changes like code.\nrule: R\nrule_id: 1\nalerts: 0\n";
         let only_a = vec!["f/a".to_string()];
         let merged = merge(STORED, fresh, &only_a, &set(&[])).unwrap();
-        assert!(!merged.contains("f/c") && merged.contains("alerts: 1\n"), "{merged}");
+        assert!(
+            !merged.contains("f/c") && merged.contains("alerts: 1\n"),
+            "{merged}"
+        );
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub fn emit(cli: &Cli, args: &ReportArgs, report: &RunReport, sources: &mut Sour
             Kind::Format(f) => report.render(*f, sources),
             Kind::Summary => ruleforge::report::github::summary(report, sources),
         };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the folder of the report {}", path.display()))?;
+        }
         ruleforge::output::write_atomic(path, text.as_bytes())
             .with_context(|| format!("writing the report {}", path.display()))?;
     }

@@ -52,7 +52,8 @@ pub fn render(diags: &[Diagnostic], sources: &mut Sources, format: Format) -> St
             .collect(),
         Format::Github => diags.iter().map(|d| github(d, sources)).collect(),
         Format::Junit | Format::Sarif => {
-            super::run::RunReport::from_diagnostics("lint", diags, Vec::new()).render(format, sources)
+            super::run::RunReport::from_diagnostics("lint", diags, Vec::new())
+                .render(format, sources)
         }
     }
 }

@@ -26,7 +26,11 @@ pub fn summary(report: &RunReport, sources: &mut Sources) -> String {
     let verdict = if report.failed() { "FAILED" } else { "ok" };
     let _ = writeln!(out, "## ruleforge {}: {verdict}\n", cell(&report.command));
     if let Some(r) = &report.changed_since {
-        let _ = writeln!(out, "Changed-only run: the work the changes since `{}` can affect.\n", code(r));
+        let _ = writeln!(
+            out,
+            "Changed-only run: the work the changes since `{}` can affect.\n",
+            code(r)
+        );
     }
     out.push_str("| rules | replayed | fixtures | events | alerts | errors | warnings |\n");
     out.push_str("|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -60,14 +64,22 @@ pub fn summary(report: &RunReport, sources: &mut Sources) -> String {
             );
             let diff = crate::diag::escape_control_lines(&c.diff);
             let fence = fence_for(&diff);
-            let _ = writeln!(out, "{fence}diff\n{}\n{fence}\n\n</details>\n", diff.trim_end());
+            let _ = writeln!(
+                out,
+                "{fence}diff\n{}\n{fence}\n\n</details>\n",
+                diff.trim_end()
+            );
         }
     }
     if !report.entries.is_empty() {
         out.push_str("### Findings\n\n| | code | where | message |\n|---|---|---|---|\n");
         for e in report.entries.iter().take(MAX_FINDINGS) {
             let d = &e.diagnostic;
-            let mark = if d.severity == Severity::Error { "error" } else { "warning" };
+            let mark = if d.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
             let place = match (&d.file, sources.position(d)) {
                 (Some(f), Some((l, c))) => format!("{}:{l}:{c}", display_path(Path::new(""), f)),
                 (Some(f), None) => display_path(Path::new(""), f),
@@ -103,16 +115,14 @@ fn code(s: &str) -> String {
 }
 
 fn html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A code fence longer than any run of backticks in `text`.
 fn fence_for(text: &str) -> String {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }
 

@@ -84,7 +84,9 @@ fn replay_suite(report: &RunReport, used: &mut HashSet<usize>) -> Suite {
             crate::fixture::Verdict::Malicious => "malicious",
         };
         let entries = take(report, used, |e| {
-            !e.lint && e.rule.as_ref() == Some(&r.rule_path) && e.fixture.as_ref() == Some(&r.fixture)
+            !e.lint
+                && e.rule.as_ref() == Some(&r.rule_path)
+                && e.fixture.as_ref() == Some(&r.fixture)
         });
         let status_failure = match &r.status {
             Status::Expected { met: false, .. } | Status::FalsePositive | Status::Failed
@@ -114,7 +116,11 @@ fn rule_suite(report: &RunReport, used: &mut HashSet<usize>) -> Suite {
     for r in &report.results {
         rules.insert(r.rule_path.clone(), ());
     }
-    for e in report.entries.iter().filter(|e| !e.lint && e.fixture.is_none()) {
+    for e in report
+        .entries
+        .iter()
+        .filter(|e| !e.lint && e.fixture.is_none())
+    {
         if let Some(r) = &e.rule {
             rules.insert(r.clone(), ());
         }
@@ -175,7 +181,12 @@ fn take(
 }
 
 /// Writes a `<testsuite>`; returns (tests, failures).
-fn write_suite(out: &mut String, s: &Suite, report: &RunReport, sources: &mut Sources) -> (usize, usize) {
+fn write_suite(
+    out: &mut String,
+    s: &Suite,
+    report: &RunReport,
+    sources: &mut Sources,
+) -> (usize, usize) {
     let mut body = String::new();
     let mut failures = 0;
     for c in &s.cases {

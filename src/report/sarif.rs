@@ -169,9 +169,18 @@ mod tests {
     #[test]
     fn fingerprints_ignore_the_line_number_but_not_the_content() {
         let a = fingerprint("RF407", Some("rules/a.toml"), "m", "### Investigating X");
-        assert_eq!(a, fingerprint("RF407", Some("rules/a.toml"), "m", "### Investigating X"));
-        assert_ne!(a, fingerprint("RF407", Some("rules/a.toml"), "m", "### Investigating Y"));
-        assert_ne!(a, fingerprint("RF407", Some("rules/b.toml"), "m", "### Investigating X"));
+        assert_eq!(
+            a,
+            fingerprint("RF407", Some("rules/a.toml"), "m", "### Investigating X")
+        );
+        assert_ne!(
+            a,
+            fingerprint("RF407", Some("rules/a.toml"), "m", "### Investigating Y")
+        );
+        assert_ne!(
+            a,
+            fingerprint("RF407", Some("rules/b.toml"), "m", "### Investigating X")
+        );
         assert_eq!(a.len(), 32);
     }
 

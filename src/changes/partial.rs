@@ -36,13 +36,16 @@ pub fn key(root: &Path, fixture: &Fixture) -> String {
     crate::diag::escape_control(&shown).into_owned()
 }
 
+/// A fixture's block of a snapshot: its key and its lines.
+type Block<'t> = (&'t str, Vec<&'t str>);
+
 /// A snapshot split into its header lines and its fixture blocks (key, lines of the block);
 /// `None` when the text is not a ruleforge snapshot.
-fn split(text: &str) -> Option<(Vec<&str>, Vec<(&str, Vec<&str>)>)> {
+fn split(text: &str) -> Option<(Vec<&str>, Vec<Block<'_>>)> {
     crate::snapshot::parse_header(text)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.by_ref().take(4).collect();
-    let mut blocks: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     let mut expect_fixture = false;
     for line in lines {
         if line.is_empty() {

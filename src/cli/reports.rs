@@ -65,6 +65,7 @@ pub fn emit(cli: &Cli, args: &ReportArgs, report: &RunReport, sources: &mut Sour
     let github = cli.format == Format::Github
         || (args.reports.iter()).any(|(k, _)| *k == Kind::Format(Format::Github));
     if let Some(file) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|_| github) {
+        let file = PathBuf::from(file);
         use std::io::Write as _;
         let text = ruleforge::report::github::summary(report, sources);
         let mut f = std::fs::OpenOptions::new()

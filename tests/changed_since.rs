@@ -324,3 +324,68 @@ fn a_fixture_only_false_positive_is_reported_as_the_full_run_reports_it() {
     );
     assert_eq!(findings(&changed), findings(&full));
 }
+
+#[test]
+fn templates_are_docs_work_and_etc_data_affects_everything() {
+    let (dir, _repo) = repo();
+    std::fs::create_dir_all(dir.path().join("docs-templates")).unwrap();
+    std::fs::write(
+        dir.path().join("docs-templates/rule.md.tera"),
+        "{{ rule.name }}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["-v", "test", "--changed-since", "base"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .contains("docs affected: docs-templates/rule.md.tera changed (run `ruleforge docs`)"),
+        "{stdout}"
+    );
+    assert!(
+        results(&stdout).is_empty(),
+        "a template replays nothing: {stdout}"
+    );
+
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/version.lock.json"), "{}\n").unwrap();
+    let out = run(dir.path(), &["-v", "test", "--changed-since", "base"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        selections(&stdout),
+        [
+            "selected: everything (etc/version.lock.json changed: configuration, version lock or schema data)"
+        ],
+        "{stdout}"
+    );
+}
+
+#[test]
+fn lint_changed_since_lints_only_the_changed_rules() {
+    let dir = scratch_copy();
+    // The base already holds a lint error in one rule…
+    edit(
+        dir.path(),
+        "rules/linux/credential_access_kallsyms_read.toml",
+        "### Investigating Kernel Symbol Table Read via Command-Line Utility",
+        "### Investigating Old Utility Name",
+    );
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let id = commit_all(&repo, "base");
+    repo.branch("base", &repo.find_commit(id).unwrap(), false)
+        .unwrap();
+    // …and the change touches another.
+    edit(
+        dir.path(),
+        KERNEL_UNPACKING,
+        "implants are tuned against",
+        "implants are tuned to evade",
+    );
+    let changed = run(dir.path(), &["-v", "lint", "--changed-since", "base"]);
+    let stdout = text(&changed.stdout);
+    assert_eq!(changed.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("RF407"), "{stdout}");
+    assert!(stdout.contains("lint: 1 rule, 0 errors"), "{stdout}");
+    let full = run(dir.path(), &["lint"]);
+    assert_eq!(full.status.code(), Some(1));
+    assert!(text(&full.stdout).contains("error[RF407]"));
+}

@@ -5,6 +5,7 @@
 //! {`fixture`, `rule`} → `event` → `query` (a leaf that knows nothing of rules) and `diag`;
 //! `output` (atomic file writes) is used by every layer that writes files.
 
+pub mod changes;
 pub mod codes;
 pub mod config;
 pub mod diag;

@@ -3,6 +3,7 @@
 //! not be checked is a failure, never a pass; and `--accept` writes or removes nothing unless the
 //! run saw every rule and every fixture.
 
+use crate::changes::partial;
 use crate::config::{Config, Level};
 use crate::diag::{Diagnostic, Severity, escape_control};
 use crate::fixture::{self, Count, Fixture, Verdict};
@@ -20,6 +21,10 @@ pub struct Finding {
     pub detail: Option<String>,
     /// A usage, configuration or I/O error (exit code 2) rather than a finding about the rules.
     pub fatal: bool,
+    /// The rule file the finding is about, when it is about one rule (for per-rule reports).
+    pub rule: Option<PathBuf>,
+    /// The fixture manifest the finding is about, when it is about one fixture.
+    pub fixture: Option<PathBuf>,
 }
 
 impl Finding {
@@ -28,6 +33,8 @@ impl Finding {
             diagnostic,
             detail: None,
             fatal: false,
+            rule: None,
+            fixture: None,
         }
     }
 
@@ -42,6 +49,12 @@ impl Finding {
         self.detail = Some(detail);
         self
     }
+
+    fn about(mut self, rule: &Rule, fixture: Option<&Fixture>) -> Self {
+        self.rule = Some(rule.path.clone());
+        self.fixture = fixture.map(|f| f.manifest_path.clone());
+        self
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -49,12 +62,15 @@ pub struct Options {
     pub accept: bool,
     /// Only these rules (rule_id, file stem or name); empty = all.
     pub rules: Vec<String>,
+    /// `--changed-since`: only the work the change affects (`None`: everything).
+    pub scope: Option<crate::changes::Scope>,
 }
 
 /// What one rule did on one fixture (shown by `-v`).
 #[derive(Debug, Clone)]
 pub struct FixtureResult {
     pub rule: String,
+    pub rule_path: PathBuf,
     pub fixture: PathBuf,
     pub verdict: Verdict,
     pub alerts: usize,
@@ -148,10 +164,23 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
 
     let mut snapshots = Vec::new();
     for rule in &selected {
-        if let Some(per_fixture) = replay_rule(&mut run, rule, &fixtures) {
-            assert_manifests(&mut run, rule, &per_fixture);
+        let path = snapshot::path_for(&config.snapshot_dir, rule);
+        let stored = std::fs::read_to_string(&path).ok();
+        let partial =
+            partial::fixtures_for(opts.scope.as_ref(), rule, &fixtures, stored.as_deref());
+        let replayed = partial.clone().unwrap_or_else(|| fixtures.iter().collect());
+        if let Some(per_fixture) = replay_rule(&mut run, rule, &replayed) {
+            assert_manifests(&mut run, rule, &per_fixture, &fixtures);
             if !colliding.contains(rule.stem()) {
-                let text = snapshot::render(&config.root, rule, &per_fixture);
+                let mut text = snapshot::render(&config.root, rule, &per_fixture);
+                if let (Some(part), Some(stored)) = (&partial, &stored) {
+                    let order: Vec<String> = fixtures
+                        .iter()
+                        .map(|f| partial::key(&config.root, f))
+                        .collect();
+                    let keys = part.iter().map(|f| partial::key(&config.root, f)).collect();
+                    text = partial::merge(stored, &text, &order, &keys).unwrap_or(text);
+                }
                 snapshots.push((*rule, text));
             }
         }
@@ -181,6 +210,10 @@ fn select_rules<'c>(
         .iter()
         .filter(|r| !r.is_deprecated())
         .filter(|r| opts.rules.is_empty() || opts.rules.iter().any(|n| r.is_named(n)))
+        .filter(|r| {
+            (opts.scope.as_ref())
+                .is_none_or(|s| !s.fixtures.is_empty() || s.rules.contains(&r.path))
+        })
         .collect();
     for name in &opts.rules {
         if !collection.rules.iter().any(|r| r.is_named(name)) {
@@ -190,7 +223,8 @@ fn select_rules<'c>(
             )));
         }
     }
-    if selected.is_empty() && opts.rules.is_empty() {
+    // A changed-only run may rightly select no rule (only a README changed).
+    if selected.is_empty() && opts.rules.is_empty() && opts.scope.is_none() {
         run.push(Finding::new(Diagnostic::error(
             "RT009",
             "no rules selected: nothing was tested",
@@ -380,7 +414,7 @@ fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixtu
 fn replay_rule<'f>(
     run: &mut Run<'_>,
     rule: &Rule,
-    fixtures: &'f [Fixture],
+    fixtures: &[&'f Fixture],
 ) -> Option<Vec<(&'f Fixture, Vec<Alert>)>> {
     let prepared = match replay::prepare_fixture(rule) {
         Ok(p) => p,
@@ -402,13 +436,13 @@ fn replay_rule<'f>(
             )
             .at(&rule.path, Some(rule.span_of("rule.type")));
             d.severity = level(run.config.not_replayable);
-            run.push(Finding::new(d));
+            run.push(Finding::new(d).about(rule, None));
             return None;
         }
     };
     run.out.replayed_rules += 1;
     let mut per_fixture = Vec::new();
-    for f in fixtures {
+    for &f in fixtures {
         match replay::run_fixture(&prepared, &f.events, &f.indicators, f.baseline) {
             Ok(alerts) => per_fixture.push((f, alerts)),
             Err(e) => {
@@ -419,11 +453,13 @@ fn replay_rule<'f>(
                             format!("replaying {:?} failed: {e}", rule.name),
                         )
                         .at(&f.manifest_path, None),
-                    ),
+                    )
+                    .about(rule, Some(f)),
                     format!("{:?} failed on a fixture", rule.name),
                 );
                 run.out.results.push(FixtureResult {
                     rule: rule.name.clone(),
+                    rule_path: rule.path.clone(),
                     fixture: f.manifest_path.clone(),
                     verdict: f.manifest.verdict,
                     alerts: 0,
@@ -437,9 +473,20 @@ fn replay_rule<'f>(
     Some(per_fixture)
 }
 
-/// The manifest assertions of one rule over its replayed fixtures.
-fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Vec<Alert>)]) {
-    let mut covered = false;
+/// The manifest assertions of one rule over its replayed fixtures (coverage over `all`).
+fn assert_manifests(
+    run: &mut Run<'_>,
+    rule: &Rule,
+    per_fixture: &[(&Fixture, Vec<Alert>)],
+    all: &[Fixture],
+) {
+    let covered = all.iter().any(|f| {
+        f.manifest.verdict == Verdict::Malicious
+            && f.manifest
+                .expect
+                .iter()
+                .any(|e| rule.is_named(e.rule.get_ref()))
+    });
     for (f, alerts) in per_fixture {
         let expectations: Vec<_> = f
             .manifest
@@ -449,6 +496,7 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
             .collect();
         let result = |status| FixtureResult {
             rule: rule.name.clone(),
+            rule_path: rule.path.clone(),
             fixture: f.manifest_path.clone(),
             verdict: f.manifest.verdict,
             alerts: alerts.len(),
@@ -476,13 +524,10 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
                     "fix the rule, or accept it with an [[expect]] entry and a reason in the manifest",
                 );
                 let detail = event_lines(&run.config.root, f, alerts, 5);
-                run.push(Finding::new(d).detail(detail));
+                run.push(Finding::new(d).detail(detail).about(rule, Some(f)));
             }
             run.out.results.push(result(status));
             continue;
-        }
-        if f.manifest.verdict == Verdict::Malicious {
-            covered = true;
         }
         for e in expectations {
             let Ok(count) = e.count() else { continue };
@@ -501,7 +546,7 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
                     ),
                 )
                 .at(&f.manifest_path, Some(e.rule.span()));
-                let mut finding = Finding::new(d);
+                let mut finding = Finding::new(d).about(rule, Some(f));
                 if !alerts.is_empty() {
                     finding = finding.detail(event_lines(&run.config.root, f, alerts, 5));
                 }
@@ -518,7 +563,7 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
         .at(&rule.path, None)
         .with_help("record the behaviour and add a fixture manifest with an [[expect]] entry for this rule");
         d.severity = level(run.config.missing_fixture);
-        run.push(Finding::new(d));
+        run.push(Finding::new(d).about(rule, None));
     }
 }
 
@@ -542,18 +587,21 @@ fn check_fields(
                 .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
         });
         if !ok {
-            run.push(Finding::new(
-                Diagnostic::error(
-                    "RT010",
-                    format!(
-                        "alert {} of {:?} on {} has no event with the expected field values",
-                        n + 1,
-                        rule.name,
-                        run.display(&f.manifest_path)
-                    ),
+            run.push(
+                Finding::new(
+                    Diagnostic::error(
+                        "RT010",
+                        format!(
+                            "alert {} of {:?} on {} has no event with the expected field values",
+                            n + 1,
+                            rule.name,
+                            run.display(&f.manifest_path)
+                        ),
+                    )
+                    .at(&f.manifest_path, Some(e.rule.span())),
                 )
-                .at(&f.manifest_path, Some(e.rule.span())),
-            ));
+                .about(rule, Some(f)),
+            );
         }
     }
 }
@@ -637,7 +685,8 @@ fn settle_snapshots(
                         .at(&path, None)
                         .with_help("review the diff; run `ruleforge test --accept` to accept it"),
                 )
-                .detail(d),
+                .detail(d)
+                .about(rule, None),
             );
         }
     }

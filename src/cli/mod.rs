@@ -12,9 +12,11 @@ macro_rules! out {
     }};
 }
 
+mod changed;
 mod eval;
 mod paths;
 mod replay;
+mod reports;
 mod stdout;
 
 use anyhow::{Context as _, Result};
@@ -122,6 +124,10 @@ struct LintArgs {
     /// Print the number of findings per code instead of the findings.
     #[arg(long)]
     statistics: bool,
+    #[command(flatten)]
+    changed: changed::ChangedArgs,
+    #[command(flatten)]
+    report: reports::ReportArgs,
 }
 
 #[derive(Args, Clone)]
@@ -132,6 +138,10 @@ struct TestArgs {
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    #[command(flatten)]
+    changed: changed::ChangedArgs,
+    #[command(flatten)]
+    report: reports::ReportArgs,
 }
 
 pub fn main() -> ExitCode {
@@ -158,7 +168,13 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         let typed_in = paths::enter_repository()?;
         let rebase = |p: &mut PathBuf| *p = paths::rebase(p, &typed_in);
         match &mut cli.command {
-            Command::Lint(args) => args.paths.iter_mut().for_each(rebase),
+            Command::Lint(args) => {
+                args.paths.iter_mut().for_each(rebase);
+                reports::rebase(&mut args.report, &typed_in);
+            }
+            Command::Check(args) | Command::Test(args) => {
+                reports::rebase(&mut args.report, &typed_in)
+            }
             Command::Docs(args) => rebase(&mut args.out),
             Command::Export(args) => rebase(&mut args.out),
             Command::Replay(args) => {
@@ -169,7 +185,7 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                     .for_each(rebase);
                 args.out.iter_mut().for_each(rebase);
             }
-            Command::Check(_) | Command::Test(_) | Command::Eval(_) => {}
+            Command::Eval(_) => {}
         }
     }
     match &cli.command {
@@ -288,8 +304,17 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     let mut selection = config.lint.clone();
     selection.select.extend(args.select.iter().cloned());
     selection.ignore.extend(args.ignore.iter().cloned());
-    let files = selected_files(&collection, &args.rules)?;
-    let mut diags = lint::run(&collection, &selection);
+    if args.changed.changed_since.is_some() && !args.paths.is_empty() {
+        anyhow::bail!("--changed-since works on the configured rule directories, not on PATHs");
+    }
+    let mut files = selected_files(&collection, &args.rules)?;
+    let scope = changed::scope(cli, &args.changed, &config, &collection)?;
+    if let Some((_, scope)) = &scope {
+        files = Some(scope.rules.iter().cloned().collect());
+    }
+    let only: Option<std::collections::HashSet<PathBuf>> =
+        files.as_ref().map(|f| f.iter().cloned().collect());
+    let mut diags = lint::run_for(&collection, &selection, only.as_ref());
     if let Some(files) = &files {
         // Collection lints (duplicates) still see every rule; only the findings are narrowed.
         diags.retain(|d| d.file.as_ref().is_none_or(|f| files.contains(f)));
@@ -301,7 +326,21 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         }
     } else {
         let mut sources = sources_for(&collection);
-        print_diagnostics(cli, &diags, &mut sources);
+        let lint_files: Vec<PathBuf> = files.clone().map_or_else(
+            || {
+                let loaded = collection.rules.iter().map(|r| r.path.clone());
+                loaded
+                    .chain(collection.failed.iter().map(|f| f.path().to_path_buf()))
+                    .collect()
+            },
+            |f| f.into_iter().collect(),
+        );
+        let mut report =
+            ruleforge::report::run::RunReport::from_diagnostics("lint", &diags, lint_files);
+        report.changed_since = args.changed.changed_since.clone();
+        report.config_file = config.config_file.clone();
+        report.help_uri = args.report.help_uri.clone();
+        reports::emit(cli, &args.report, &report, &mut sources)?;
     }
     let (errors, warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
@@ -367,19 +406,26 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let mut sources = sources_for(&collection);
+    let scope = changed::scope(cli, &args.changed, &config, &collection)?.map(|(_, s)| s);
     let outcome = suite::run(
         &config,
         &collection,
         &suite::Options {
             accept: args.accept,
             rules: args.rules.clone(),
+            scope: scope.clone(),
         },
     );
+    let only = scope.as_ref().map(|s| &s.rules);
     let mut lint_diags = if with_lint {
-        lint::run(&collection, &config.lint)
+        lint::run_for(&collection, &config.lint, only)
     } else {
         Vec::new()
     };
+    if let Some(only) = only {
+        // Collection lints (duplicates) see every rule; only the changed rules' findings count.
+        lint_diags.retain(|d| d.file.as_ref().is_none_or(|f| only.contains(f)));
+    }
     // One finding per fact: a query or load error found by both lint and the replay is
     // reported once, at the replay's severity (the rule really was not tested).
     lint_diags.retain(|d| {
@@ -390,7 +436,25 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
         })
     });
     let (lint_errors, lint_warnings) = counts(&lint_diags);
-    print_test_findings(cli, lint_diags, &outcome, &mut sources);
+    let lint_files: Vec<PathBuf> = if !with_lint {
+        Vec::new()
+    } else if let Some(only) = only {
+        let mut v: Vec<PathBuf> = only.iter().cloned().collect();
+        v.sort();
+        v
+    } else {
+        let loaded = collection.rules.iter().map(|r| r.path.clone());
+        loaded
+            .chain(collection.failed.iter().map(|f| f.path().to_path_buf()))
+            .collect()
+    };
+    let command = if with_lint { "check" } else { "test" };
+    let mut report =
+        ruleforge::report::run::RunReport::from_outcome(command, lint_diags, lint_files, &outcome);
+    report.changed_since = args.changed.changed_since.clone();
+    report.config_file = config.config_file.clone();
+    report.help_uri = args.report.help_uri.clone();
+    reports::emit(cli, &args.report, &report, &mut sources)?;
     let diags: Vec<Diagnostic> = outcome
         .findings
         .iter()
@@ -433,38 +497,6 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn print_test_findings(
-    cli: &Cli,
-    lint_diags: Vec<Diagnostic>,
-    outcome: &suite::Outcome,
-    sources: &mut Sources,
-) {
-    if cli.format == Format::Human {
-        print_diagnostics(cli, &lint_diags, sources);
-        for f in &outcome.findings {
-            stdout::write(diagnostics::human(&f.diagnostic, sources).as_bytes());
-            if let Some(detail) = &f.detail {
-                let detail = ruleforge::diag::escape_control_lines(detail);
-                stdout::write(detail.as_bytes());
-                stdout::write(b"\n");
-            }
-        }
-        return;
-    }
-    let mut all = lint_diags;
-    all.extend(outcome.findings.iter().map(|f| {
-        let mut d = f.diagnostic.clone();
-        if let Some(detail) = &f.detail {
-            d.help = Some(match d.help {
-                Some(h) => format!("{h}\n{detail}"),
-                None => detail.clone(),
-            });
-        }
-        d
-    }));
-    print_diagnostics(cli, &all, sources);
 }
 
 /// `-v`: what every rule did on every fixture.

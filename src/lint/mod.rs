@@ -157,11 +157,24 @@ impl Selection {
 /// then per-rule lints in catalogue order, then collection lints. Deprecated rules get load-level
 /// checks only, as upstream raw-loads them.
 pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
+    run_for(collection, selection, None)
+}
+
+/// [`run`], with the per-rule lints limited to the rule files in `only` (a changed-only run);
+/// collection lints (duplicates) still see every rule.
+pub fn run_for(
+    collection: &Collection,
+    selection: &Selection,
+    only: Option<&std::collections::HashSet<std::path::PathBuf>>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for failed in &collection.failed {
         out.extend(failed.diagnostics());
     }
     let per_rule = crate::parallel::map(&collection.rules, |rule| {
+        if only.is_some_and(|o| !o.contains(&rule.path)) {
+            return Vec::new();
+        }
         let mut out = rule.load_diagnostics.clone();
         if rule.is_deprecated() {
             return out;

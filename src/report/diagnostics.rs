@@ -1,6 +1,6 @@
 //! Rendering diagnostics.
 
-use super::{Format, xml_escape};
+use super::Format;
 use crate::diag::{Diagnostic, LineIndex, Severity};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -30,6 +30,11 @@ impl Sources {
             .as_ref()
     }
 
+    /// The text of a file (registered, or read now).
+    pub fn text(&mut self, path: &Path) -> Option<Arc<str>> {
+        self.get(path).map(|(t, _)| t.clone())
+    }
+
     /// (line, column) of a diagnostic's span start, 1-based.
     pub fn position(&mut self, d: &Diagnostic) -> Option<(usize, usize)> {
         let (file, span) = (d.file.as_ref()?, d.span.as_ref()?);
@@ -46,8 +51,10 @@ pub fn render(diags: &[Diagnostic], sources: &mut Sources, format: Format) -> St
             .map(|d| format!("{}\n", json(d, sources)))
             .collect(),
         Format::Github => diags.iter().map(|d| github(d, sources)).collect(),
-        Format::Junit => junit(diags, sources),
-        Format::Sarif => sarif(diags, sources),
+        Format::Junit | Format::Sarif => {
+            super::run::RunReport::from_diagnostics("lint", diags, Vec::new())
+                .render(format, sources)
+        }
     }
 }
 
@@ -123,7 +130,7 @@ pub fn json(d: &Diagnostic, sources: &mut Sources) -> serde_json::Value {
     })
 }
 
-fn github(d: &Diagnostic, sources: &mut Sources) -> String {
+pub(crate) fn github(d: &Diagnostic, sources: &mut Sources) -> String {
     let level = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -147,94 +154,4 @@ fn github(d: &Diagnostic, sources: &mut Sources) -> String {
         msg.push_str(&format!(" (help: {h})"));
     }
     format!("::{level} {}::{}\n", props.join(","), esc(&msg))
-}
-
-fn junit(diags: &[Diagnostic], sources: &mut Sources) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let failures = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let _ = writeln!(
-        out,
-        "<testsuite name=\"ruleforge\" tests=\"{}\" failures=\"{failures}\">",
-        diags.len().max(1)
-    );
-    if diags.is_empty() {
-        out.push_str("  <testcase classname=\"lint\" name=\"no findings\"/>\n");
-    }
-    for d in diags {
-        let loc = match (d.file.as_ref(), sources.position(d)) {
-            (Some(f), Some((l, c))) => format!("{}:{l}:{c}", f.display()),
-            (Some(f), None) => f.display().to_string(),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "  <testcase classname=\"{}\" name=\"{} {}\">",
-            xml_escape(&loc),
-            d.code,
-            xml_escape(&d.message)
-        );
-        let tag = if d.severity == Severity::Error {
-            "failure"
-        } else {
-            "system-out"
-        };
-        if tag == "failure" {
-            let body = match &d.help {
-                Some(h) => format!("{loc}\n{h}"),
-                None => loc.clone(),
-            };
-            let _ = writeln!(
-                out,
-                "    <failure message=\"{}\">{}</failure>",
-                xml_escape(&d.message),
-                xml_escape(&body)
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "    <system-out>warning: {}</system-out>",
-                xml_escape(&d.message)
-            );
-        }
-        out.push_str("  </testcase>\n");
-    }
-    out.push_str("</testsuite>\n");
-    out
-}
-
-fn sarif(diags: &[Diagnostic], sources: &mut Sources) -> String {
-    let results: Vec<_> = diags
-        .iter()
-        .map(|d| {
-            let mut loc = serde_json::Map::new();
-            if let Some(f) = &d.file {
-                let mut phys = serde_json::json!({"artifactLocation": {"uri": f.display().to_string()}});
-                if let Some((line, col)) = sources.position(d) {
-                    phys["region"] = serde_json::json!({"startLine": line, "startColumn": col});
-                }
-                loc.insert("physicalLocation".into(), phys);
-            }
-            serde_json::json!({
-                "ruleId": d.code,
-                "level": if d.severity == Severity::Error { "error" } else { "warning" },
-                "message": {"text": d.message},
-                "locations": if loc.is_empty() { vec![] } else { vec![serde_json::Value::Object(loc)] },
-            })
-        })
-        .collect();
-    let rules: Vec<_> = crate::lint::catalogue()
-        .map(|i| serde_json::json!({"id": i.code, "name": i.name, "fullDescription": {"text": i.doc}}))
-        .collect();
-    let doc = serde_json::json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": "ruleforge", "version": env!("CARGO_PKG_VERSION"), "rules": rules}}, "results": results}],
-    });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
-    )
 }

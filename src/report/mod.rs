@@ -2,6 +2,11 @@
 //! machines (JSON lines), GitHub annotations, JUnit XML and SARIF.
 
 pub mod diagnostics;
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod run;
+pub mod sarif;
 
 use std::str::FromStr;
 

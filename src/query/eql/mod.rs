@@ -38,6 +38,9 @@
 //!   parses the string; a string literal against a JSON number parses the literal) and the
 //!   timestamp field is a date. With [`Options::mapping`], field types decide, unknown
 //!   non-optional fields are rejected and unknown optional fields are the literal `null`.
+//!   [`Mapping::add_dynamic`] adds what Elasticsearch's dynamic mapping would have added when
+//!   the events were indexed (per the mapping's `dynamic`, `date_detection`,
+//!   `numeric_detection`, `dynamic_date_formats`).
 //! - `execute` leaves out events whose timestamp is missing or unparseable (samples order by
 //!   input position and need none).
 //! - `until`: a pending sequence expires when an `until` event with its key comes strictly

@@ -731,3 +731,102 @@ fn extra_spec_directory() {
         dir.display()
     );
 }
+
+/// The harness itself, on a spec directory of our own in Elasticsearch's QA layout: comments
+/// in data files, `#` lines and the keyword-type placeholder (as a type and as a sub-field
+/// name) in mappings, fields left to dynamic mapping, an index chosen by the spec file's name,
+/// `join_keys` with a null key, missing-event slots as `-1`, alternatives, an excluded case,
+/// a fold file, a series file, and one wrong expectation that must be reported by name.
+#[test]
+fn harness_runs_a_spec_directory_in_the_elasticsearch_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("data")).unwrap();
+    let write = |rel: &str, text: &str| std::fs::write(root.join(rel), text).unwrap();
+    write(
+        "data/logins.data",
+        r#"// events of the logins index
+[
+  /* first */ {"@timestamp": 1, "event_type": "logon", "user": "a", "host": "h1", "id": 1},
+  {"@timestamp": 2, "event_type": "logoff", "user": "a", "id": 2}, # a hash comment
+  {"@timestamp": 3, "event_type": "logon", "user": "b", "id": 3, "note": "http://x // not a comment"},
+  {"@timestamp": 20, "event_type": "logon", "id": 4}
+]
+"#,
+    );
+    write(
+        "data/logins.mapping",
+        r#"# the logins index; note and the rest of unlisted fields are mapped dynamically
+{
+  "properties": {
+    "@timestamp": {"type": "date"},
+    "event_type": {"type": "[runtime_random_keyword_type]"},
+    "event": {"properties": {"category": {"type": "alias", "path": "event_type"}}},
+    "user": {"type": "[runtime_random_keyword_type]"},
+    "host": {"type": "text", "fields": {"[runtime_random_keyword_type]": {"type": "[runtime_random_keyword_type]", "ignore_above": 256}}},
+    "id": {"type": "long"}
+  }
+}
+"#,
+    );
+    write(
+        "test_logins.toml",
+        r#"
+[[queries]]
+name = "logonWithoutLogoff"
+query = '''
+sequence by ?user with maxspan=5ms
+  [logon where true]
+  ![logoff where true]
+'''
+expected_event_ids = [3, -1, 4, -1]
+join_keys = ["b", "null"]
+
+[[queries]]
+name = "dynamicallyMappedField"
+query = 'any where note : "*not a comment"'
+expected_event_ids = [3]
+
+[[queries]]
+name = "placeholderSubField"
+query = 'any where host == "h1"'
+expected_event_ids = [1]
+
+[[queries]]
+name = "eitherAlternative"
+query = 'any where id == 1'
+expected_event_ids = [[9], [1]]
+
+[[queries]]
+name = "excludedCase"
+query = 'any where nothing_like_this == 1'
+expected_event_ids = [1]
+
+[[queries]]
+name = "deliberatelyWrong"
+query = 'any where id == 1'
+expected_event_ids = [2]
+"#,
+    );
+    write(
+        "test_unsupported.toml",
+        "[[queries]]\nname = \"excludedCase\"\nquery = 'x'\nexpected_event_ids = []\n",
+    );
+    write(
+        "test_fold.toml",
+        "[concat]\n[[concat.fold.tests]]\nexpression = 'concat(\"a\", \"b\")'\nexpected = \"ab\"\n",
+    );
+    write(
+        "mini.series-spec",
+        "// two stages\nsimple\nA1 A3\nB2 B4;\nA1 B2\nA3 B4;\n",
+    );
+    let (t, report) = run_dir(root);
+    println!("{report}");
+    assert_eq!(
+        (t.passed, t.failed, t.skipped),
+        (6, 1, 1),
+        "passed, failed, skipped:\n{report}"
+    );
+    assert!(report.contains("FAIL deliberatelyWrong: expected [[2]], got [1]"));
+    assert!(report.contains("NOTE excludedCase"));
+}

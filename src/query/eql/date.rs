@@ -276,9 +276,20 @@ pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
                 k += 1;
                 continue;
             }
-            while k < pat.len() && pat[k] != '\'' {
-                literal(&mut c, pat[k])?;
-                k += 1;
+            loop {
+                match (pat.get(k), pat.get(k + 1)) {
+                    (None, _) => break,
+                    // '' inside quotes is a literal quote.
+                    (Some('\''), Some('\'')) => {
+                        literal(&mut c, '\'')?;
+                        k += 2;
+                    }
+                    (Some('\''), _) => break,
+                    (Some(&ch), _) => {
+                        literal(&mut c, ch)?;
+                        k += 1;
+                    }
+                }
             }
             k += 1;
             continue;

@@ -69,6 +69,8 @@ struct StageSpec {
     /// `None` = `true`; `Some(n)` = `v == n`.
     v_equals: Option<i64>,
     missing: bool,
+    /// `with runs=N` (positive stages only): the stage repeated N times.
+    runs: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -108,8 +110,13 @@ fn filter_text(s: &StageSpec) -> String {
         None => "true".to_string(),
         Some(n) => format!("v == {n}"),
     };
+    let runs = if s.runs > 1 {
+        format!(" with runs={}", s.runs)
+    } else {
+        String::new()
+    };
     format!(
-        "{}[{} where {cond}]",
+        "{}[{} where {cond}]{runs}",
         if s.missing { "!" } else { "" },
         s.category.unwrap_or("any")
     )
@@ -126,6 +133,7 @@ fn gen_stage(r: &mut Rng) -> StageSpec {
         },
         v_equals: r.chance(20).then(|| r.below(2) as i64),
         missing: false,
+        runs: if r.chance(10) { 2 } else { 1 },
     }
 }
 
@@ -144,6 +152,9 @@ fn gen_spec(r: &mut Rng) -> Spec {
     if with_missing {
         for s in &mut stages {
             s.missing = r.chance(35);
+            if s.missing {
+                s.runs = 1;
+            }
         }
         if stages.iter().all(|s| s.missing) {
             let i = r.below(n as u64) as usize;
@@ -155,7 +166,10 @@ fn gen_spec(r: &mut Rng) -> Spec {
     } else {
         None
     };
-    let until = r.chance(20).then(|| gen_stage(r));
+    let until = r.chance(20).then(|| StageSpec {
+        runs: 1,
+        ..gen_stage(r)
+    });
     Spec {
         keys,
         stages,
@@ -289,7 +303,16 @@ fn all_tuples(n: usize, len: usize) -> Vec<Vec<usize>> {
 
 /// The reference: (positions with `None` for missing slots, key) in output order.
 fn reference(spec: &Spec, events: &[Value]) -> Vec<(Vec<Option<usize>>, Vec<K>)> {
-    // Stages as the executor sees them (no `runs` here), positive ones apart.
+    // `with runs=N` is shorthand for writing the stage N times.
+    let expanded = Spec {
+        stages: spec
+            .stages
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(s.clone(), s.runs))
+            .collect(),
+        ..spec.clone()
+    };
+    let spec = &expanded;
     let positive: Vec<usize> = (0..spec.stages.len())
         .filter(|&i| !spec.stages[i].missing)
         .collect();

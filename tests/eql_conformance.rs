@@ -258,7 +258,7 @@ fn as_ids(v: &Value) -> Vec<i64> {
 }
 
 /// Runs one query spec file; a case passes when it passes under every mapping variant. Cases
-/// Elasticsearch excludes (named in `test_unsupported.toml`) are noted, not run.
+/// Elasticsearch excludes (named in an exclusion list) are noted, not run.
 fn run_query_file(path: &Path, target: &Target, unsupported: &[String], t: &mut Tally) {
     let doc = match read_toml(path) {
         Ok(d) => d,
@@ -267,7 +267,7 @@ fn run_query_file(path: &Path, target: &Target, unsupported: &[String], t: &mut 
     for q in doc["queries"].as_array().cloned().unwrap_or_default() {
         let name = q["name"].as_str().unwrap_or("?").to_string();
         if unsupported.contains(&name) {
-            t.skip(&name, "excluded by Elasticsearch (test_unsupported.toml)");
+            t.skip(&name, "excluded by Elasticsearch (exclusion list)");
             continue;
         }
         let query = q["query"].as_str().unwrap_or("").trim().to_string();
@@ -414,7 +414,7 @@ fn run_fold_file(path: &Path, unsupported: &[String], t: &mut Tally) {
             let name = format!("{table}[{i}] {expr}");
             let want = case.get("expected").cloned().unwrap_or(Value::Null);
             if unsupported.iter().any(|u| u == expr) {
-                t.skip(&name, "excluded by Elasticsearch (test_unsupported.toml)");
+                t.skip(&name, "excluded by Elasticsearch (exclusion list)");
                 continue;
             }
             if let Some(es) = es_between_behaviour(expr) {
@@ -547,23 +547,32 @@ fn run_series_file(path: &Path, t: &mut Tally) {
     }
 }
 
-/// Names and fold expressions Elasticsearch's harness excludes, from `test_unsupported.toml`.
-fn read_unsupported(dir: &Path) -> Result<Vec<String>, String> {
-    let path = dir.join("test_unsupported.toml");
-    if !path.is_file() {
-        return Ok(Vec::new());
-    }
-    let doc = read_toml(&path)?;
-    let mut out: Vec<String> = doc["queries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|q| q["name"].as_str().map(str::to_string))
-        .collect();
-    for body in doc.as_object().into_iter().flat_map(|o| o.values()) {
-        for case in body["fold"]["tests"].as_array().into_iter().flatten() {
-            if let Some(e) = case["expression"].as_str() {
-                out.push(e.to_string());
+/// An exclusion list (`test_unsupported.toml`, `*_unsupported.toml`): not run itself.
+fn is_exclusion_list(stem: &str) -> bool {
+    stem.ends_with("unsupported")
+}
+
+/// Names and fold expressions Elasticsearch's harness excludes, from its exclusion lists.
+fn read_unsupported(files: &[PathBuf]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for path in files {
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        if path.extension().is_none_or(|e| e != "toml") || !is_exclusion_list(&stem) {
+            continue;
+        }
+        let doc = read_toml(path)?;
+        out.extend(
+            doc["queries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|q| q["name"].as_str().map(str::to_string)),
+        );
+        for body in doc.as_object().into_iter().flat_map(|o| o.values()) {
+            for case in body["fold"]["tests"].as_array().into_iter().flatten() {
+                if let Some(e) = case["expression"].as_str() {
+                    out.push(e.to_string());
+                }
             }
         }
     }
@@ -589,10 +598,6 @@ fn run_dir(dir: &Path) -> (Tally, String) {
         })
         .collect();
     available.sort();
-    let unsupported = read_unsupported(dir).unwrap_or_else(|e| {
-        total.fail("test_unsupported.toml", e);
-        Vec::new()
-    });
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -601,6 +606,10 @@ fn run_dir(dir: &Path) -> (Tally, String) {
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    let unsupported = read_unsupported(&files).unwrap_or_else(|e| {
+        total.fail("exclusion list", e);
+        Vec::new()
+    });
     let mut targets: Vec<(Vec<String>, Result<Target, String>)> = Vec::new();
     for path in files {
         let file = path
@@ -616,7 +625,7 @@ fn run_dir(dir: &Path) -> (Tally, String) {
         let mut t = Tally::default();
         match path.extension().and_then(|e| e.to_str()) {
             Some("series-spec") => run_series_file(&path, &mut t),
-            Some("toml") if stem == "test_unsupported" => continue,
+            Some("toml") if is_exclusion_list(&stem) => continue,
             Some("toml") => match read_toml(&path) {
                 Err(e) => t.fail(&file, e),
                 Ok(doc) if doc.get("queries").is_some() => match indices_for(&stem, &available) {
@@ -809,7 +818,7 @@ expected_event_ids = [2]
 "#,
     );
     write(
-        "test_unsupported.toml",
+        "test_queries_unsupported.toml",
         "[[queries]]\nname = \"excludedCase\"\nquery = 'x'\nexpected_event_ids = []\n",
     );
     write(

@@ -3,10 +3,10 @@
 //! Always a full match. `^`/`$` are literals; `\d`, `\s`, `\w` mean the letters; `"…"` is a
 //! literal run; `@` is any string and `#` the empty language; `<n-m>` is a numeric interval.
 //! Complement `~` and intersection `&` have no equivalent in the `regex` crate; [`Matcher`]
-//! supports them where they apply to whole values — `A&B`, `~A`, `~(A|B)&C`, inside unions
-//! and whole-value groups — by combining full matches; inside a concatenation or under a
-//! repetition (`a~bc`, `(~a)*`) they are rejected. With `regex~`, character classes stay
-//! case-sensitive (a documented Lucene limitation).
+//! applies them to whole values — `A&B`, `~A`, `~(A|B)&C`, inside unions and whole-value
+//! groups — by combining full matches of `regex` programs, and anywhere else (`a~bc`,
+//! `(~a)*`) with the derivative matcher of [`super::derivative`]. With `regex~`, character
+//! classes stay case-sensitive (a documented Lucene limitation).
 
 use regex::Regex;
 
@@ -216,6 +216,8 @@ pub enum Matcher {
     All(Vec<Matcher>),
     /// `~A`: the value does not match `A`.
     Not(Box<Matcher>),
+    /// `~`/`&` inside a concatenation or a repetition.
+    Derivative(super::derivative::DerivRegex),
 }
 
 impl Matcher {
@@ -225,6 +227,7 @@ impl Matcher {
             Matcher::Any(ms) => ms.iter().any(|m| m.is_match(s)),
             Matcher::All(ms) => ms.iter().all(|m| m.is_match(s)),
             Matcher::Not(m) => !m.is_match(s),
+            Matcher::Derivative(d) => d.is_match(s),
         }
     }
 }
@@ -273,16 +276,15 @@ fn compile_level(pattern: &str, ci: bool, depth: usize) -> Result<Matcher, Strin
         let inner: String = chars[1..chars.len() - 1].iter().collect();
         return compile_level(&inner, ci, depth + 1);
     }
-    // A lone `~`/`&` inside brackets, quotes or after `\` is literal: let the translator judge.
-    compile(pattern, ci).map(Matcher::Plain).map_err(|e| {
-        if e.contains("not supported") {
-            "the complement ~ and intersection & operators are supported only on whole values \
-             (A&B, ~A, ~(A)|B), not inside a concatenation or a repetition"
-                .to_string()
-        } else {
-            e
+    // A lone `~`/`&` inside brackets, quotes or after `\` is literal: let the translator judge;
+    // operators it cannot express go to the derivative matcher.
+    match compile(pattern, ci) {
+        Ok(re) => Ok(Matcher::Plain(re)),
+        Err(e) if e.contains("not supported") => {
+            super::derivative::parse(pattern, ci).map(Matcher::Derivative)
         }
-    })
+        Err(e) => Err(e),
+    }
 }
 
 /// Splits at `sep` outside groups, classes, quotes, intervals and escapes.
@@ -458,10 +460,10 @@ mod tests {
         assert!(mm("a\\~b", "a~b"));
         assert!(mm("\"a&b\"", "a&b"));
         assert!(mm("[~&]x", "&x"));
-        // Inside a concatenation or under a repetition: rejected, with a message.
-        for p in ["a~bc", "(~a)*", "ab&c*d~e", "~"] {
-            assert!(compile_matcher(p, false).is_err(), "{p}");
-        }
+        // Inside a concatenation or under a repetition: the derivative matcher.
+        assert!(mm("a~bc", "axc") && !mm("a~bc", "abc"));
+        assert!(mm("ab&c*d~e", "ab") == (mm("ab", "ab") && mm("c*d~e", "ab")));
+        assert!(compile_matcher("~", false).is_err());
         let deep = format!("{}a", "~".repeat(100));
         assert!(compile_matcher(&deep, false).is_err());
     }

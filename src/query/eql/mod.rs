@@ -57,6 +57,7 @@
 pub mod ast;
 mod compile;
 pub(crate) mod date;
+mod derivative;
 mod error;
 pub(crate) mod eval;
 mod exec;

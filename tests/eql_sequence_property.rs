@@ -317,20 +317,23 @@ fn reference(spec: &Spec, events: &[Value]) -> Vec<(Vec<Option<usize>>, Vec<K>)>
         .filter(|&i| !spec.stages[i].missing)
         .collect();
     let ts = |i: usize| events[i]["@timestamp"].as_i64().unwrap_or_default();
-    let has_key = |i: usize, key: &Vec<K>| key_tuples(spec, &events[i]).contains(key);
-    let mut keys: BTreeSet<Vec<K>> = BTreeSet::new();
-    for e in events {
-        keys.extend(key_tuples(spec, e));
-    }
+    // Computed once: each event's key tuples, and which stages (and `until`) it matches.
+    let event_keys: Vec<Vec<Vec<K>>> = events.iter().map(|e| key_tuples(spec, e)).collect();
+    let stage_hit: Vec<Vec<bool>> = spec
+        .stages
+        .iter()
+        .map(|st| events.iter().map(|e| matches(st, e)).collect())
+        .collect();
+    let until_hit: Vec<bool> = events
+        .iter()
+        .map(|e| spec.until.as_ref().is_some_and(|u| matches(u, e)))
+        .collect();
+    let keys: BTreeSet<Vec<K>> = event_keys.iter().flatten().cloned().collect();
     let mut results = Vec::new();
     for key in &keys {
-        let in_stage =
-            |si: usize, i: usize| matches(&spec.stages[si], &events[i]) && has_key(i, key);
-        let is_until = |i: usize| {
-            spec.until
-                .as_ref()
-                .is_some_and(|u| matches(u, &events[i]) && has_key(i, key))
-        };
+        let has_key = |i: usize| event_keys[i].contains(key);
+        let in_stage = |si: usize, i: usize| stage_hit[si][i] && has_key(i);
+        let is_until = |i: usize| until_hit[i] && has_key(i);
         // live[l]: tuples that reached positive stage l (and were placed in its state).
         let mut live: Vec<Vec<Vec<usize>>> = Vec::new();
         for l in 0..positive.len() {

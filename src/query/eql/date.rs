@@ -193,11 +193,17 @@ fn offset_at(c: &mut Cur<'_>, letter: char, n: usize) -> Option<i64> {
     Some(sign * (oh * 60 + om))
 }
 
-/// Reads one pattern letter run (`ch` repeated `n` times) into `p`.
-fn letter(c: &mut Cur<'_>, ch: char, n: usize, p: &mut Parts) -> Option<()> {
+/// Reads one pattern letter run (`ch` repeated `n` times) into `p`; `adjacent`: another letter
+/// follows at once (`yyyyMMdd`), so a year takes exactly its width, as java.time's adjacent
+/// value parsing does.
+fn letter(c: &mut Cur<'_>, ch: char, n: usize, adjacent: bool, p: &mut Parts) -> Option<()> {
     match ch {
         'y' | 'u' => {
-            p.y = c.digits(if n == 2 { 2 } else { 1 }, if n == 2 { 2 } else { 9 })?;
+            p.y = match (n, adjacent) {
+                (2, _) => c.digits(2, 2)?,
+                (_, true) => c.digits(n.max(4), n.max(4))?,
+                _ => c.digits(1, 9)?,
+            };
             if n == 2 {
                 // java.time's two-digit year: 2000–2099.
                 p.y += 2000;
@@ -300,7 +306,8 @@ pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
                 n += 1;
             }
             k += n;
-            letter(&mut c, ch, n, &mut p)?;
+            let adjacent = pat.get(k).is_some_and(char::is_ascii_alphabetic);
+            letter(&mut c, ch, n, adjacent, &mut p)?;
             continue;
         }
         literal(&mut c, ch)?;
@@ -346,6 +353,70 @@ fn resolve(p: &Parts) -> Option<i64> {
     civil_ms(p.y, mo, d, h, p.mi, p.sec, p.ms)?.checked_sub(p.offset_min * 60_000)
 }
 
+/// Elasticsearch's built-in named formats as java.time patterns (`strict_` variants alike).
+fn named_pattern(name: &str) -> Option<&'static str> {
+    Some(match name.strip_prefix("strict_").unwrap_or(name) {
+        "basic_date" => "yyyyMMdd",
+        "basic_date_time" => "yyyyMMdd'T'HHmmss.SSSX",
+        "basic_date_time_no_millis" => "yyyyMMdd'T'HHmmssX",
+        "basic_ordinal_date" => "yyyyDDD",
+        "ordinal_date" => "yyyy-DDD",
+        "year_month_day" => "yyyy-MM-dd",
+        "year_month" => "yyyy-MM",
+        "year" => "yyyy",
+        "date_hour" => "yyyy-MM-dd'T'HH",
+        "date_hour_minute" => "yyyy-MM-dd'T'HH:mm",
+        "date_hour_minute_second" => "yyyy-MM-dd'T'HH:mm:ss",
+        "date_hour_minute_second_millis" | "date_hour_minute_second_fraction" => {
+            "yyyy-MM-dd'T'HH:mm:ss.SSS"
+        }
+        "date_time_no_millis" => "yyyy-MM-dd'T'HH:mm:ssXXX",
+        "hour" => "HH",
+        "hour_minute" => "HH:mm",
+        "hour_minute_second" => "HH:mm:ss",
+        "hour_minute_second_millis" | "hour_minute_second_fraction" => "HH:mm:ss.SSS",
+        _ => return None,
+    })
+}
+
+const ISO_NAMES: [&str; 8] = [
+    "strict_date_optional_time",
+    "date_optional_time",
+    "strict_date_optional_time_nanos",
+    "strict_date_time",
+    "date_time",
+    "iso8601",
+    "strict_date",
+    "date",
+];
+
+/// Pattern letters [`parse_with_pattern`] understands.
+const PATTERN_LETTERS: &str = "yuMLdDHkhKmsSaEZXx";
+
+/// Checks every part of a mapping's `format` is one this module can parse, so that a field
+/// with an unsupported format is reported instead of never matching.
+pub fn check_format(format: &str) -> Result<(), String> {
+    for f in format.split("||").map(str::trim) {
+        if f == "epoch_millis" || f == "epoch_second" || ISO_NAMES.contains(&f) {
+            continue;
+        }
+        if named_pattern(f).is_some() {
+            continue;
+        }
+        let mut quoted = false;
+        for ch in f.chars() {
+            if ch == '\'' {
+                quoted = !quoted;
+            } else if !quoted && ch.is_ascii_alphabetic() && !PATTERN_LETTERS.contains(ch) {
+                return Err(format!(
+                    "unsupported date format [{f}] (pattern letter `{ch}`)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Parses a date string with an Elasticsearch `format` (`a||b`, named or pattern formats).
 pub fn parse_with_format(s: &str, format: &str) -> Option<i64> {
     for f in format.split("||") {
@@ -353,15 +424,8 @@ pub fn parse_with_format(s: &str, format: &str) -> Option<i64> {
         let r = match f {
             "epoch_millis" => s.trim().parse::<i64>().ok(),
             "epoch_second" => s.trim().parse::<i64>().ok().map(|v| v * 1000),
-            "strict_date_optional_time"
-            | "date_optional_time"
-            | "strict_date_optional_time_nanos"
-            | "strict_date_time"
-            | "date_time"
-            | "iso8601"
-            | "strict_date"
-            | "date" => parse_iso(s),
-            _ => parse_with_pattern(s, f),
+            _ if ISO_NAMES.contains(&f) => parse_iso(s),
+            _ => parse_with_pattern(s, named_pattern(f).unwrap_or(f)),
         };
         if r.is_some() {
             return r;
@@ -460,8 +524,37 @@ mod tests {
             ("2022/12/17 Z", "yyyy/MM/dd Z", None),
             ("12/17/22 13:00 PM", "MM/dd/yy hh:mm a", None),
             ("2022-12-17 AD", "yyyy-MM-dd G", None),
+            ("20221217", "yyyyMMdd", Some(day)),
+            ("2022351", "yyyyDDD", Some(day)),
         ] {
             assert_eq!(parse_with_pattern(s, pattern), want, "{s} as {pattern}");
         }
+    }
+
+    #[test]
+    fn named_formats_and_format_checks() {
+        let day = Some(1_671_235_200_000);
+        assert_eq!(parse_with_format("20221217", "basic_date"), day);
+        assert_eq!(
+            parse_with_format("20221217T010000Z", "basic_date_time_no_millis"),
+            Some(1_671_238_800_000)
+        );
+        assert_eq!(
+            parse_with_format("2022-12-17", "strict_year_month_day"),
+            day
+        );
+        assert_eq!(parse_with_format("2022-351", "ordinal_date"), day);
+        assert_eq!(
+            parse_with_format("2022-12-17T00:00", "date_hour_minute"),
+            day
+        );
+        assert_eq!(
+            parse_with_format("x||2022-12-17", "basic_date||year_month_day"),
+            None
+        );
+        assert!(check_format("dd-MM-yyyy||epoch_millis||basic_date").is_ok());
+        assert!(check_format("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").is_ok());
+        assert!(check_format("week_date").is_err());
+        assert!(check_format("yyyy-ww").is_err());
     }
 }

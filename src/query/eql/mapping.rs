@@ -163,6 +163,15 @@ impl Mapping {
                 },
             );
         }
+        for (name, info) in &m.fields {
+            if let FieldType::Date { format: Some(f) } = &info.ty {
+                super::date::check_format(f).map_err(|e| mapping_err(format!("[{name}]: {e}")))?;
+            }
+        }
+        for f in &m.settings.date_formats {
+            super::date::check_format(f)
+                .map_err(|e| mapping_err(format!("dynamic_date_formats: {e}")))?;
+        }
         for (name, path) in aliases {
             let target = m.fields.get(&path).cloned().ok_or_else(|| {
                 EqlError::new(

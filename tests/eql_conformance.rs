@@ -749,7 +749,20 @@ fn extra_spec_directory() {
 #[test]
 fn harness_runs_a_spec_directory_in_the_elasticsearch_layout() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+    write_demo_spec_dir(dir.path());
+    let (t, report) = run_dir(dir.path());
+    println!("{report}");
+    assert_eq!(
+        (t.passed, t.failed, t.skipped),
+        (6, 1, 1),
+        "passed, failed, skipped:\n{report}"
+    );
+    assert!(report.contains("FAIL deliberatelyWrong: expected [[2]], got [1]"));
+    assert!(report.contains("NOTE excludedCase"));
+}
+
+/// The spec directory of [`harness_runs_a_spec_directory_in_the_elasticsearch_layout`].
+fn write_demo_spec_dir(root: &Path) {
     std::fs::create_dir(root.join("data")).unwrap();
     let write = |rel: &str, text: &str| std::fs::write(root.join(rel), text).unwrap();
     write(
@@ -829,13 +842,4 @@ expected_event_ids = [2]
         "mini.series-spec",
         "// two stages\nsimple\nA1 A3\nB2 B4;\nA1 B2\nA3 B4;\n",
     );
-    let (t, report) = run_dir(root);
-    println!("{report}");
-    assert_eq!(
-        (t.passed, t.failed, t.skipped),
-        (6, 1, 1),
-        "passed, failed, skipped:\n{report}"
-    );
-    assert!(report.contains("FAIL deliberatelyWrong: expected [[2]], got [1]"));
-    assert!(report.contains("NOTE excludedCase"));
 }

@@ -211,6 +211,45 @@ fn a_mapping_gives_field_types() {
     assert_eq!(code, 2, "{stderr}");
 }
 
+#[test]
+fn fields_the_mapping_leaves_out_are_mapped_from_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "e.ndjson",
+        "{\"@timestamp\": 1, \"event\": {\"category\": \"network\"}, \"destination\": {\"port\": 22}}\n{\"@timestamp\": 2, \"event\": {\"category\": \"network\"}, \"destination\": {\"port\": \"443\"}}\n",
+    );
+    let mapping = write(
+        dir.path(),
+        "mapping.json",
+        r#"{"mappings": {"properties": {"@timestamp": {"type": "date"}, "event": {"properties": {"category": {"type": "keyword"}}}}}}"#,
+    );
+    // destination.port is mapped `long` from its first value, so "443" is coerced.
+    let (code, stdout, stderr) = eval(&[
+        "network where destination.port > 100",
+        &events,
+        "--mapping",
+        &mapping,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"position":2,"type":"event"}"#);
+    // Under `dynamic: strict` Elasticsearch would have rejected the documents: an error with
+    // the event's line.
+    let strict = write(
+        dir.path(),
+        "strict.json",
+        r#"{"mappings": {"dynamic": "strict", "properties": {"@timestamp": {"type": "date"}, "event": {"properties": {"category": {"type": "keyword"}}}}}}"#,
+    );
+    let (code, _, stderr) = eval(&["network where true", &events, "--mapping", &strict]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("e.ndjson:1: field [destination] is not in the mapping"),
+        "{stderr}"
+    );
+}
+
 /// Regression: `ruleforge … | head` closed stdout early and the binary panicked on the write.
 #[test]
 fn a_closed_stdout_is_not_a_panic() {

@@ -37,16 +37,30 @@ fn run_case(case: &Value) -> Result<(), String> {
         events.push(e);
     }
     let mut opts = Options::default();
-    if let Some(m) = case["mapping"].as_str() {
-        let v: Value = serde_json::from_str(m).map_err(|e| format!("mapping: {e}"))?;
-        opts.mapping = Some(Mapping::from_es_mapping_json(&v).map_err(|e| e.message)?);
-    }
     if let Some(t) = case["tiebreaker"].as_str() {
         opts.tiebreaker_field = Some(t.to_string());
     }
-    let result = eql::parse(query)
-        .and_then(|q| q.compile(&opts))
-        .and_then(|c| c.execute(&events));
+    // A mapping is the index's: fields it leaves out were mapped dynamically when the events
+    // were indexed (or the documents rejected, under `dynamic: strict`).
+    let mapping = match case["mapping"].as_str() {
+        Some(m) => {
+            let v: Value = serde_json::from_str(m).map_err(|e| format!("mapping: {e}"))?;
+            Some(Mapping::from_es_mapping_json(&v).and_then(|mut m| {
+                m.add_dynamic(&events)?;
+                Ok(m)
+            }))
+        }
+        None => None,
+    };
+    let result = match mapping {
+        Some(Err(e)) => Err(e),
+        m => {
+            opts.mapping = m.and_then(Result::ok);
+            eql::parse(query)
+                .and_then(|q| q.compile(&opts))
+                .and_then(|c| c.execute(&events))
+        }
+    };
     if let Some(kind) = case["error"].as_str() {
         return match result {
             Ok(h) => Err(format!("expected a {kind} error, got {h:?}")),

@@ -30,7 +30,8 @@ pub struct EvalArgs {
     /// Field holding the event category (EQL `process where`).
     #[arg(long, default_value = "event.category")]
     event_category_field: String,
-    /// Elasticsearch index mapping (JSON) giving field types.
+    /// Elasticsearch index mapping (JSON) giving field types; fields it leaves out are mapped
+    /// from the events as Elasticsearch's dynamic mapping would (its `dynamic` honoured).
     #[arg(long)]
     mapping: Option<PathBuf>,
     /// Maximum number of results, as Elasticsearch's `size` (default: all).
@@ -150,10 +151,15 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                 std::fs::read_to_string(m).with_context(|| format!("reading {}", m.display()))?;
             let v: Value = serde_json::from_str(&text)
                 .with_context(|| format!("{}: invalid JSON", m.display()))?;
-            opts.mapping = Some(
-                eql::Mapping::from_es_mapping_json(&v)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", m.display(), e.message))?,
-            );
+            let mut mapping = eql::Mapping::from_es_mapping_json(&v)
+                .map_err(|e| anyhow::anyhow!("{}: {}", m.display(), e.message))?;
+            // Fields the mapping leaves out were mapped dynamically when the events were indexed.
+            for (v, pos) in file.values.iter().zip(&file.positions) {
+                mapping.add_dynamic_event(v).map_err(|e| {
+                    anyhow::anyhow!("{}:{pos}: {}", args.events.display(), e.message)
+                })?;
+            }
+            opts.mapping = Some(mapping);
         }
         let c = match q.compile(&opts) {
             Ok(c) => c,

@@ -464,11 +464,11 @@ impl<'o> Compiler<'o> {
         pats: &[String],
         ci: bool,
         patterns: &[Expr],
-    ) -> Result<Vec<regex::Regex>, EqlError> {
+    ) -> Result<Vec<super::lucene::Matcher>, EqlError> {
         pats.iter()
             .zip(patterns)
             .map(|(p, e)| {
-                lucene::compile(p, ci).map_err(|m| {
+                lucene::compile_matcher(p, ci).map_err(|m| {
                     EqlError::verify(format!("invalid regular expression: {m}"), e.span.clone())
                 })
             })
@@ -502,12 +502,13 @@ impl<'o> Compiler<'o> {
             MatchKind::Like => "like",
             MatchKind::Regex => "regex",
         };
-        let matcher = |c: &Self| -> Result<Result<PatternSet, Vec<regex::Regex>>, EqlError> {
-            Ok(match kind {
-                MatchKind::Regex => Err(c.regexes(&pats, ci, patterns)?),
-                _ => Ok(PatternSet::new(pats.iter().map(String::as_str), ci)),
-            })
-        };
+        let matcher =
+            |c: &Self| -> Result<Result<PatternSet, Vec<super::lucene::Matcher>>, EqlError> {
+                Ok(match kind {
+                    MatchKind::Regex => Err(c.regexes(&pats, ci, patterns)?),
+                    _ => Ok(PatternSet::new(pats.iter().map(String::as_str), ci)),
+                })
+            };
         match self.field_of(expr)? {
             Some(Some(f)) => {
                 self.check_string_operand(&f, op, &expr.span)?;

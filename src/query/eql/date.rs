@@ -110,73 +110,311 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     civil_ms(y, mo, d, h, mi, sec, ms)?.checked_sub(offset_min * 60_000)
 }
 
-/// Parses with one Java-style pattern (`yyyy`, `MM`, `dd`, `HH`, `mm`, `ss`, `SSS`, quoted
-/// literals, other characters literal). Unknown letters make the pattern unusable.
+/// Date-time fields read so far by [`parse_with_pattern`].
+struct Parts {
+    y: i64,
+    mo: u32,
+    d: u32,
+    h: i64,
+    mi: i64,
+    sec: i64,
+    ms: i64,
+    /// Offset east of UTC in minutes.
+    offset_min: i64,
+    /// `a`: `Some(true)` for PM; the hour then comes from `h`/`K` (clock-hour of AM/PM).
+    pm: Option<bool>,
+    /// `D`: day of the year.
+    day_of_year: Option<u32>,
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// Matches one of `names` (full when `n >= 4`, else the three-letter form) at the cursor;
+/// returns its 0-based index. Case-sensitive, as java.time parses by default.
+fn name_at(c: &mut Cur<'_>, names: &[&str], n: usize) -> Option<usize> {
+    let rest = &c.b[c.i..];
+    let (i, len) = names.iter().enumerate().find_map(|(i, full)| {
+        let want = if n >= 4 { *full } else { &full[..3] };
+        rest.starts_with(want.as_bytes()).then_some((i, want.len()))
+    })?;
+    c.i += len;
+    Some(i)
+}
+
+/// A zone offset: `Z`/`ZZ`/`ZZZ` and `xx` read `+HHmm`; `X` `+HH[mm]` or `Z`; `XX` `+HHmm`
+/// or `Z`; `XXX`, `ZZZZZ` `+HH:mm` or `Z`; `x` `+HH[mm]`; `xxx` `+HH:mm`.
+fn offset_at(c: &mut Cur<'_>, letter: char, n: usize) -> Option<i64> {
+    let zulu_ok = letter == 'X' || (letter == 'Z' && n == 5);
+    if zulu_ok && c.eat(b'Z') {
+        return Some(0);
+    }
+    let sign = match c.b.get(c.i)? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    c.i += 1;
+    let oh = c.digits(2, 2)?;
+    let colon = (letter == 'Z' && n == 5) || (letter != 'Z' && n >= 3);
+    let minutes_optional = letter != 'Z' && n == 1;
+    if colon && !c.eat(b':') {
+        return None;
+    }
+    let om = if minutes_optional {
+        c.digits(2, 2).unwrap_or(0)
+    } else {
+        c.digits(2, 2)?
+    };
+    if !valid_offset(oh, om) {
+        return None;
+    }
+    Some(sign * (oh * 60 + om))
+}
+
+/// Reads one pattern letter run (`ch` repeated `n` times) into `p`; `adjacent`: another letter
+/// follows at once (`yyyyMMdd`), so a year takes exactly its width, as java.time's adjacent
+/// value parsing does.
+fn letter(c: &mut Cur<'_>, ch: char, n: usize, adjacent: bool, p: &mut Parts) -> Option<()> {
+    match ch {
+        'y' | 'u' => {
+            p.y = match (n, adjacent) {
+                (2, _) => c.digits(2, 2)?,
+                (_, true) => c.digits(n.max(4), n.max(4))?,
+                _ => c.digits(1, 9)?,
+            };
+            if n == 2 {
+                // java.time's two-digit year: 2000–2099.
+                p.y += 2000;
+            }
+        }
+        'M' | 'L' if n >= 3 => p.mo = name_at(c, &MONTHS, n)? as u32 + 1,
+        'M' | 'L' => p.mo = c.digits(n.min(2), 2)? as u32,
+        'd' => p.d = c.digits(n.min(2), 2)? as u32,
+        'D' => p.day_of_year = Some(c.digits(n.min(3), 3)? as u32),
+        'H' => p.h = c.digits(n.min(2), 2)?,
+        'k' => p.h = c.digits(n.min(2), 2)? % 24,
+        'h' => p.h = c.digits(n.min(2), 2)?.checked_sub(1).filter(|h| *h < 12)? + 1,
+        'K' => p.h = Some(c.digits(n.min(2), 2)?).filter(|h| *h < 12)?,
+        'm' => p.mi = c.digits(n.min(2), 2)?,
+        's' => p.sec = c.digits(n.min(2), 2)?,
+        'S' => {
+            let start = c.i;
+            let frac = c.digits(1, 9)?;
+            let got = c.i - start;
+            p.ms = if got >= 3 {
+                frac / 10i64.pow(got as u32 - 3)
+            } else {
+                frac * 10i64.pow(3 - got as u32)
+            };
+        }
+        'a' => {
+            p.pm = Some(match c.b.get(c.i..c.i + 2)? {
+                b"AM" => false,
+                b"PM" => true,
+                _ => return None,
+            });
+            c.i += 2;
+        }
+        'E' => {
+            name_at(c, &DAYS, n)?;
+        }
+        'Z' | 'X' | 'x' => p.offset_min = offset_at(c, ch, n)?,
+        _ => return None,
+    }
+    Some(())
+}
+
+/// Parses with one Java `DateTimeFormatter` pattern: `y`/`u` (`yy` = 2000–2099), `M`/`L`
+/// (`MMM` `Jan`, `MMMM` `January`), `d`, `D` (day of year), `H`, `k`, `h`/`K` with `a`
+/// (`AM`/`PM`), `m`, `s`, `S…` (a fraction of 1–9 digits), `E` (day name, read and
+/// not checked), `Z`/`X`/`x` offsets, quoted literals; other characters are literal. Unknown
+/// letters make the pattern unusable (no match) rather than guessed.
 pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
     let mut c = Cur {
         b: s.as_bytes(),
         i: 0,
     };
-    let (mut y, mut mo, mut d, mut h, mut mi, mut sec, mut ms) = (1970, 1, 1, 0, 0, 0, 0);
-    let p: Vec<char> = pattern.chars().collect();
+    let mut p = Parts {
+        y: 1970,
+        mo: 1,
+        d: 1,
+        h: 0,
+        mi: 0,
+        sec: 0,
+        ms: 0,
+        offset_min: 0,
+        pm: None,
+        day_of_year: None,
+    };
+    let pat: Vec<char> = pattern.chars().collect();
     let mut k = 0;
-    while k < p.len() {
-        let ch = p[k];
+    while k < pat.len() {
+        let ch = pat[k];
         if ch == '\'' {
             k += 1;
-            while k < p.len() && p[k] != '\'' {
-                let mut buf = [0u8; 4];
-                for &b in p[k].encode_utf8(&mut buf).as_bytes() {
-                    if !c.eat(b) {
-                        return None;
-                    }
+            if pat.get(k) == Some(&'\'') {
+                // '' is a literal quote.
+                if !c.eat(b'\'') {
+                    return None;
                 }
                 k += 1;
+                continue;
+            }
+            loop {
+                match (pat.get(k), pat.get(k + 1)) {
+                    (None, _) => break,
+                    // '' inside quotes is a literal quote.
+                    (Some('\''), Some('\'')) => {
+                        literal(&mut c, '\'')?;
+                        k += 2;
+                    }
+                    (Some('\''), _) => break,
+                    (Some(&ch), _) => {
+                        literal(&mut c, ch)?;
+                        k += 1;
+                    }
+                }
             }
             k += 1;
             continue;
         }
         if ch.is_ascii_alphabetic() {
             let mut n = 1;
-            while k + n < p.len() && p[k + n] == ch {
+            while k + n < pat.len() && pat[k + n] == ch {
                 n += 1;
             }
             k += n;
-            match ch {
-                'y' | 'u' => {
-                    y = c.digits(if n == 2 { 2 } else { 1 }, if n == 2 { 2 } else { 9 })?
-                }
-                'M' => mo = c.digits(1, 2)? as u32,
-                'd' => d = c.digits(1, 2)? as u32,
-                'H' => h = c.digits(1, 2)?,
-                'm' => mi = c.digits(1, 2)?,
-                's' => sec = c.digits(1, 2)?,
-                'S' => {
-                    let start = c.i;
-                    let frac = c.digits(1, 9)?;
-                    let n = c.i - start;
-                    ms = if n >= 3 {
-                        frac / 10i64.pow(n as u32 - 3)
-                    } else {
-                        frac * 10i64.pow(3 - n as u32)
-                    };
-                }
-                _ => return None,
-            }
+            let adjacent = pat.get(k).is_some_and(char::is_ascii_alphabetic);
+            letter(&mut c, ch, n, adjacent, &mut p)?;
             continue;
         }
-        let mut buf = [0u8; 4];
-        for &b in ch.encode_utf8(&mut buf).as_bytes() {
-            if !c.eat(b) {
-                return None;
-            }
-        }
+        literal(&mut c, ch)?;
         k += 1;
     }
     if !c.done() {
         return None;
     }
-    civil_ms(y, mo, d, h, mi, sec, ms)
+    resolve(&p)
+}
+
+fn literal(c: &mut Cur<'_>, ch: char) -> Option<()> {
+    let mut buf = [0u8; 4];
+    for &b in ch.encode_utf8(&mut buf).as_bytes() {
+        if !c.eat(b) {
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// Epoch millis from the parsed parts (AM/PM, day of year and offset applied).
+fn resolve(p: &Parts) -> Option<i64> {
+    let mut h = p.h;
+    if let Some(pm) = p.pm {
+        h = h % 12 + if pm { 12 } else { 0 };
+    }
+    let (mo, d) = match p.day_of_year {
+        None => (p.mo, p.d),
+        Some(doy) => {
+            let mut left = doy;
+            let mut mo = 1;
+            while mo <= 12 && left > days_in_month(p.y, mo) {
+                left -= days_in_month(p.y, mo);
+                mo += 1;
+            }
+            if doy == 0 || mo > 12 {
+                return None;
+            }
+            (mo, left)
+        }
+    };
+    civil_ms(p.y, mo, d, h, p.mi, p.sec, p.ms)?.checked_sub(p.offset_min * 60_000)
+}
+
+/// Elasticsearch's built-in named formats as java.time patterns (`strict_` variants alike).
+fn named_pattern(name: &str) -> Option<&'static str> {
+    Some(match name.strip_prefix("strict_").unwrap_or(name) {
+        "basic_date" => "yyyyMMdd",
+        "basic_date_time" => "yyyyMMdd'T'HHmmss.SSSX",
+        "basic_date_time_no_millis" => "yyyyMMdd'T'HHmmssX",
+        "basic_ordinal_date" => "yyyyDDD",
+        "ordinal_date" => "yyyy-DDD",
+        "year_month_day" => "yyyy-MM-dd",
+        "year_month" => "yyyy-MM",
+        "year" => "yyyy",
+        "date_hour" => "yyyy-MM-dd'T'HH",
+        "date_hour_minute" => "yyyy-MM-dd'T'HH:mm",
+        "date_hour_minute_second" => "yyyy-MM-dd'T'HH:mm:ss",
+        "date_hour_minute_second_millis" | "date_hour_minute_second_fraction" => {
+            "yyyy-MM-dd'T'HH:mm:ss.SSS"
+        }
+        "date_time_no_millis" => "yyyy-MM-dd'T'HH:mm:ssXXX",
+        "hour" => "HH",
+        "hour_minute" => "HH:mm",
+        "hour_minute_second" => "HH:mm:ss",
+        "hour_minute_second_millis" | "hour_minute_second_fraction" => "HH:mm:ss.SSS",
+        _ => return None,
+    })
+}
+
+const ISO_NAMES: [&str; 8] = [
+    "strict_date_optional_time",
+    "date_optional_time",
+    "strict_date_optional_time_nanos",
+    "strict_date_time",
+    "date_time",
+    "iso8601",
+    "strict_date",
+    "date",
+];
+
+/// Pattern letters [`parse_with_pattern`] understands.
+const PATTERN_LETTERS: &str = "yuMLdDHkhKmsSaEZXx";
+
+/// Checks every part of a mapping's `format` is one this module can parse, so that a field
+/// with an unsupported format is reported instead of never matching.
+pub fn check_format(format: &str) -> Result<(), String> {
+    for f in format.split("||").map(str::trim) {
+        if f == "epoch_millis" || f == "epoch_second" || ISO_NAMES.contains(&f) {
+            continue;
+        }
+        if named_pattern(f).is_some() {
+            continue;
+        }
+        let mut quoted = false;
+        for ch in f.chars() {
+            if ch == '\'' {
+                quoted = !quoted;
+            } else if !quoted && ch.is_ascii_alphabetic() && !PATTERN_LETTERS.contains(ch) {
+                return Err(format!(
+                    "unsupported date format [{f}] (pattern letter `{ch}`)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses a date string with an Elasticsearch `format` (`a||b`, named or pattern formats).
@@ -186,15 +424,8 @@ pub fn parse_with_format(s: &str, format: &str) -> Option<i64> {
         let r = match f {
             "epoch_millis" => s.trim().parse::<i64>().ok(),
             "epoch_second" => s.trim().parse::<i64>().ok().map(|v| v * 1000),
-            "strict_date_optional_time"
-            | "date_optional_time"
-            | "strict_date_optional_time_nanos"
-            | "strict_date_time"
-            | "date_time"
-            | "iso8601"
-            | "strict_date"
-            | "date" => parse_iso(s),
-            _ => parse_with_pattern(s, f),
+            _ if ISO_NAMES.contains(&f) => parse_iso(s),
+            _ => parse_with_pattern(s, named_pattern(f).unwrap_or(f)),
         };
         if r.is_some() {
             return r;
@@ -249,5 +480,81 @@ mod tests {
             parse_with_format("1671235200000", DEFAULT_FORMAT),
             Some(1_671_235_200_000)
         );
+    }
+
+    #[test]
+    fn java_pattern_letters() {
+        let day = 1_671_235_200_000; // 2022-12-17T00:00:00Z
+        let hour = 3_600_000;
+        for (s, pattern, want) in [
+            (
+                "2022/12/17 01:00:00 +0100",
+                "yyyy/MM/dd HH:mm:ss Z",
+                Some(day),
+            ),
+            ("2022/12/17 -0130", "yyyy/MM/dd Z", Some(day + 90 * 60_000)),
+            (
+                "2022-12-17T00:00:00Z",
+                "yyyy-MM-dd'T'HH:mm:ssXXX",
+                Some(day),
+            ),
+            (
+                "2022-12-17T02:00:00+02:00",
+                "yyyy-MM-dd'T'HH:mm:ssXXX",
+                Some(day),
+            ),
+            (
+                "2022-12-17T02:00:00+02",
+                "yyyy-MM-dd'T'HH:mm:ssX",
+                Some(day),
+            ),
+            ("17 Dec 2022", "dd MMM yyyy", Some(day)),
+            ("17 December 2022", "dd MMMM yyyy", Some(day)),
+            ("Sat, 17 Dec 2022", "EEE, dd MMM yyyy", Some(day)),
+            (
+                "12/17/22 03:00 PM",
+                "MM/dd/yy hh:mm a",
+                Some(day + 15 * hour),
+            ),
+            ("12/17/22 12:00 AM", "MM/dd/yy hh:mm a", Some(day)),
+            ("2022-351", "yyyy-DDD", Some(day)),
+            ("it's 2022-12-17", "'it''s' yyyy-MM-dd", Some(day)),
+            ("17 dec 2022", "dd MMM yyyy", None),
+            ("2022/12/17 +2500", "yyyy/MM/dd Z", None),
+            ("2022/12/17 Z", "yyyy/MM/dd Z", None),
+            ("12/17/22 13:00 PM", "MM/dd/yy hh:mm a", None),
+            ("2022-12-17 AD", "yyyy-MM-dd G", None),
+            ("20221217", "yyyyMMdd", Some(day)),
+            ("2022351", "yyyyDDD", Some(day)),
+        ] {
+            assert_eq!(parse_with_pattern(s, pattern), want, "{s} as {pattern}");
+        }
+    }
+
+    #[test]
+    fn named_formats_and_format_checks() {
+        let day = Some(1_671_235_200_000);
+        assert_eq!(parse_with_format("20221217", "basic_date"), day);
+        assert_eq!(
+            parse_with_format("20221217T010000Z", "basic_date_time_no_millis"),
+            Some(1_671_238_800_000)
+        );
+        assert_eq!(
+            parse_with_format("2022-12-17", "strict_year_month_day"),
+            day
+        );
+        assert_eq!(parse_with_format("2022-351", "ordinal_date"), day);
+        assert_eq!(
+            parse_with_format("2022-12-17T00:00", "date_hour_minute"),
+            day
+        );
+        assert_eq!(
+            parse_with_format("x||2022-12-17", "basic_date||year_month_day"),
+            None
+        );
+        assert!(check_format("dd-MM-yyyy||epoch_millis||basic_date").is_ok());
+        assert!(check_format("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").is_ok());
+        assert!(check_format("week_date").is_err());
+        assert!(check_format("yyyy-ww").is_err());
     }
 }

@@ -337,7 +337,7 @@ pub(crate) enum Test {
     /// `in~` and `:` without wildcards: folded strings.
     InCi(FastSet<Box<str>>),
     Patterns(PatternSet),
-    Regex(Vec<regex::Regex>),
+    Regex(Vec<super::lucene::Matcher>),
     Cidr(Vec<IpNet>),
     StartsWith(Box<str>, bool),
     EndsWith(Box<str>, bool),
@@ -559,7 +559,7 @@ pub(crate) enum SExpr {
         negated: bool,
     },
     Patterns(Box<SExpr>, PatternSet),
-    Regex(Box<SExpr>, Vec<regex::Regex>),
+    Regex(Box<SExpr>, Vec<super::lucene::Matcher>),
     Not(Box<SExpr>),
     And(Vec<SExpr>),
     Or(Vec<SExpr>),

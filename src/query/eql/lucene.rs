@@ -2,8 +2,11 @@
 //!
 //! Always a full match. `^`/`$` are literals; `\d`, `\s`, `\w` mean the letters; `"…"` is a
 //! literal run; `@` is any string and `#` the empty language; `<n-m>` is a numeric interval.
-//! Complement `~` and intersection `&` have no equivalent and are rejected. With `regex~`,
-//! character classes stay case-sensitive (a documented Lucene limitation).
+//! Complement `~` and intersection `&` have no equivalent in the `regex` crate; [`Matcher`]
+//! applies them to whole values — `A&B`, `~A`, `~(A|B)&C`, inside unions and whole-value
+//! groups — by combining full matches of `regex` programs, and anywhere else (`a~bc`,
+//! `(~a)*`) with the derivative matcher of [`super::derivative`]. With `regex~`, character
+//! classes stay case-sensitive (a documented Lucene limitation).
 
 use regex::Regex;
 
@@ -203,6 +206,181 @@ pub fn compile(pattern: &str, ci: bool) -> Result<Regex, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A Lucene regular expression, always matched against a whole value.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Plain(Regex),
+    /// `A|B` where some alternative needs `&` or `~`.
+    Any(Vec<Matcher>),
+    /// `A&B`: every part matches the whole value.
+    All(Vec<Matcher>),
+    /// `~A`: the value does not match `A`.
+    Not(Box<Matcher>),
+    /// `~`/`&` inside a concatenation or a repetition.
+    Derivative(super::derivative::DerivRegex),
+}
+
+impl Matcher {
+    pub fn is_match(&self, s: &str) -> bool {
+        match self {
+            Matcher::Plain(r) => r.is_match(s),
+            Matcher::Any(ms) => ms.iter().any(|m| m.is_match(s)),
+            Matcher::All(ms) => ms.iter().all(|m| m.is_match(s)),
+            Matcher::Not(m) => !m.is_match(s),
+            Matcher::Derivative(d) => d.is_match(s),
+        }
+    }
+}
+
+/// Compiles a pattern, with `&` and `~` where they apply to whole values (see the module doc).
+pub fn compile_matcher(pattern: &str, ci: bool) -> Result<Matcher, String> {
+    compile_level(pattern, ci, 0)
+}
+
+const MAX_BOOLEAN_NESTING: usize = 64;
+
+fn compile_level(pattern: &str, ci: bool, depth: usize) -> Result<Matcher, String> {
+    if depth > MAX_BOOLEAN_NESTING {
+        return Err("too deeply nested ~ and & operators".into());
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    if !chars.iter().any(|&c| c == '~' || c == '&') {
+        return compile(pattern, ci).map(Matcher::Plain);
+    }
+    let union = split_top(&chars, '|')?;
+    if union.len() > 1 {
+        let parts: Vec<Matcher> = union
+            .iter()
+            .map(|p| compile_level(p, ci, depth + 1))
+            .collect::<Result<_, _>>()?;
+        return Ok(Matcher::Any(parts));
+    }
+    let inter = split_top(&chars, '&')?;
+    if inter.len() > 1 {
+        let parts: Vec<Matcher> = inter
+            .iter()
+            .map(|p| compile_level(p, ci, depth + 1))
+            .collect::<Result<_, _>>()?;
+        return Ok(Matcher::All(parts));
+    }
+    // One concatenation: `~atom` or `(group)` spanning the whole of it, else unsupported here.
+    if chars.first() == Some(&'~') && atom_end(&chars, 1)? == chars.len() {
+        let inner: String = chars[1..].iter().collect();
+        return Ok(Matcher::Not(Box::new(compile_level(
+            &inner,
+            ci,
+            depth + 1,
+        )?)));
+    }
+    if chars.first() == Some(&'(') && atom_end(&chars, 0)? == chars.len() {
+        let inner: String = chars[1..chars.len() - 1].iter().collect();
+        return compile_level(&inner, ci, depth + 1);
+    }
+    // A lone `~`/`&` inside brackets, quotes or after `\` is literal: let the translator judge;
+    // operators it cannot express go to the derivative matcher.
+    match compile(pattern, ci) {
+        Ok(re) => Ok(Matcher::Plain(re)),
+        Err(e) if e.contains("not supported") => {
+            super::derivative::parse(pattern, ci).map(Matcher::Derivative)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Splits at `sep` outside groups, classes, quotes, intervals and escapes.
+fn split_top(chars: &[char], sep: char) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut i = 0;
+    let mut depth = 0usize;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = match c {
+            '\\' | '"' | '[' | '<' => atom_end(chars, i)?,
+            '(' => {
+                depth += 1;
+                i + 1
+            }
+            ')' => {
+                depth = depth.checked_sub(1).ok_or("unbalanced parenthesis")?;
+                i + 1
+            }
+            _ => i + 1,
+        };
+        if c == sep && depth == 0 {
+            parts.push(std::mem::take(&mut cur));
+        } else {
+            cur.extend(&chars[i..next]);
+        }
+        i = next;
+    }
+    parts.push(cur);
+    Ok(parts)
+}
+
+/// The end (exclusive) of the atom starting at `i`, with any prefix `~`s.
+fn atom_end(chars: &[char], i: usize) -> Result<usize, String> {
+    let close = |open: usize, end: char, what: &str| -> Result<usize, String> {
+        let mut k = open + 1;
+        if end == ']' && chars.get(k) == Some(&'^') {
+            k += 1;
+        }
+        if end == ']' && chars.get(k) == Some(&']') {
+            k += 1;
+        }
+        while k < chars.len() && chars[k] != end {
+            if end == ']' && chars[k] == '\\' {
+                k += 1;
+            }
+            k += 1;
+        }
+        if k >= chars.len() {
+            return Err(format!("unterminated {what}"));
+        }
+        Ok(k + 1)
+    };
+    let mut i = i;
+    while chars.get(i) == Some(&'~') {
+        i += 1;
+    }
+    match chars.get(i) {
+        None => Err("~ needs an operand".into()),
+        Some('\\') => {
+            if i + 1 >= chars.len() {
+                Err("trailing backslash".into())
+            } else {
+                Ok(i + 2)
+            }
+        }
+        Some('"') => close(i, '"', "quoted literal"),
+        Some('[') => close(i, ']', "character class"),
+        Some('<') => close(i, '>', "numeric interval"),
+        Some('(') => {
+            let mut depth = 0usize;
+            let mut k = i;
+            while k < chars.len() {
+                match chars[k] {
+                    '\\' | '"' | '[' | '<' => {
+                        k = atom_end(chars, k)?;
+                        continue;
+                    }
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(k + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                k += 1;
+            }
+            Err("unbalanced parenthesis".into())
+        }
+        Some(_) => Ok(i + 1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +432,39 @@ mod tests {
         assert!(ci.is_match("ax"));
         assert!(!ci.is_match("Ax"));
         assert!(compile("a~b", false).is_err());
+    }
+
+    fn mm(p: &str, v: &str) -> bool {
+        compile_matcher(p, false).unwrap().is_match(v)
+    }
+
+    #[test]
+    fn complement_and_intersection_on_whole_values() {
+        // Intersection: both sides match the whole value.
+        assert!(mm("a.*&.*z", "abcz"));
+        assert!(!mm("a.*&.*z", "abc"));
+        // Complement of a whole value, and of a group.
+        assert!(mm("~(foo)", "bar"));
+        assert!(!mm("~(foo)", "foo"));
+        assert!(mm("~[abc]", "d") && !mm("~[abc]", "a") && mm("~[abc]", "ab"));
+        // Precedence: | below &, ~ on one atom.
+        assert!(mm("x|a.*&~(.*b.*)", "x"));
+        assert!(mm("x|a.*&~(.*b.*)", "acd"));
+        assert!(!mm("x|a.*&~(.*b.*)", "abd"));
+        assert!(mm("(.*cmd.*&~(.*/c.*))", "cmd.exe /k"));
+        assert!(!mm("(.*cmd.*&~(.*/c.*))", "cmd.exe /c"));
+        // Double complement, case-insensitive complement.
+        assert!(mm("~~(ab)", "ab"));
+        assert!(!compile_matcher("~(ab)", true).unwrap().is_match("AB"));
+        // Literal ~ and & where they are not operators.
+        assert!(mm("a\\~b", "a~b"));
+        assert!(mm("\"a&b\"", "a&b"));
+        assert!(mm("[~&]x", "&x"));
+        // Inside a concatenation or under a repetition: the derivative matcher.
+        assert!(mm("a~bc", "axc") && !mm("a~bc", "abc"));
+        assert!(mm("ab&c*d~e", "ab") == (mm("ab", "ab") && mm("c*d~e", "ab")));
+        assert!(compile_matcher("~", false).is_err());
+        let deep = format!("{}a", "~".repeat(100));
+        assert!(compile_matcher(&deep, false).is_err());
     }
 }

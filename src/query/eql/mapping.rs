@@ -53,10 +53,77 @@ pub struct FieldInfo {
     pub ignore_above: Option<usize>,
 }
 
+/// An object's `dynamic` setting: what indexing does with a field the mapping does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dynamic {
+    /// Map it (strings as text + `.keyword`, integers as long, …); the default.
+    #[default]
+    True,
+    /// Keep it in `_source` only: not searchable, so EQL reports it as an unknown column.
+    False,
+    /// Reject the document.
+    Strict,
+    /// Map it as a runtime field (strings as keyword, no text).
+    Runtime,
+}
+
+impl Dynamic {
+    fn parse(v: &Value, at: &str) -> Result<Dynamic, EqlError> {
+        match v {
+            Value::Bool(true) => Ok(Dynamic::True),
+            Value::Bool(false) => Ok(Dynamic::False),
+            Value::String(s) => match s.as_str() {
+                "true" => Ok(Dynamic::True),
+                "false" => Ok(Dynamic::False),
+                "strict" => Ok(Dynamic::Strict),
+                "runtime" => Ok(Dynamic::Runtime),
+                other => Err(mapping_err(format!(
+                    "unknown `dynamic` value [{other}] at [{at}] (true, false, strict or runtime)"
+                ))),
+            },
+            other => Err(mapping_err(format!(
+                "unknown `dynamic` value [{other}] at [{at}] (true, false, strict or runtime)"
+            ))),
+        }
+    }
+}
+
+fn mapping_err(message: String) -> EqlError {
+    EqlError::new(EqlErrorKind::Mapping, message, 0..0)
+}
+
+/// The root-level settings of dynamic mapping.
+#[derive(Debug, Clone, PartialEq)]
+struct DynamicSettings {
+    /// `dynamic` per object path (`""` = the root); objects inherit their parent's.
+    dynamic: HashMap<String, Dynamic>,
+    date_detection: bool,
+    numeric_detection: bool,
+    date_formats: Vec<String>,
+}
+
+/// Elasticsearch's default `dynamic_date_formats`.
+const DEFAULT_DYNAMIC_DATE_FORMATS: [&str; 2] = [
+    "strict_date_optional_time",
+    "yyyy/MM/dd HH:mm:ss Z||yyyy/MM/dd Z",
+];
+
+impl Default for DynamicSettings {
+    fn default() -> Self {
+        DynamicSettings {
+            dynamic: HashMap::new(),
+            date_detection: true,
+            numeric_detection: false,
+            date_formats: DEFAULT_DYNAMIC_DATE_FORMATS.map(str::to_string).to_vec(),
+        }
+    }
+}
+
 /// Field name → type, flattened to dotted names, aliases resolved.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mapping {
     fields: HashMap<String, FieldInfo>,
+    settings: DynamicSettings,
 }
 
 impl Mapping {
@@ -67,8 +134,13 @@ impl Mapping {
             EqlError::new(EqlErrorKind::Mapping, "no `properties` in mapping", 0..0)
         })?;
         let mut raw = Vec::new();
-        collect(props, "", &mut raw)?;
         let mut m = Mapping::default();
+        collect(props, "", &mut raw, &mut m.settings.dynamic)?;
+        if let Some(root) = find_root(v) {
+            m.settings.read_root(root)?;
+            // Runtime fields shadow indexed fields of the same name.
+            collect_runtime(root, &mut raw);
+        }
         let aliases: Vec<(String, String)> = raw
             .iter()
             .filter_map(|(n, t)| match t {
@@ -91,6 +163,15 @@ impl Mapping {
                 },
             );
         }
+        for (name, info) in &m.fields {
+            if let FieldType::Date { format: Some(f) } = &info.ty {
+                super::date::check_format(f).map_err(|e| mapping_err(format!("[{name}]: {e}")))?;
+            }
+        }
+        for f in &m.settings.date_formats {
+            super::date::check_format(f)
+                .map_err(|e| mapping_err(format!("dynamic_date_formats: {e}")))?;
+        }
         for (name, path) in aliases {
             let target = m.fields.get(&path).cloned().ok_or_else(|| {
                 EqlError::new(
@@ -107,6 +188,9 @@ impl Mapping {
     /// Merges another index's mapping, as one search over several indices sees them: fields
     /// are united; a date field with different formats accepts all of them.
     pub fn merge(&mut self, other: &Mapping) {
+        for (path, d) in &other.settings.dynamic {
+            self.settings.dynamic.entry(path.clone()).or_insert(*d);
+        }
         for (name, info) in &other.fields {
             match self.fields.get_mut(name) {
                 None => {
@@ -146,20 +230,70 @@ impl Mapping {
         );
     }
 
-    /// Adds the fields Elasticsearch would map dynamically when indexing `events`: strings as
-    /// text with a `.keyword` sub-field, integers as long, other numbers as float, booleans,
-    /// objects. Fields already mapped are kept.
-    pub fn add_dynamic(&mut self, events: &[Value]) {
-        for e in events {
-            self.dynamic_walk(e, String::new());
+    /// Adds the fields Elasticsearch's dynamic mapping would create when indexing `events`
+    /// in order (the first non-null value of a field decides its type), honouring `dynamic`
+    /// (`true`, `false`, `strict`, `runtime`, inherited by sub-objects), `date_detection`,
+    /// `dynamic_date_formats` and `numeric_detection`. With `dynamic: true` strings become
+    /// `text` with a `.keyword` sub-field (`ignore_above` 256), integers `long`, other numbers
+    /// `float`; with `runtime` strings become `keyword` and other numbers `double`. Fields
+    /// already mapped are kept. A `strict` object meeting an unmapped field is an error (the
+    /// document would be rejected), naming the event (0-based index) and the field.
+    pub fn add_dynamic(&mut self, events: &[Value]) -> Result<(), EqlError> {
+        for (i, e) in events.iter().enumerate() {
+            self.add_dynamic_event(e).map_err(|mut err| {
+                err.message = format!("event {i}: {}", err.message);
+                err
+            })?;
+        }
+        Ok(())
+    }
+
+    /// [`Mapping::add_dynamic`] for one event (the caller says where it came from on error).
+    pub fn add_dynamic_event(&mut self, event: &Value) -> Result<(), EqlError> {
+        self.dynamic_walk(event, "")
+    }
+
+    /// The `dynamic` setting in force for fields directly inside the object at `path`.
+    fn dynamic_at(&self, path: &str) -> Dynamic {
+        let mut p = path;
+        loop {
+            if let Some(d) = self.settings.dynamic.get(p) {
+                return *d;
+            }
+            if p.is_empty() {
+                return Dynamic::True;
+            }
+            p = p.rsplit_once('.').map_or("", |(parent, _)| parent);
         }
     }
 
-    fn dynamic_walk(&mut self, v: &Value, prefix: String) {
+    /// May the field `name` (inside the object `parent`) be added? `Ok(None)`: leave it out.
+    fn dynamic_for(&self, parent: &str, name: &str) -> Result<Option<Dynamic>, EqlError> {
+        match self.dynamic_at(parent) {
+            Dynamic::False => Ok(None),
+            Dynamic::Strict => Err(mapping_err(format!(
+                "field [{name}] is not in the mapping and [{}] has `dynamic: strict`, \
+                 so Elasticsearch would reject the document",
+                if parent.is_empty() { "_doc" } else { parent }
+            ))),
+            d => Ok(Some(d)),
+        }
+    }
+
+    fn dynamic_walk(&mut self, v: &Value, prefix: &str) -> Result<(), EqlError> {
+        let parent = prefix.rsplit_once('.').map_or("", |(p, _)| p);
         match v {
             Value::Object(map) => {
-                if !prefix.is_empty() && !self.fields.contains_key(&prefix) {
-                    self.insert(&prefix, FieldType::Object);
+                if !prefix.is_empty() {
+                    match self.fields.get(prefix).map(|f| &f.ty) {
+                        Some(FieldType::Object) => {}
+                        // A value field holding an object: not something mapping can fix.
+                        Some(_) => return Ok(()),
+                        None => match self.dynamic_for(parent, prefix)? {
+                            None => return Ok(()),
+                            Some(_) => self.insert(prefix, FieldType::Object),
+                        },
+                    }
                 }
                 for (k, child) in map {
                     let name = if prefix.is_empty() {
@@ -167,40 +301,133 @@ impl Mapping {
                     } else {
                         format!("{prefix}.{k}")
                     };
-                    self.dynamic_walk(child, name);
+                    self.dynamic_walk(child, &name)?;
                 }
             }
             Value::Array(items) => {
                 for i in items {
-                    self.dynamic_walk(i, prefix.clone());
+                    self.dynamic_walk(i, prefix)?;
                 }
             }
             Value::Null => {}
             scalar => {
-                if self.fields.contains_key(&prefix) {
-                    return;
+                if self.fields.contains_key(prefix) {
+                    return Ok(());
                 }
-                let ty = match scalar {
-                    Value::String(_) => FieldType::Text {
-                        exact: Some(format!("{prefix}.keyword")),
-                    },
-                    Value::Number(n) if n.is_f64() => FieldType::Float,
-                    Value::Number(_) => FieldType::Integer,
-                    _ => FieldType::Boolean,
+                let Some(mode) = self.dynamic_for(parent, prefix)? else {
+                    return Ok(());
                 };
-                if let FieldType::Text { exact: Some(sub) } = &ty {
+                let ty = self.dynamic_type(prefix, scalar, mode == Dynamic::Runtime);
+                // A text field carries its exact sub-field's `ignore_above`.
+                let ignore_above = if let FieldType::Text { exact: Some(sub) } = &ty {
                     self.fields.insert(
                         sub.clone(),
                         FieldInfo {
-                            source: prefix.clone(),
+                            source: prefix.to_string(),
                             ty: FieldType::Keyword,
                             ignore_above: Some(256),
                         },
                     );
-                }
-                self.insert(&prefix, ty);
+                    Some(256)
+                } else {
+                    None
+                };
+                self.fields.insert(
+                    prefix.to_string(),
+                    FieldInfo {
+                        source: prefix.to_string(),
+                        ty,
+                        ignore_above,
+                    },
+                );
             }
         }
+        Ok(())
+    }
+
+    /// The type dynamic mapping gives a first non-null scalar value.
+    fn dynamic_type(&self, name: &str, v: &Value, runtime: bool) -> FieldType {
+        match v {
+            Value::String(s) => {
+                if let Some(format) = self.detect_date(s) {
+                    return FieldType::Date { format };
+                }
+                if self.settings.numeric_detection {
+                    if s.parse::<i64>().is_ok() {
+                        return FieldType::Integer;
+                    }
+                    if s.parse::<f64>().is_ok_and(f64::is_finite) {
+                        return FieldType::Float;
+                    }
+                }
+                if runtime {
+                    FieldType::Keyword
+                } else {
+                    FieldType::Text {
+                        exact: Some(format!("{name}.keyword")),
+                    }
+                }
+            }
+            Value::Number(n) if n.is_f64() => FieldType::Float,
+            Value::Number(_) => FieldType::Integer,
+            _ => FieldType::Boolean,
+        }
+    }
+
+    /// Date detection as Elasticsearch does it: only strings with more than one `:`, `-` or
+    /// `/` are tried, against each of `dynamic_date_formats`; the first that parses becomes
+    /// the field's format (`None` for the default `strict_date_optional_time`).
+    fn detect_date(&self, s: &str) -> Option<Option<String>> {
+        if !self.settings.date_detection {
+            return None;
+        }
+        let count = |c: char| s.chars().filter(|&x| x == c).count();
+        if count(':') <= 1 && count('-') <= 1 && count('/') <= 1 {
+            return None;
+        }
+        self.settings
+            .date_formats
+            .iter()
+            .find(|f| super::date::parse_with_format(s, f).is_some())
+            .map(|f| (f != "strict_date_optional_time").then(|| f.clone()))
+    }
+}
+
+impl DynamicSettings {
+    /// Reads `dynamic`, `date_detection`, `numeric_detection`, `dynamic_date_formats` from the
+    /// mapping's root object.
+    fn read_root(&mut self, root: &serde_json::Map<String, Value>) -> Result<(), EqlError> {
+        if let Some(d) = root.get("dynamic") {
+            self.dynamic
+                .insert(String::new(), Dynamic::parse(d, "_doc")?);
+        }
+        for (key, slot) in [
+            ("date_detection", &mut self.date_detection),
+            ("numeric_detection", &mut self.numeric_detection),
+        ] {
+            match root.get(key) {
+                None => {}
+                Some(Value::Bool(b)) => *slot = *b,
+                Some(Value::String(s)) if s == "true" || s == "false" => *slot = s == "true",
+                Some(other) => {
+                    return Err(mapping_err(format!(
+                        "`{key}` must be a boolean, got {other}"
+                    )));
+                }
+            }
+        }
+        if let Some(f) = root.get("dynamic_date_formats") {
+            let formats: Option<Vec<String>> = f
+                .as_array()
+                .map(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or(None);
+            self.date_formats = formats.ok_or_else(|| {
+                mapping_err(format!(
+                    "`dynamic_date_formats` must be a list of strings, got {f}"
+                ))
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -225,10 +452,35 @@ fn find_properties(v: &Value) -> Option<&serde_json::Map<String, Value>> {
         .find_map(|x| x.get("mappings").and_then(find_properties))
 }
 
+/// The mapping object that holds the root `properties` (and `dynamic`, `runtime`, …).
+fn find_root(v: &Value) -> Option<&serde_json::Map<String, Value>> {
+    if v.get("properties").is_some_and(Value::is_object) {
+        return v.as_object();
+    }
+    if let Some(m) = v.get("mappings") {
+        return find_root(m);
+    }
+    v.as_object()?
+        .values()
+        .find_map(|x| x.get("mappings").and_then(find_root))
+}
+
+/// The mapping's `runtime` section: runtime fields read from `_source` at query time.
+fn collect_runtime(root: &serde_json::Map<String, Value>, out: &mut Vec<(String, Raw)>) {
+    let Some(rt) = root.get("runtime").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, def) in rt {
+        let t = def.get("type").and_then(Value::as_str).unwrap_or("");
+        out.push((name.clone(), Raw::Type(simple_type(t, def), None)));
+    }
+}
+
 fn collect(
     props: &serde_json::Map<String, Value>,
     prefix: &str,
     out: &mut Vec<(String, Raw)>,
+    dynamic: &mut HashMap<String, Dynamic>,
 ) -> Result<(), EqlError> {
     for (k, def) in props {
         let name = if prefix.is_empty() {
@@ -241,8 +493,16 @@ fn collect(
         match ty {
             None | Some("object") => {
                 out.push((name.clone(), Raw::Type(FieldType::Object, None)));
+                if let Some(d) = def.get("dynamic") {
+                    dynamic.insert(name.clone(), Dynamic::parse(d, &name)?);
+                }
+                // `enabled: false`: the object is kept in `_source` but nothing in it is mapped.
+                if def.get("enabled") == Some(&Value::Bool(false)) {
+                    dynamic.insert(name.clone(), Dynamic::False);
+                    continue;
+                }
                 if let Some(sub) = sub {
-                    collect(sub, &name, out)?;
+                    collect(sub, &name, out, dynamic)?;
                 }
             }
             Some("nested") => {
@@ -253,7 +513,7 @@ fn collect(
                 ));
                 if let Some(sub) = sub {
                     let mut inner = Vec::new();
-                    collect(sub, &name, &mut inner)?;
+                    collect(sub, &name, &mut inner, &mut HashMap::new())?;
                     for (n, _) in inner {
                         out.push((n, Raw::Type(FieldType::Unsupported("nested".into()), None)));
                     }

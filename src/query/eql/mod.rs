@@ -12,7 +12,8 @@
 //! Module map: `lexer` → `parser` (→ [`ast`]) → `compile` (verification, constant folding,
 //! field resolution) → `eval` (the executable form: query leaves, scripts) → `exec`
 //! (ordering, pipes) with `sequence` and `sample`; `functions`, `pattern` (wildcards),
-//! `lucene` (regex dialect), `date`, `mapping`, `value` are leaves.
+//! `lucene` (regex dialect, with `derivative` for `~`/`&`), `date`, `mapping`, `value` are
+//! leaves.
 //!
 //! ```
 //! use ruleforge::query::eql::{self, Hit, Options};
@@ -38,6 +39,9 @@
 //!   parses the string; a string literal against a JSON number parses the literal) and the
 //!   timestamp field is a date. With [`Options::mapping`], field types decide, unknown
 //!   non-optional fields are rejected and unknown optional fields are the literal `null`.
+//!   [`Mapping::add_dynamic`] adds what Elasticsearch's dynamic mapping would have added when
+//!   the events were indexed (per the mapping's `dynamic`, `date_detection`,
+//!   `numeric_detection`, `dynamic_date_formats`).
 //! - `execute` leaves out events whose timestamp is missing or unparseable (samples order by
 //!   input position and need none).
 //! - `until`: a pending sequence expires when an `until` event with its key comes strictly
@@ -49,11 +53,16 @@
 //!   in Elasticsearch; `matches` reports no match.
 //! - Samples pick, per key, the first events (input order) that give each filter a distinct
 //!   event, stage 0 varying slowest when `max_samples_per_key` > 1.
+//! - Lucene regex complement `~` and intersection `&`: on whole values they combine full
+//!   matches of `regex` programs; inside a concatenation or a repetition they run on a
+//!   derivative matcher (`derivative`), which gives up on (does not match) a value whose
+//!   derivative term grows past a fixed size.
 
 /// The syntax tree with byte spans, for tools that walk queries (lints, docs).
 pub mod ast;
 mod compile;
 pub(crate) mod date;
+mod derivative;
 mod error;
 pub(crate) mod eval;
 mod exec;

@@ -105,6 +105,8 @@ fn every_corpus_esql_query_parses_compiles_and_runs() {
         };
         parsed += 1;
         let fields = query.referenced_fields();
+        let hints = query.field_type_hints();
+        let types = |f: &str| types(f).or_else(|| hints.get(f).copied());
         // Compile: resolve every command against the typed columns, with no rows.
         let empty = EventCatalog {
             events: &[],

@@ -15,8 +15,8 @@ pub(crate) fn apply(cmd: &Command, t: Table, ctx: &Ctx) -> Result<Table, EsqlErr
     match &cmd.kind {
         CommandKind::Where(e) => where_(e, t, ctx),
         CommandKind::Eval(fields) => eval(fields, t, ctx),
-        CommandKind::Keep(p) => keep(p, t, ctx.src),
-        CommandKind::Drop(p) => drop(p, t, ctx.src),
+        CommandKind::Keep(p) => keep(p, t, ctx),
+        CommandKind::Drop(p) => drop(p, t, ctx),
         CommandKind::Rename(p) => rename(p, t, ctx.src),
         CommandKind::Sort(keys) => sort(keys, t, ctx),
         CommandKind::Limit(n) => {
@@ -113,7 +113,7 @@ fn project(t: Table, order: &[usize]) -> Table {
     Table { columns, rows }
 }
 
-fn keep(patterns: &[NamePattern], t: Table, src: &str) -> Result<Table, EsqlError> {
+fn keep(patterns: &[NamePattern], t: Table, ctx: &Ctx) -> Result<Table, EsqlError> {
     // Per column: the pattern that claims it (exact name > partial wildcard > `*`; among equals
     // the last one), and its position.
     let mut claim: Vec<Option<(u8, usize)>> = vec![None; t.columns.len()];
@@ -139,8 +139,8 @@ fn keep(patterns: &[NamePattern], t: Table, src: &str) -> Result<Table, EsqlErro
                 }
             }
         }
-        if !any {
-            return Err(unknown(p, src));
+        if !any && !(ctx.lenient_patterns && p.text.contains('*')) {
+            return Err(unknown(p, ctx.src));
         }
     }
     let mut order: Vec<(usize, usize)> = claim
@@ -155,7 +155,7 @@ fn keep(patterns: &[NamePattern], t: Table, src: &str) -> Result<Table, EsqlErro
     ))
 }
 
-fn drop(patterns: &[NamePattern], t: Table, src: &str) -> Result<Table, EsqlError> {
+fn drop(patterns: &[NamePattern], t: Table, ctx: &Ctx) -> Result<Table, EsqlError> {
     let mut gone = vec![false; t.columns.len()];
     for p in patterns {
         let m = matcher(p);
@@ -170,8 +170,8 @@ fn drop(patterns: &[NamePattern], t: Table, src: &str) -> Result<Table, EsqlErro
                 any = true;
             }
         }
-        if !any {
-            return Err(unknown(p, src));
+        if !any && !(ctx.lenient_patterns && p.text.contains('*')) {
+            return Err(unknown(p, ctx.src));
         }
     }
     let order: Vec<usize> = (0..t.columns.len()).filter(|&i| !gone[i]).collect();
@@ -377,6 +377,7 @@ fn resolve_agg(
     match args.first().map(|a| &a.kind) {
         Some(ExprKind::Star) if kind == AggKind::Count => kind = AggKind::CountStar,
         Some(_) => arg = Some(input.resolve(&args[0])?),
+        None if kind == AggKind::Count => kind = AggKind::CountStar,
         None => {
             return Err(EsqlError::verify(
                 format!(
@@ -388,7 +389,7 @@ fn resolve_agg(
             ));
         }
     }
-    for a in &args[1..] {
+    for a in args.iter().skip(1) {
         if let ExprKind::Call { name, .. } = &a.kind {
             if aggs::kind_of(name).is_some() {
                 return Err(EsqlError::verify(

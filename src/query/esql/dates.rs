@@ -41,12 +41,17 @@ fn date_of(v: &Value) -> i64 {
 }
 
 /// Adds calendar months, clamping the day (Jan 31 + 1 month = Feb 28/29).
-fn add_months(ms: i64, months: i64) -> i64 {
+fn add_months(ms: i64, months: i64) -> Option<i64> {
     let c = civil(ms);
-    let total = c.y * 12 + i64::from(c.mo) - 1 + months;
+    let total = (c.y * 12 + i64::from(c.mo) - 1).checked_add(months)?;
     let (y, mo) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    if y.abs() > 300_000_000 {
+        return None;
+    }
     let d = c.d.min(days_in_month(y, mo));
-    days_from_civil(y, mo, d) * DAY + ms.rem_euclid(DAY)
+    days_from_civil(y, mo, d)
+        .checked_mul(DAY)?
+        .checked_add(ms.rem_euclid(DAY))
 }
 
 pub fn date_arith(op: BinOp, a: &Value, b: &Value, _lt: DataType, _rt: DataType) -> R {
@@ -56,11 +61,9 @@ pub fn date_arith(op: BinOp, a: &Value, b: &Value, _lt: DataType, _rt: DataType)
         _ => return Ok(Value::Null),
     };
     let r = match span {
-        Value::Period(m, d) => {
-            let x = add_months(date, sign * m);
-            x.checked_add(sign * d * DAY)
-        }
-        Value::Duration(ms) => date.checked_add(sign * ms),
+        Value::Period(m, d) => add_months(date, sign * m)
+            .and_then(|x| x.checked_add(d.checked_mul(DAY)?.checked_mul(sign)?)),
+        Value::Duration(ms) => date.checked_add(ms.checked_mul(sign).unwrap_or(i64::MAX)),
         _ => None,
     };
     let r = r.ok_or("java.lang.ArithmeticException: long overflow")?;

@@ -70,6 +70,8 @@ pub struct Ctx<'a> {
     pub columns: RefCell<Vec<Column>>,
     /// The span of the function being run (for warnings raised inside it).
     pub span: RefCell<Span>,
+    /// A wildcard in KEEP/DROP may match no column (the source's schema is partial).
+    pub lenient_patterns: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -80,6 +82,7 @@ impl<'a> Ctx<'a> {
             warnings: RefCell::new(Warnings::default()),
             columns: RefCell::new(Vec::new()),
             span: RefCell::new(0..0),
+            lenient_patterns: false,
         }
     }
 
@@ -274,13 +277,12 @@ impl Resolver<'_> {
                 let c = self.resolve(expr)?;
                 return functions::cast(c, to, span);
             }
-            ExprKind::Match { field, .. } => {
-                return Err(EsqlError::unsupported(
-                    format!(
-                        "the match operator ':' (full-text search on [{field}]) is not supported"
-                    ),
-                    span,
-                ));
+            ExprKind::Match { field, query } => {
+                let f = Expr {
+                    kind: ExprKind::Field(field.clone()),
+                    span: span.start..span.start + field.len(),
+                };
+                return functions::resolve(self, "match", &[f, (**query).clone()], span);
             }
         };
         Ok(CExpr { node, ty, span })

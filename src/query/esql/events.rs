@@ -86,6 +86,10 @@ pub fn json_scalar(v: &Json, ty: DataType) -> Option<Value> {
 }
 
 impl Catalog for EventCatalog<'_> {
+    fn complete_schema(&self) -> bool {
+        false
+    }
+
     fn source(&self, _patterns: &[String], metadata: &[String]) -> Result<Table, String> {
         let flat: Vec<BTreeMap<String, Vec<Json>>> = self
             .events
@@ -143,6 +147,7 @@ impl Catalog for EventCatalog<'_> {
                             .to_string(),
                     ),
                     "_version" => Value::Int(1),
+                    "_source" => Value::Str(e.to_string()),
                     _ => Value::Null,
                 });
             }
@@ -150,7 +155,7 @@ impl Catalog for EventCatalog<'_> {
         }
         for m in metadata {
             let ty = match m.as_str() {
-                "_id" | "_index" => DataType::Keyword,
+                "_id" | "_index" | "_ignored" | "_source" => DataType::Keyword,
                 "_version" => DataType::Long,
                 "_score" => DataType::Double,
                 _ => return Err(format!("unsupported metadata field [{m}]")),

@@ -64,6 +64,28 @@ pub(crate) fn resolve(
     if name == "kql" {
         return kql(r, args, span);
     }
+    if name == "match" {
+        if !(2..=3).contains(&args.len()) {
+            return Err(EsqlError::verify(
+                format!("{}: MATCH needs a field and a query", lc(r.src, &span)),
+                span,
+            ));
+        }
+        let field = r.resolve(&args[0])?;
+        let query = r.resolve(&args[1])?;
+        return Ok(CExpr {
+            node: Node::Call(
+                Func {
+                    name: "match",
+                    run: strings::full_text_match,
+                    multi: true,
+                },
+                vec![field, query],
+            ),
+            ty: DataType::Boolean,
+            span,
+        });
+    }
     let mut cargs = args
         .iter()
         .map(|a| r.resolve(a))
@@ -906,7 +928,79 @@ pub(crate) fn like_regex(p: &str) -> Result<regex::Regex, String> {
 
 /// `RLIKE` pattern (Lucene regular expression), always a full match.
 pub(crate) fn lucene_regex(p: &str) -> Result<regex::Regex, String> {
-    crate::query::eql::lucene::compile(p, false)
+    crate::query::eql::lucene::compile(&lucene_literals(p), false)
+}
+
+/// Lucene reads a repeat operator with nothing before it (`*sh`) as a literal character; `&`
+/// (intersection) is read as a literal too, which this engine cannot intersect.
+fn lucene_literals(p: &str) -> String {
+    let mut out = String::new();
+    let mut atom = false;
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+                atom = true;
+            }
+            '"' => {
+                out.push(c);
+                for n in chars.by_ref() {
+                    out.push(n);
+                    if n == '"' {
+                        break;
+                    }
+                }
+                atom = true;
+            }
+            '[' => {
+                out.push(c);
+                let mut first = true;
+                while let Some(n) = chars.next() {
+                    out.push(n);
+                    if n == '\\' {
+                        if let Some(m) = chars.next() {
+                            out.push(m);
+                        }
+                    } else if n == ']' && !first {
+                        break;
+                    }
+                    first = false;
+                }
+                atom = true;
+            }
+            '*' | '+' | '?' | '{' if !atom => {
+                out.push('\\');
+                out.push(c);
+                atom = true;
+            }
+            '&' => {
+                out.push_str("\\&");
+                atom = true;
+            }
+            '(' | '|' => {
+                out.push(c);
+                atom = false;
+            }
+            '{' => {
+                out.push(c);
+                for n in chars.by_ref() {
+                    out.push(n);
+                    if n == '}' {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                out.push(c);
+                atom = true;
+            }
+        }
+    }
+    out
 }
 
 /// `1 hour`, `3 months` → a value and its type.
@@ -922,7 +1016,7 @@ pub(crate) fn span_value(n: i64, unit: &str) -> Option<(Value, DataType)> {
     match u.as_str() {
         "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => dur(1),
         "second" | "seconds" | "sec" | "secs" | "s" => dur(1000),
-        "minute" | "minutes" | "min" | "mins" => dur(60_000),
+        "minute" | "minutes" | "min" | "mins" | "m" => dur(60_000),
         "hour" | "hours" | "h" => dur(3_600_000),
         "day" | "days" | "d" => per(0, 1),
         "week" | "weeks" | "w" => per(0, 7),

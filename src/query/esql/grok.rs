@@ -103,6 +103,56 @@ fn compile(pattern: &str) -> Result<(regex::Regex, Vec<Capture>), String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
+    // Oniguruma named groups `(?<name>…)` capture like `%{…:name}`, in the order they open.
+    let mut caps = caps;
+    let mut ordered = String::new();
+    let mut all: Vec<(usize, Capture)> = Vec::new();
+    let mut grok_i = 0;
+    let bytes = out.as_bytes();
+    let mut i = 0;
+    while i < out.len() {
+        if bytes[i] == b'\\' {
+            let n = out[i + 1..].chars().next().map_or(0, char::len_utf8);
+            ordered.push_str(&out[i..i + 1 + n]);
+            i += 1 + n;
+            continue;
+        }
+        if out[i..].starts_with("(?<")
+            && !out[i..].starts_with("(?<=")
+            && !out[i..].starts_with("(?<!")
+        {
+            if let Some(end) = out[i + 3..].find('>') {
+                let name = out[i + 3..i + 3 + end].to_string();
+                all.push((
+                    i,
+                    Capture {
+                        name,
+                        ty: DataType::Keyword,
+                    },
+                ));
+                ordered.push('(');
+                i += 3 + end + 1;
+                continue;
+            }
+        }
+        if out[i..].starts_with('(') && !out[i..].starts_with("(?") && grok_i < caps.len() {
+            all.push((
+                i,
+                Capture {
+                    name: caps[grok_i].name.clone(),
+                    ty: caps[grok_i].ty,
+                },
+            ));
+            grok_i += 1;
+        }
+        let n = out[i..].chars().next().map_or(1, char::len_utf8);
+        ordered.push_str(&out[i..i + n]);
+        i += n;
+    }
+    if all.len() > caps.len() {
+        caps = all.into_iter().map(|(_, c)| c).collect();
+        out = ordered;
+    }
     let re = regex::RegexBuilder::new(&out)
         .size_limit(1 << 24)
         .build()

@@ -52,6 +52,13 @@ pub struct Table {
 /// table. An `Err` is Elasticsearch's "Unknown index".
 pub trait Catalog {
     fn source(&self, patterns: &[String], metadata: &[String]) -> Result<Table, String>;
+
+    /// Whether the source's columns are all the index has (a mapping): then a `KEEP`/`DROP`
+    /// wildcard matching nothing is an error, as in Elasticsearch. Sources built from events
+    /// know only the fields present, so an unmatched wildcard there matches nothing.
+    fn complete_schema(&self) -> bool {
+        true
+    }
 }
 
 /// A query's result: the table and Elasticsearch's response warnings.
@@ -122,7 +129,8 @@ impl Query {
                 ));
             }
         }
-        let ctx = eval::Ctx::new(&self.source, now_ms);
+        let mut ctx = eval::Ctx::new(&self.source, now_ms);
+        ctx.lenient_patterns = !catalog.complete_schema();
         let mut cmds = self.ast.commands.iter();
         let Some(first) = cmds.next() else {
             return Err(EsqlError::syntax("empty query", 0..0));
@@ -199,3 +207,120 @@ fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 
 #[cfg(test)]
 mod tests;
+
+impl Query {
+    /// Types the query implies for fields it reads, for sources without a mapping: compared with
+    /// a number (`x > 5`) is numeric, used as a condition is boolean, the argument of a
+    /// numeric aggregation is numeric; carried back through `name = agg(field)`.
+    pub fn field_type_hints(&self) -> std::collections::HashMap<String, DataType> {
+        use ast::{BinOp, Literal};
+        let mut hints = std::collections::HashMap::new();
+        let mut links: Vec<(String, String)> = Vec::new();
+        let num = |e: &Expr| match &e.kind {
+            ExprKind::Literal(Literal::Int(_)) => Some(DataType::Long),
+            ExprKind::Literal(Literal::Decimal(_)) => Some(DataType::Double),
+            _ => None,
+        };
+        for c in &self.ast.commands {
+            if let CommandKind::Where(Expr {
+                kind: ExprKind::Field(f),
+                ..
+            }) = &c.kind
+            {
+                hints.insert(f.clone(), DataType::Boolean);
+            }
+            if let CommandKind::Stats { aggs, .. } | CommandKind::Eval(aggs) = &c.kind {
+                for f in aggs {
+                    if let ExprKind::Call { name, args } = &f.expr.kind {
+                        let keeps_type = matches!(
+                            name.as_str(),
+                            "max"
+                                | "min"
+                                | "sum"
+                                | "avg"
+                                | "median"
+                                | "percentile"
+                                | "values"
+                                | "mv_max"
+                                | "mv_min"
+                                | "mv_first"
+                                | "mv_last"
+                                | "mv_sum"
+                        );
+                        if let (true, Some(ExprKind::Field(src))) =
+                            (keeps_type, args.first().map(|a| &a.kind))
+                        {
+                            links.push((f.name.clone(), src.clone()));
+                        }
+                    }
+                }
+            }
+            walk_command(c, &mut |e| match &e.kind {
+                ExprKind::Binary { op, left, right } => {
+                    if matches!(op, BinOp::And | BinOp::Or) {
+                        for side in [left, right] {
+                            if let ExprKind::Field(f) = &side.kind {
+                                hints.insert(f.clone(), DataType::Boolean);
+                            }
+                        }
+                    } else {
+                        for (a, b) in [(left, right), (right, left)] {
+                            if let (ExprKind::Field(f), Some(t)) = (&a.kind, num(b)) {
+                                hints.insert(f.clone(), t);
+                            }
+                        }
+                    }
+                }
+                ExprKind::Not(x) => {
+                    if let ExprKind::Field(f) = &x.kind {
+                        hints.insert(f.clone(), DataType::Boolean);
+                    }
+                }
+                ExprKind::In { expr, list, .. } => {
+                    if let (ExprKind::Field(f), Some(t)) = (&expr.kind, list.first().and_then(num))
+                    {
+                        hints.insert(f.clone(), t);
+                    }
+                }
+                ExprKind::Call { name, args } => {
+                    let numeric = matches!(
+                        name.as_str(),
+                        "avg"
+                            | "sum"
+                            | "median"
+                            | "percentile"
+                            | "std_dev"
+                            | "variance"
+                            | "weighted_avg"
+                            | "median_absolute_deviation"
+                            | "round"
+                            | "abs"
+                            | "mv_sum"
+                            | "mv_avg"
+                            | "pow"
+                            | "sqrt"
+                            | "log10"
+                            | "ceil"
+                            | "floor"
+                    );
+                    if numeric {
+                        if let Some(ExprKind::Field(f)) = args.first().map(|a| &a.kind) {
+                            hints.entry(f.clone()).or_insert(DataType::Double);
+                        }
+                    }
+                }
+                _ => {}
+            });
+        }
+        for _ in 0..3 {
+            for (name, src) in &links {
+                if let Some(t) = hints.get(name).copied() {
+                    if t.is_numeric() {
+                        hints.entry(src.clone()).or_insert(t);
+                    }
+                }
+            }
+        }
+        hints
+    }
+}

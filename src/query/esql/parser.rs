@@ -67,6 +67,7 @@ pub fn is_time_unit(word: &str) -> bool {
         || w == "yrs"
         || w == "msecs"
         || w == "msec"
+        || w == "m"
 }
 
 pub struct Parser<'a> {
@@ -913,6 +914,29 @@ impl<'a> Parser<'a> {
                 self.field_ref()
             }
             Tok::Quoted(_) => self.field_ref(),
+            Tok::Op("{") => {
+                // Function options (`{ "fuzziness": 1 }`), kept as their text.
+                let mut depth = 0usize;
+                let start = t.span.start;
+                let mut end = t.span.end;
+                loop {
+                    let tok = self.bump();
+                    match tok.tok {
+                        Tok::Op("{") => depth += 1,
+                        Tok::Op("}") => depth = depth.saturating_sub(1),
+                        Tok::Eof => return Err(EsqlError::syntax("unterminated '{'", start..end)),
+                        _ => {}
+                    }
+                    end = tok.span.end;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                Ok(Self::lit(
+                    Literal::Str(self.src[start..end].to_string()),
+                    start..end,
+                ))
+            }
             Tok::Op("?") => Err(EsqlError::unsupported(
                 "query parameters are not supported",
                 t.span,

@@ -446,3 +446,24 @@ fn json_path(p: &str) -> Option<Vec<Seg>> {
     }
     Some(out)
 }
+
+/// `MATCH(field, query)` / `field : query`: on `text` any analysed token of the query (words,
+/// lower-cased) among the field's; on other types the whole value, as a term query.
+pub fn full_text_match(a: &[Value], t: &[DataType], _: &Ctx) -> R {
+    let q = match &a[1] {
+        Value::Null => return Ok(Value::Bool(false)),
+        v => super::types::to_text(v),
+    };
+    let words = |s: &str| -> Vec<String> { s.unicode_words().map(str::to_lowercase).collect() };
+    let qw = words(&q);
+    let hit = a[0].items().iter().any(|v| {
+        let s = super::types::to_text(v);
+        if t[0] == DataType::Text {
+            let fw = words(&s);
+            qw.iter().any(|w| fw.contains(w))
+        } else {
+            s == q
+        }
+    });
+    Ok(Value::Bool(hit))
+}

@@ -55,9 +55,11 @@ fn read_specs(path: &Path) -> Vec<Case> {
         while i < lines.len() {
             let l = lines[i];
             i += 1;
-            if query_lines.is_empty()
-                && (l.starts_with("required_capability:") || l.starts_with("required_feature:"))
-            {
+            // Header lines (`required_capability: x`, `skip_columnar: …`, `request_stored: …`).
+            let header = l.split_once(':').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            });
+            if query_lines.is_empty() && header {
                 continue;
             }
             if let Some(q) = l.strip_suffix(';') {

@@ -86,7 +86,7 @@ impl<'a> Lexer<'a> {
     fn at_command_start(&self) -> bool {
         match self.out.last() {
             None => true,
-            Some(t) => t.tok == Tok::Op("|"),
+            Some(t) => t.tok == Tok::Op("|") || t.tok == Tok::Op(";"),
         }
     }
 

@@ -142,7 +142,7 @@ fn months_between(a: i64, b: i64) -> i64 {
 pub fn date_diff(a: &[Value], _: &[DataType], _: &Ctx) -> R {
     let unit = a[0].as_str().unwrap_or("").to_ascii_lowercase();
     let (s, e) = (date_of(&a[1]), date_of(&a[2]));
-    let diff = e - s;
+    let diff = e.saturating_sub(s);
     let r = match unit.as_str() {
         "year" | "years" | "yy" | "yyyy" => months_between(s, e) / 12,
         "quarter" | "quarters" | "qq" | "q" => months_between(s, e) / 3,

@@ -62,23 +62,27 @@ pub fn round(a: &[Value], _: &[DataType], _: &Ctx) -> R {
                 let r = (x * p).round() / p;
                 Value::Double(if r.is_finite() { r } else { *x })
             } else {
-                let p = 10f64.powi((-d).min(300) as i32);
+                let p = 10f64.powi(d.unsigned_abs().min(300) as i32);
                 Value::Double((x / p).round() * p)
             }
         }
         Value::Int(i) if d < 0 => {
-            let p = 10i64.checked_pow((-d) as u32).unwrap_or(i64::MAX);
+            let p = 10i64
+                .checked_pow(d.unsigned_abs().min(40) as u32)
+                .unwrap_or(i64::MAX);
             let half = p / 2;
             let r = if *i >= 0 {
-                (i + half) / p * p
+                i.saturating_add(half) / p * p
             } else {
-                -((-i + half) / p * p)
+                (i.saturating_sub(half) / p).saturating_mul(p)
             };
             Value::Int(r)
         }
         Value::ULong(u) if d < 0 => {
-            let p = 10u64.checked_pow((-d) as u32).unwrap_or(u64::MAX);
-            Value::ULong((u + p / 2) / p * p)
+            let p = 10u64
+                .checked_pow(d.unsigned_abs().min(40) as u32)
+                .unwrap_or(u64::MAX);
+            Value::ULong(u.saturating_add(p / 2) / p * p)
         }
         other => other.clone(),
     })

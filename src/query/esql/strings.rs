@@ -78,7 +78,7 @@ pub fn substring(a: &[Value], _: &[DataType], _: &Ctx) -> R {
         );
     }
     let start = start.min(n) as usize;
-    let end = (start as i64 + len).min(n) as usize;
+    let end = (start as i64).saturating_add(len).min(n) as usize;
     Ok(Value::Str(chars[start..end].iter().collect()))
 }
 
@@ -209,7 +209,7 @@ pub fn repeat(a: &[Value], _: &[DataType], _: &Ctx) -> R {
         ));
     }
     let text = s(&a[0]);
-    if text.len() as i64 * n > 1_048_576 {
+    if (text.len() as i64).saturating_mul(n) > 1_048_576 {
         return Err("java.lang.IllegalArgumentException: Creating repeated strings with more than [1048576] bytes is not supported".into());
     }
     Ok(Value::Str(text.repeat(n as usize)))

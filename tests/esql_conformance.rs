@@ -300,10 +300,10 @@ fn doc_values(mut items: Vec<Value>, ty: DataType) -> Value {
     match ty {
         DataType::Text => {}
         DataType::Keyword | DataType::Version | DataType::Ip => {
-            items.sort_by(|a, b| cmp(a, b));
+            items.sort_by(cmp);
             items.dedup();
         }
-        _ => items.sort_by(|a, b| cmp(a, b)),
+        _ => items.sort_by(cmp),
     }
     Value::from_vec(items)
 }

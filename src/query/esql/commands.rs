@@ -139,7 +139,7 @@ fn keep(patterns: &[NamePattern], t: Table, ctx: &Ctx) -> Result<Table, EsqlErro
                 }
             }
         }
-        if !any && !(ctx.lenient_patterns && p.text.contains('*')) {
+        if !(any || ctx.lenient_patterns && p.text.contains('*')) {
             return Err(unknown(p, ctx.src));
         }
     }
@@ -170,7 +170,7 @@ fn drop(patterns: &[NamePattern], t: Table, ctx: &Ctx) -> Result<Table, EsqlErro
                 any = true;
             }
         }
-        if !any && !(ctx.lenient_patterns && p.text.contains('*')) {
+        if !(any || ctx.lenient_patterns && p.text.contains('*')) {
             return Err(unknown(p, ctx.src));
         }
     }

@@ -103,9 +103,10 @@ pub(crate) fn truncate(ms: i64, span: &Value) -> Result<i64, String> {
             Ok((days - (days + 3).rem_euclid(7)) * DAY)
         }
         Value::Period(0, d) if *d > 0 => Ok(ms.div_euclid(d * DAY) * d * DAY),
-        _ => Err(format!(
+        _ => Err(
             "java.lang.IllegalArgumentException: Zero or negative time interval is not supported"
-        )),
+                .to_string(),
+        ),
     }
 }
 
@@ -328,7 +329,7 @@ pub(crate) fn format_with(pattern: &str, ms: i64) -> Result<String, String> {
             }
             'e' => out.push_str(&pad(weekday(ms))),
             'X' | 'Z' | 'x' => out.push_str(if ch == 'X' { "Z" } else { "+0000" }),
-            'z' | 'V' => out.push_str("Z"),
+            'z' | 'V' => out.push('Z'),
             _ => {
                 return Err(format!(
                     "java.lang.IllegalArgumentException: Unknown pattern letter: {ch}"

@@ -521,15 +521,7 @@ fn lookup(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Reso
                 "bit_length" => strings::bit_length,
                 _ => strings::byte_length,
             };
-            (
-                f,
-                false,
-                if name == "bit_length" {
-                    T::Integer
-                } else {
-                    T::Integer
-                },
-            )
+            (f, false, T::Integer)
         }
         "to_lower" | "to_upper" | "trim" | "ltrim" | "rtrim" | "reverse" => {
             w(1, 1)?;

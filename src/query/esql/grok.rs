@@ -104,7 +104,6 @@ fn compile(pattern: &str) -> Result<(regex::Regex, Vec<Capture>), String> {
     }
     out.push_str(rest);
     // Oniguruma named groups `(?<name>…)` capture like `%{…:name}`, in the order they open.
-    let mut caps = caps;
     let mut ordered = String::new();
     let mut all: Vec<(usize, Capture)> = Vec::new();
     let mut grok_i = 0;

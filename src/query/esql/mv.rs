@@ -148,10 +148,8 @@ pub fn slice(a: &[Value], _: &[DataType], _: &Ctx) -> R {
     if e < 0 {
         e += n;
     }
-    if (s < 0) != (e < 0) && a.get(2).is_some() || s > e {
-        if s > e {
-            return Err("org.elasticsearch.xpack.esql.core.InvalidArgumentException: Start offset is greater than end offset".into());
-        }
+    if s > e {
+        return Err("org.elasticsearch.xpack.esql.core.InvalidArgumentException: Start offset is greater than end offset".into());
     }
     let s = s.max(0);
     let e = e.min(n - 1);

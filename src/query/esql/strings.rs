@@ -194,9 +194,7 @@ pub fn space(a: &[Value], _: &[DataType], _: &Ctx) -> R {
         ));
     }
     if n > 1_048_576 {
-        return Err(format!(
-            "org.elasticsearch.common.breaker.CircuitBreakingException: Creating strings longer than [1048576] bytes is not supported"
-        ));
+        return Err("org.elasticsearch.common.breaker.CircuitBreakingException: Creating strings longer than [1048576] bytes is not supported".to_string());
     }
     Ok(Value::Str(" ".repeat(n as usize)))
 }

@@ -440,9 +440,13 @@ fn stats(
         if !matches!(e.kind, ExprKind::Field(ref n) if n.starts_with("$$agg"))
             && !contains_agg_ref(&e)
         {
-            let grouped = keys
-                .iter()
-                .any(|(n, _)| matches!(&e.kind, ExprKind::Field(f) if f == n));
+            // An expression over the group keys alone is allowed (`length(k) + 1`).
+            let mut grouped = true;
+            super::walk_expr(&e, &mut |x| {
+                if let ExprKind::Field(f) = &x.kind {
+                    grouped &= keys.iter().any(|(n, _)| n == f);
+                }
+            });
             if !grouped {
                 return Err(EsqlError::verify(
                     format!(

@@ -322,6 +322,15 @@ impl Resolver<'_> {
         }
         let mut l = self.resolve(left)?;
         let mut r = self.resolve(right)?;
+        if matches!(op, BinOp::Add | BinOp::Sub) {
+            // `date + "1 day"`: a string literal next to a date or span reads as a span.
+            if matches!(l.ty, DataType::Date) || l.ty.is_span() {
+                coerce_span(&mut r);
+            }
+            if matches!(r.ty, DataType::Date) || r.ty.is_span() {
+                coerce_span(&mut l);
+            }
+        }
         coerce_literal(&mut l, r.ty);
         coerce_literal(&mut r, l.ty);
         match op {
@@ -438,6 +447,16 @@ pub(crate) fn coerce_literal(e: &mut CExpr, target: DataType) {
     if let Some(v) = read_as(s, target) {
         e.node = Node::Lit(v);
         e.ty = target;
+    }
+}
+
+/// A string literal that spells a span (`"1 day"`) becomes that span.
+pub(crate) fn coerce_span(e: &mut CExpr) {
+    if let Node::Lit(Value::Str(s)) = &e.node {
+        if let Some((v, t)) = functions::parse_span_text(s) {
+            e.node = Node::Lit(v);
+            e.ty = t;
+        }
     }
 }
 

@@ -716,6 +716,7 @@ fn math_or_date(
             w(args, 2, if name == "bucket" { 4 } else { 2 })?;
             let (span_i, date_i) = if name == "date_trunc" { (0, 1) } else { (1, 0) };
             coerce_literal(&mut args[date_i], T::Date);
+            super::eval::coerce_span(&mut args[span_i]);
             if name == "bucket" && args.len() > 2 {
                 return Err(EsqlError::unsupported(
                     format!(
@@ -850,6 +851,15 @@ fn mv_fn(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Resol
                 mv::intersection
             };
             (f, true, common_type(args))
+        }
+        "mv_like" | "mv_rlike" => {
+            w(args, 2, 2)?;
+            let f: FuncImpl = if name == "mv_like" {
+                mv::like
+            } else {
+                mv::rlike
+            };
+            (f, true, T::Boolean)
         }
         "mv_zip" => {
             w(args, 2, 3)?;

@@ -221,3 +221,30 @@ pub fn zip(a: &[Value], _: &[DataType], _: &Ctx) -> R {
         .collect();
     Ok(Value::from_vec(out))
 }
+
+fn any_match(a: &[Value], re: Result<regex::Regex, String>) -> R {
+    if a[1].is_null() {
+        return Ok(Value::Null);
+    }
+    let re = re.map_err(|e| format!("java.lang.IllegalArgumentException: {e}"))?;
+    if a[0].is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(Value::Bool(
+        a[0].items()
+            .iter()
+            .any(|v| v.as_str().is_some_and(|s| re.is_match(s))),
+    ))
+}
+
+/// `MV_LIKE(field, pattern)`: whether any value matches the LIKE pattern.
+pub fn like(a: &[Value], _: &[DataType], _: &Ctx) -> R {
+    let p = a[1].as_str().unwrap_or("");
+    any_match(a, super::functions::like_regex(p))
+}
+
+/// `MV_RLIKE(field, pattern)`: whether any value matches the regular expression.
+pub fn rlike(a: &[Value], _: &[DataType], _: &Ctx) -> R {
+    let p = a[1].as_str().unwrap_or("");
+    any_match(a, super::functions::lucene_regex(p))
+}

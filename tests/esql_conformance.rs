@@ -298,7 +298,7 @@ fn read_scalar(s: &str, es_type: &str, scale: Option<f64>) -> Option<Value> {
 /// text keeps the source order.
 fn doc_values(mut items: Vec<Value>, ty: DataType) -> Value {
     match ty {
-        DataType::Text => {}
+        DataType::Text => items.sort_by(cmp),
         DataType::Keyword | DataType::Version | DataType::Ip => {
             items.sort_by(cmp);
             items.dedup();
@@ -526,7 +526,17 @@ fn split_top(s: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Expected cells may be CSV-quoted (`"a ""b"""`).
+fn unquote(want: &str) -> String {
+    match want.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+        Some(inner) if want.len() >= 2 => inner.replace("\"\"", "\""),
+        _ => want.to_string(),
+    }
+}
+
 fn same_scalar(want: &str, got: &Value, ty: DataType) -> bool {
+    let unquoted = unquote(want);
+    let want = unquoted.as_str();
     match (ty, got) {
         (_, Value::Null) => want == "null",
         (DataType::Double, Value::Double(d)) => match want.parse::<f64>() {

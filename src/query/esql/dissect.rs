@@ -152,16 +152,11 @@ pub(crate) fn apply(
     let mut cols: Vec<Vec<Value>> = vec![Vec::new(); names.len()];
     for row in &t.rows {
         let v = src.eval(row, ctx);
-        let parts = match &v {
-            Value::Str(s) => split(&p, s, sep),
-            Value::Multi(_) => {
-                ctx.warnings
-                    .borrow_mut()
-                    .add(ctx.src, &input.span, super::eval::MV_WARNING.into());
-                None
-            }
-            _ => None,
-        };
+        // A multi-value: the first value the pattern splits.
+        let parts = v
+            .items()
+            .iter()
+            .find_map(|x| x.as_str().and_then(|s| split(&p, s, sep)));
         for (ni, n) in names.iter().enumerate() {
             let val = parts
                 .as_ref()

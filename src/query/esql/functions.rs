@@ -99,6 +99,12 @@ pub(crate) fn resolve(
             let ty = common_type(&cargs);
             for a in &mut cargs {
                 coerce_literal(a, ty);
+                if a.ty.is_numeric() && ty.is_numeric() && a.ty != ty {
+                    let from = a.ty;
+                    let inner =
+                        std::mem::replace(a, super::eval::lit(Value::Null, DataType::Null, 0..0));
+                    *a = numeric_cast(inner, from, ty);
+                }
             }
             return Ok(CExpr {
                 node: Node::Coalesce(cargs),

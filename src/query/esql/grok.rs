@@ -201,20 +201,15 @@ pub(crate) fn apply(
     let mut cols: Vec<Vec<Value>> = vec![Vec::with_capacity(t.rows.len()); names.len()];
     for row in &t.rows {
         let v = src.eval(row, ctx);
-        let text = match &v {
-            Value::Str(s) => Some(s.as_str()),
-            Value::Multi(_) => {
-                ctx.warnings
-                    .borrow_mut()
-                    .add(ctx.src, &input.span, super::eval::MV_WARNING.into());
-                None
-            }
-            _ => None,
-        };
-        let m = text.and_then(|s| re.captures(s));
+        // Each value of a multi-value is matched; the captures of all collect.
+        let matches: Vec<regex::Captures> = v
+            .items()
+            .iter()
+            .filter_map(|x| x.as_str().and_then(|s| re.captures(s)))
+            .collect();
         for (ni, (name, ty)) in names.iter().enumerate() {
             let mut vals = Vec::new();
-            if let Some(m) = &m {
+            for m in &matches {
                 for (ci, c) in caps.iter().enumerate() {
                     if &c.name == name {
                         if let Some(g) = m.get(ci + 1) {

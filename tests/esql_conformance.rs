@@ -658,7 +658,11 @@ fn check(case: &Case, sets: &Datasets) -> Outcome {
             .iter()
             .filter_map(|r| regex::Regex::new(r).ok())
             .collect();
-        got_w.retain(|g| !res.iter().any(|r| r.is_match(g)));
+        // Regexes are written against the HTTP header's escaped text (`\"`).
+        got_w.retain(|g| {
+            let escaped = g.replace('\\', "\\\\").replace('"', "\\\"");
+            !res.iter().any(|r| r.is_match(&escaped))
+        });
         if res.len() != case.warning_regexes.len() {
             return Outcome::Fail("unreadable warningRegex".into());
         }

@@ -88,6 +88,7 @@ pub(crate) fn result_type(
         Count | CountStar | CountDistinct => DataType::Long,
         Present | Absent => DataType::Boolean,
         Min | Max | Values | Top => arg,
+        Sum if arg == DataType::Null => DataType::Null,
         Sum => {
             numeric()?;
             match arg {

@@ -422,11 +422,26 @@ fn stats(
     t: Table,
     ctx: &Ctx,
 ) -> Result<Table, EsqlError> {
+    // Named groupings (`BY l = languages`) are columns the aggregates may use too.
+    let aliases: Vec<Field> = by
+        .iter()
+        .filter(|f| !matches!(&f.expr.kind, ExprKind::Field(n) if *n == f.name))
+        .cloned()
+        .collect();
+    let t = if aliases.is_empty() {
+        t
+    } else {
+        eval(&aliases, t, ctx)?
+    };
     let input = resolver(&t, ctx);
     // Group keys, evaluated per input row.
     let mut keys: Vec<(String, CExpr)> = Vec::new();
     for f in by {
-        let c = input.resolve(&f.expr)?;
+        let key = Expr {
+            kind: ExprKind::Field(f.name.clone()),
+            span: f.expr.span.clone(),
+        };
+        let c = input.resolve(&key)?;
         keys.push((f.name.clone(), c));
     }
     let mut aggs: Vec<Agg> = Vec::new();

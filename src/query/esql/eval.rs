@@ -331,6 +331,15 @@ impl Resolver<'_> {
                 coerce_span(&mut l);
             }
         }
+        if matches!(op, BinOp::Add | BinOp::Sub) {
+            // `"2024-01-01" + 1 day`: a string next to a span reads as a date.
+            if l.ty.is_span() {
+                coerce_literal(&mut r, DataType::Date);
+            }
+            if r.ty.is_span() {
+                coerce_literal(&mut l, DataType::Date);
+            }
+        }
         coerce_literal(&mut l, r.ty);
         coerce_literal(&mut r, l.ty);
         match op {

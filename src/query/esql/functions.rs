@@ -514,6 +514,21 @@ fn int_ty(t: DataType) -> bool {
 fn lookup(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Resolved, EsqlError> {
     let w = |min, max| want(src, span, args, min, max, name);
     use DataType as T;
+    if name == "to_ip" && args.len() == 2 {
+        // `TO_IP(s, {"leading_zeros": "reject" | "decimal" | "octal"})`.
+        let opt = match &args[1].node {
+            Node::Lit(Value::Str(s)) => s.to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        let run: FuncImpl = if opt.contains("\"octal\"") {
+            |a, _, c| Ok(strings::to_ip_leading_zeros(&a[0], 8, c))
+        } else if opt.contains("\"decimal\"") {
+            |a, _, c| Ok(strings::to_ip_leading_zeros(&a[0], 10, c))
+        } else {
+            |a, t, c| conv(a, t, c, DataType::Ip)
+        };
+        return Ok(Some((run, true, T::Ip)));
+    }
     if let Some(r) = conversion_fn(name) {
         w(1, 1)?;
         return Ok(Some(r));

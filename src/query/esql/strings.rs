@@ -465,3 +465,37 @@ pub fn full_text_match(a: &[Value], t: &[DataType], _: &Ctx) -> R {
     });
     Ok(Value::Bool(hit))
 }
+
+/// `TO_IP` with `leading_zeros` `decimal` (`010` is 10) or `octal` (`010` is 8) for IPv4 parts.
+pub fn to_ip_leading_zeros(v: &Value, radix: u32, c: &Ctx) -> Value {
+    let mut out = Vec::new();
+    for item in v.items() {
+        let s = super::types::to_text(item);
+        let parts: Vec<&str> = s.split('.').collect();
+        let v4 = (parts.len() == 4)
+            .then(|| {
+                parts
+                    .iter()
+                    .map(|p| {
+                        let r = if radix == 8 && p.len() > 1 && p.starts_with('0') {
+                            8
+                        } else {
+                            10
+                        };
+                        u8::from_str_radix(p, r).ok()
+                    })
+                    .collect::<Option<Vec<u8>>>()
+            })
+            .flatten();
+        match v4 {
+            Some(b) => out.push(Value::ip(std::net::IpAddr::from([b[0], b[1], b[2], b[3]]))),
+            None => match super::types::parse_ip(&s) {
+                Some(ip) => out.push(ip),
+                None => c.warn(format!(
+                    "java.lang.IllegalArgumentException: '{s}' is not an IP string literal."
+                )),
+            },
+        }
+    }
+    Value::from_vec(out)
+}

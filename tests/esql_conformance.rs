@@ -261,6 +261,17 @@ fn split_multi(s: &str) -> Vec<String> {
 
 fn read_scalar(s: &str, es_type: &str, scale: Option<f64>) -> Option<Value> {
     let s = s.trim();
+    // A CSV-quoted value keeps its spaces (`"  foo"`).
+    let unquoted = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .filter(|_| s.len() >= 2)
+        .map(|x| x.replace("\"\"", "\""));
+    if let Some(u) = &unquoted {
+        if DataType::from_es(es_type).is_string() {
+            return Some(Value::Str(u.clone()));
+        }
+    }
     if s.is_empty() || s == "null" {
         return None;
     }

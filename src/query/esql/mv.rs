@@ -176,6 +176,9 @@ pub fn contains(a: &[Value], t: &[DataType], _: &Ctx) -> R {
     })))
 }
 pub fn append(a: &[Value], _: &[DataType], _: &Ctx) -> R {
+    if a[0].is_null() || a[1].is_null() {
+        return Ok(Value::Null);
+    }
     let mut v = a[0].items().to_vec();
     v.extend(a[1].items().iter().cloned());
     Ok(Value::from_vec(v))

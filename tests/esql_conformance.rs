@@ -91,7 +91,12 @@ fn read_specs(path: &Path) -> Vec<Case> {
             if let Some(w) = l.strip_prefix("warningRegex:") {
                 case.warning_regexes.push(w.trim().to_string());
             } else if let Some(w) = l.strip_prefix("warning:") {
-                case.warnings.push(w.trim().replace("\\\"", "\""));
+                // Older specs write `warning:` lines as regexes (`evaluation of \[…\]`).
+                if w.contains("\\[") || w.contains("\\(") {
+                    case.warning_regexes.push(w.trim().to_string());
+                } else {
+                    case.warnings.push(w.trim().replace("\\\"", "\""));
+                }
             } else if let Some(v) = l.strip_prefix("ignoreOrder:") {
                 case.ignore_order = v.trim() == "true";
             } else if case.header.is_empty() {

@@ -262,10 +262,16 @@ fn finish(
             let (mut num, mut den) = (0.0, 0.0);
             for (r, v) in rows.iter().zip(&per_row) {
                 let wv = w.eval(r, ctx);
+                if matches!(v, Value::Multi(_)) || matches!(wv, Value::Multi(_)) {
+                    return Err(super::eval::MV_WARNING.into());
+                }
                 if let (Some(x), Some(wt)) = (v.as_f64(), wv.as_f64()) {
                     num += x * wt;
                     den += wt;
                 }
+            }
+            if den == 0.0 && !(rows.is_empty() || per_row.iter().all(Value::is_null)) {
+                return Err("java.lang.ArithmeticException: / by zero".into());
             }
             if den == 0.0 {
                 Value::Null

@@ -116,6 +116,8 @@ pub struct Field {
     pub expr: Expr,
     /// For `STATS … agg WHERE cond`.
     pub filter: Option<Expr>,
+    /// Where the name is written (the expression's span for an unnamed field).
+    pub name_span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

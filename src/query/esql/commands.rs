@@ -422,6 +422,18 @@ fn stats(
     t: Table,
     ctx: &Ctx,
 ) -> Result<Table, EsqlError> {
+    // A name given twice: the last one wins, with Elasticsearch's warning.
+    let all: Vec<&Field> = aggs_in.iter().chain(by).collect();
+    for (i, f) in all.iter().enumerate() {
+        if let Some(later) = all[i + 1..].iter().find(|g| g.name == f.name) {
+            let (l, c) = super::eval::line_col(ctx.src, later.name_span.start);
+            ctx.warnings.borrow_mut().add_plain(format!(
+                "Line {}: Field '{}' shadowed by field at line {l}:{c}",
+                lc(ctx.src, &f.name_span),
+                f.name
+            ));
+        }
+    }
     // Named groupings (`BY l = languages`) are columns the aggregates may use too.
     let aliases: Vec<Field> = by
         .iter()
@@ -528,6 +540,7 @@ fn stats(
     let outer_fields: Vec<Field> = outer
         .into_iter()
         .map(|(name, expr)| Field {
+            name_span: expr.span.clone(),
             name,
             expr,
             filter: None,

@@ -122,6 +122,13 @@ impl Warnings {
         ));
     }
 
+    /// A warning that is not an evaluation failure (`Field 'x' shadowed by …`).
+    pub fn add_plain(&mut self, text: String) {
+        if !self.entries.iter().any(|e| e.1 == text) {
+            self.entries.push((0..0, text, Vec::new()));
+        }
+    }
+
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (_, h, ex) in &self.entries {

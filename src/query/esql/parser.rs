@@ -501,10 +501,10 @@ impl<'a> Parser<'a> {
         let save = self.pos;
         let mut name = None;
         if matches!(self.peek().tok, Tok::Ident(_) | Tok::Quoted(_)) {
-            if let Ok((n, _)) = self.qualified_name() {
+            if let Ok((n, nspan)) = self.qualified_name() {
                 if self.is_op("=") {
                     self.bump();
-                    name = Some(n);
+                    name = Some((n, nspan));
                 } else {
                     self.pos = save;
                 }
@@ -518,11 +518,16 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        let name = name.unwrap_or_else(|| match &expr.kind {
-            ExprKind::Field(f) => f.clone(),
-            _ => self.src[expr.span.clone()].to_string(),
+        let (name, name_span) = name.unwrap_or_else(|| match &expr.kind {
+            ExprKind::Field(f) => (f.clone(), expr.span.clone()),
+            _ => (self.src[expr.span.clone()].to_string(), expr.span.clone()),
         });
-        Ok(Field { name, expr, filter })
+        Ok(Field {
+            name,
+            expr,
+            filter,
+            name_span,
+        })
     }
 
     fn qualified_name(&mut self) -> Result<(String, Span), EsqlError> {

@@ -306,7 +306,22 @@ pub fn from_base64(a: &[Value], _: &[DataType], _: &Ctx) -> R {
             bits &= (1 << nbits) - 1;
         }
     }
-    Ok(Value::Str(String::from_utf8_lossy(&out).into_owned()))
+    // A last unit of one character cannot make a byte (Java's decoder rejects it).
+    let units = text.trim_end_matches('=').len();
+    if text.contains('=') && text.len() % 4 != 0 && units % 4 != 1 {
+        return Err(
+            "java.lang.IllegalArgumentException: Input byte array has wrong 4-byte ending unit"
+                .into(),
+        );
+    }
+    if units % 4 == 1 {
+        return Err(
+            "java.lang.IllegalArgumentException: Last unit does not have enough valid bits".into(),
+        );
+    }
+    String::from_utf8(out).map(Value::Str).map_err(|_| {
+        "java.lang.IllegalArgumentException: decoded value is not valid UTF-8, which is not supported yet".into()
+    })
 }
 
 pub fn sha256(a: &[Value], _: &[DataType], _: &Ctx) -> R {

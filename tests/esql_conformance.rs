@@ -683,6 +683,14 @@ fn check(case: &Case, sets: &Datasets) -> Outcome {
             return Outcome::Fail("unreadable warningRegex".into());
         }
     }
+    // Older specs give warnings without the `Line L:C: ` prefix.
+    if want_w.iter().any(|w| !w.starts_with("Line ")) {
+        let prefix = regex::Regex::new(r"^Line \d+:\d+: ").unwrap();
+        got_w = got_w
+            .iter()
+            .map(|g| prefix.replace(g, "").into_owned())
+            .collect();
+    }
     want_w.sort();
     got_w.sort();
     if want_w != got_w {

@@ -560,6 +560,12 @@ fn lookup(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Reso
                 f,
                 multi,
                 if args[0].ty == T::Null {
+                    if name == "reverse" {
+                        T::Null
+                    } else {
+                        T::Keyword
+                    }
+                } else if name == "reverse" {
                     T::Keyword
                 } else {
                     args[0].ty
@@ -579,7 +585,7 @@ fn lookup(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Reso
             w(2, 3)?;
             check_arg(src, span, args, 0, string_ty, "string")?;
             check_arg(src, span, args, 1, int_ty, "integer")?;
-            (strings::substring, false, args[0].ty.max_str())
+            (strings::substring, false, T::Keyword)
         }
         "left" | "right" => {
             w(2, 2)?;
@@ -908,17 +914,6 @@ fn conversion_fn(name: &str) -> Option<(FuncImpl, bool, DataType)> {
         _ => return None,
     };
     Some(conversion(to, &mut []))
-}
-
-impl DataType {
-    /// `text` stays `text`, anything else string-like becomes `keyword`.
-    fn max_str(self) -> DataType {
-        if self == DataType::Text {
-            self
-        } else {
-            DataType::Keyword
-        }
-    }
 }
 
 // ---- helpers shared with the evaluator ----

@@ -54,7 +54,7 @@ def query_seed(target, query, events=None):
             events = "\n".join(e if isinstance(e, str) else json.dumps(e) for e in events)
         put(target, query + "\0" + events)
 
-LANG = {"eql": "eql", "kuery": "kql", "lucene": "lucene"}
+LANG = {"eql": "eql", "esql": "esql", "kuery": "kql", "lucene": "lucene"}
 corpus = shared / "corpus" if shared else None
 
 # Rules: the project's own, the lint test data (deliberately broken files too), the corpus.

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod eql;
+pub mod esql;
 pub mod field;
 pub mod kql;
 pub mod lucene;

@@ -68,7 +68,7 @@ pub(crate) mod eval;
 mod exec;
 mod functions;
 mod lexer;
-mod lucene;
+pub(crate) mod lucene;
 mod mapping;
 mod parser;
 mod pattern;

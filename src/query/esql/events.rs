@@ -1,0 +1,170 @@
+//! A [`Catalog`] over JSON events (ECS documents), for replay: every `FROM` pattern reads the
+//! same events. Columns are the events' leaf fields plus the fields the query names; their
+//! types come from a lookup (the index mapping or schema tables) and otherwise from the JSON
+//! values, as for EQL.
+
+use super::types::{DataType, Value, parse_date, parse_ip};
+use super::{Catalog, Column, Table};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// Field type lookup: `None` when the field is unknown to the schema.
+pub type TypeLookup<'a> = &'a dyn Fn(&str) -> Option<DataType>;
+
+pub struct EventCatalog<'a> {
+    pub events: &'a [Json],
+    pub types: TypeLookup<'a>,
+    /// Fields to have as columns even when no event holds them (the query's references).
+    pub extra_fields: Vec<String>,
+}
+
+fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
+    match v {
+        Json::Object(m) => {
+            for (k, x) in m {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&name, x, out);
+            }
+        }
+        Json::Array(items) if items.iter().any(Json::is_object) => {
+            for it in items {
+                flatten(prefix, it, out);
+            }
+        }
+        Json::Array(items) => out
+            .entry(prefix.to_string())
+            .or_default()
+            .extend(items.iter().cloned()),
+        Json::Null => {
+            out.entry(prefix.to_string()).or_default();
+        }
+        other => out
+            .entry(prefix.to_string())
+            .or_default()
+            .push(other.clone()),
+    }
+}
+
+fn json_type(v: &Json) -> DataType {
+    match v {
+        Json::Bool(_) => DataType::Boolean,
+        Json::Number(n) if n.is_i64() || n.is_u64() => DataType::Long,
+        Json::Number(_) => DataType::Double,
+        _ => DataType::Keyword,
+    }
+}
+
+/// One JSON scalar as a value of `ty` (unreadable values are left out, as Elasticsearch's
+/// `ignore_malformed` would).
+pub fn json_scalar(v: &Json, ty: DataType) -> Option<Value> {
+    Some(match (ty, v) {
+        (_, Json::Null) => return None,
+        (DataType::Boolean, Json::Bool(b)) => Value::Bool(*b),
+        (DataType::Boolean, Json::String(s)) => Value::Bool(s == "true"),
+        (DataType::Integer | DataType::Long, Json::Number(n)) => {
+            Value::Int(n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?)
+        }
+        (DataType::Integer | DataType::Long, Json::String(s)) => Value::Int(s.trim().parse().ok()?),
+        (DataType::UnsignedLong, Json::Number(n)) => Value::ULong(n.as_u64()?),
+        (DataType::Double, Json::Number(n)) => Value::Double(n.as_f64()?),
+        (DataType::Double, Json::String(s)) => Value::Double(s.trim().parse().ok()?),
+        (DataType::Date, Json::String(s)) => Value::Date(parse_date(s)?),
+        (DataType::Date, Json::Number(n)) => Value::Date(n.as_i64()?),
+        (DataType::Ip, Json::String(s)) => parse_ip(s)?,
+        (DataType::Keyword | DataType::Text | DataType::Version, Json::String(s)) => {
+            Value::Str(s.clone())
+        }
+        (DataType::Keyword | DataType::Text | DataType::Version, other) => {
+            Value::Str(other.to_string())
+        }
+        _ => return None,
+    })
+}
+
+impl Catalog for EventCatalog<'_> {
+    fn complete_schema(&self) -> bool {
+        false
+    }
+
+    fn source(&self, _patterns: &[String], metadata: &[String]) -> Result<Table, String> {
+        let flat: Vec<BTreeMap<String, Vec<Json>>> = self
+            .events
+            .iter()
+            .map(|e| {
+                let mut m = BTreeMap::new();
+                flatten("", e, &mut m);
+                m
+            })
+            .collect();
+        let mut names: BTreeMap<String, DataType> = BTreeMap::new();
+        for f in &flat {
+            for (k, vals) in f {
+                if k.starts_with('_') && metadata.contains(k) {
+                    continue;
+                }
+                let ty = (self.types)(k)
+                    .or_else(|| vals.first().map(json_type))
+                    .unwrap_or(DataType::Keyword);
+                names.entry(k.clone()).or_insert(ty);
+            }
+        }
+        for k in &self.extra_fields {
+            if !names.contains_key(k) && !metadata.contains(k) {
+                names.insert(k.clone(), (self.types)(k).unwrap_or(DataType::Keyword));
+            }
+        }
+        let mut columns: Vec<Column> = names
+            .iter()
+            .map(|(n, t)| Column {
+                name: n.clone(),
+                ty: *t,
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(flat.len());
+        for (i, (f, e)) in flat.iter().zip(self.events).enumerate() {
+            let mut row: Vec<Value> = columns
+                .iter()
+                .map(|c| {
+                    let vals = f.get(&c.name).map(Vec::as_slice).unwrap_or(&[]);
+                    Value::from_vec(vals.iter().filter_map(|v| json_scalar(v, c.ty)).collect())
+                })
+                .collect();
+            for m in metadata {
+                row.push(match m.as_str() {
+                    "_id" => Value::Str(
+                        e.get("_id")
+                            .and_then(Json::as_str)
+                            .map_or_else(|| i.to_string(), str::to_string),
+                    ),
+                    "_index" => Value::Str(
+                        e.get("_index")
+                            .and_then(Json::as_str)
+                            .unwrap_or("replay")
+                            .to_string(),
+                    ),
+                    "_version" => Value::Int(1),
+                    "_source" => Value::Str(e.to_string()),
+                    _ => Value::Null,
+                });
+            }
+            rows.push(row);
+        }
+        for m in metadata {
+            let ty = match m.as_str() {
+                "_id" | "_index" | "_ignored" | "_source" => DataType::Keyword,
+                "_version" => DataType::Long,
+                "_score" => DataType::Double,
+                _ => return Err(format!("unsupported metadata field [{m}]")),
+            };
+            columns.push(Column {
+                name: m.clone(),
+                ty,
+            });
+        }
+        Ok(Table { columns, rows })
+    }
+}

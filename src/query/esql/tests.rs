@@ -1,0 +1,181 @@
+//! Unit tests of the ES|QL engine's semantics (ROW queries need no data).
+
+use super::*;
+use serde_json::json;
+
+fn no_source() -> EventCatalog<'static> {
+    EventCatalog {
+        events: &[],
+        types: &|_| None,
+        extra_fields: Vec::new(),
+    }
+}
+
+fn row(q: &str) -> Output {
+    parse(q)
+        .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+        .run(&no_source(), 1_700_000_000_000)
+        .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+}
+
+fn one(q: &str) -> Value {
+    let out = row(q);
+    out.table.rows[0].last().cloned().unwrap_or(Value::Null)
+}
+
+fn err(q: &str) -> EsqlError {
+    match parse(q) {
+        Err(e) => e,
+        Ok(p) => p.run(&no_source(), 0).unwrap_err(),
+    }
+}
+
+#[test]
+fn three_valued_logic() {
+    assert_eq!(one("ROW x = null AND false"), Value::Bool(false));
+    assert_eq!(one("ROW x = null AND true"), Value::Null);
+    assert_eq!(one("ROW x = null OR true"), Value::Bool(true));
+    assert_eq!(one("ROW x = NOT (null::boolean)"), Value::Null);
+    assert_eq!(one("ROW a = 1 | EVAL b = a IN (2, null)"), Value::Null);
+    assert_eq!(
+        one("ROW a = 1 | EVAL b = a IN (1, null)"),
+        Value::Bool(true)
+    );
+}
+
+#[test]
+fn multi_values_turn_single_value_functions_into_null_with_a_warning() {
+    let out = row("ROW a = [1, 2] | EVAL b = a + 1");
+    assert_eq!(out.table.rows[0][1], Value::Null);
+    assert_eq!(
+        out.warnings,
+        [
+            "Line 1:27: evaluation of [a + 1] failed, treating result as null. Only first 20 failures recorded.",
+            "Line 1:27: java.lang.IllegalArgumentException: single-value function encountered multi-value"
+        ]
+    );
+    assert_eq!(one("ROW a = [3, 1, 2] | EVAL b = mv_min(a)"), Value::Int(1));
+    assert_eq!(
+        one("ROW a = [3, 1, 2] | EVAL b = mv_count(a)"),
+        Value::Int(3)
+    );
+}
+
+#[test]
+fn integer_overflow_is_null_with_a_warning() {
+    let out = row("ROW a = 2147483647 | EVAL b = a + 1");
+    assert_eq!(out.table.rows[0][1], Value::Null);
+    assert!(out.warnings[1].ends_with("java.lang.ArithmeticException: integer overflow"));
+    assert_eq!(
+        one("ROW a = 2147483647::long + 1"),
+        Value::Int(2_147_483_648)
+    );
+}
+
+#[test]
+fn like_and_rlike_match_whole_values_case_sensitively() {
+    assert_eq!(
+        one(r#"ROW a = "Hello" | EVAL b = a LIKE "H*o""#),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        one(r#"ROW a = "Hello" | EVAL b = a LIKE "h*""#),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        one(r#"ROW a = "Hello" | EVAL b = a RLIKE "H.l+o""#),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        one(r#"ROW a = "Hello" | EVAL b = a NOT LIKE ("x*", "*ll*")"#),
+        Value::Bool(false)
+    );
+}
+
+#[test]
+fn date_math_and_truncation() {
+    assert_eq!(
+        one(r#"ROW d = "2024-01-31T10:00:00Z"::datetime + 1 month"#),
+        Value::Date(parse_date("2024-02-29T10:00:00Z").unwrap())
+    );
+    assert_eq!(
+        one(r#"ROW d = date_trunc(1 year, "2024-05-06T07:08:09Z"::datetime)"#),
+        Value::Date(parse_date("2024-01-01").unwrap())
+    );
+    assert_eq!(
+        one(r#"ROW d = date_diff("day", "2024-01-01"::datetime, "2024-03-01"::datetime)"#),
+        Value::Int(60)
+    );
+}
+
+#[test]
+fn eval_shadows_columns_and_unknown_columns_are_rejected() {
+    let out = row("ROW a = 1, b = 2 | EVAL a = b + 10");
+    let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["b", "a"]);
+    assert_eq!(out.table.rows[0], [Value::Int(2), Value::Int(12)]);
+    let e = err("ROW a = 1 | EVAL c = nope + 1");
+    assert_eq!(e.kind, EsqlErrorKind::Verification);
+    assert!(e.message.contains("Unknown column [nope]"));
+    assert_eq!(e.span, 21..25);
+}
+
+#[test]
+fn unsupported_commands_are_rejected_by_name_with_a_location() {
+    let e = err(r#"FROM logs | COMPLETION r = p WITH { "inference_id": "x" } | KEEP r"#);
+    assert_eq!(e.kind, EsqlErrorKind::Unsupported);
+    assert!(
+        e.message.contains("COMPLETION is not supported"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.span.start, 12);
+    let e = err("FROM logs | ENRICH policy ON x");
+    assert!(e.message.contains("ENRICH is not supported"));
+    let e = err("ROW a = 1 | EVAL b = no_such_function(a)");
+    assert_eq!(e.kind, EsqlErrorKind::Unsupported);
+}
+
+#[test]
+fn hostile_input_is_an_error_not_a_panic() {
+    let deep = format!("ROW a = {}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(err(&deep).kind, EsqlErrorKind::NestingLimit);
+    let negs = format!("ROW a = {}1", "- ".repeat(5000));
+    assert!(parse(&negs).is_err());
+    for q in [
+        "",
+        "|",
+        "FROM",
+        "ROW a = \"",
+        "ROW a = 1 | SORT",
+        "FROM x | STATS BY",
+        "ROW a = `x",
+    ] {
+        let _ = parse(q).map(|p| p.run(&no_source(), 0));
+    }
+}
+
+#[test]
+fn stats_group_by_and_aggregate_over_events() {
+    let events = vec![
+        json!({"host": {"name": "a"}, "bytes": 10}),
+        json!({"host": {"name": "a"}, "bytes": 5}),
+        json!({"host": {"name": "b"}, "bytes": 1}),
+    ];
+    let cat = EventCatalog {
+        events: &events,
+        types: &|_| None,
+        extra_fields: Vec::new(),
+    };
+    let q =
+        parse("FROM logs-* | STATS n = COUNT(*), total = SUM(bytes) BY host.name | SORT host.name")
+            .unwrap();
+    let out = q.run(&cat, 0).unwrap();
+    assert_eq!(
+        out.table.rows,
+        [
+            vec![Value::Int(2), Value::Int(15), Value::Str("a".into())],
+            vec![Value::Int(1), Value::Int(1), Value::Str("b".into())],
+        ]
+    );
+}

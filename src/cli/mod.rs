@@ -12,7 +12,12 @@ macro_rules! out {
     }};
 }
 
+mod baseline;
+mod config;
 mod eval;
+mod import;
+mod lock;
+mod new;
 mod paths;
 mod replay;
 mod stdout;
@@ -71,6 +76,14 @@ enum Command {
     Docs(DocsArgs),
     /// Write the Kibana import NDJSON for the rules.
     Export(ExportArgs),
+    /// Show the effective configuration and where each value came from.
+    Config,
+    /// Turn a Kibana rule export (NDJSON) into rule files.
+    Import(import::ImportArgs),
+    /// Update version.lock.json (hashes, version bumps, stack_emit rows); --check for CI.
+    VersionLock(lock::VersionLockArgs),
+    /// Start a rule: a rule file with a fresh rule_id and guide skeleton, and two fixtures.
+    New(new::NewArgs),
 }
 
 #[derive(Args)]
@@ -129,6 +142,12 @@ struct TestArgs {
     /// Write the current alerts as the accepted snapshots (review the diff first).
     #[arg(long)]
     accept: bool,
+    /// Fail only on findings not recorded in this baseline file (made by --write-baseline).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in FILE (the first run when adopting ruleforge), exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "accept")]
+    write_baseline: Option<PathBuf>,
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
@@ -153,6 +172,13 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &mut Cli) -> Result<ExitCode> {
     paths::enter(cli.root.as_deref())?;
+    // detection-rules reads a custom rules directory from CUSTOM_RULES_DIR; without -C, that
+    // directory is the repository.
+    if cli.root.is_none() && !matches!(cli.command, Command::Eval(_)) {
+        if let Some(dir) = std::env::var_os("CUSTOM_RULES_DIR").filter(|d| !d.is_empty()) {
+            paths::enter(Some(std::path::Path::new(&dir)))?;
+        }
+    }
     // eval works on the files it is given; every other command works in a rule repository.
     if !matches!(cli.command, Command::Eval(_)) {
         let typed_in = paths::enter_repository()?;
@@ -169,7 +195,18 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                     .for_each(rebase);
                 args.out.iter_mut().for_each(rebase);
             }
-            Command::Check(_) | Command::Test(_) | Command::Eval(_) => {}
+            Command::Check(args) | Command::Test(args) => {
+                args.baseline.iter_mut().for_each(rebase);
+                args.write_baseline.iter_mut().for_each(rebase);
+            }
+            Command::Import(args) => {
+                if args.file.as_os_str() != "-" {
+                    rebase(&mut args.file);
+                }
+                args.dir.iter_mut().for_each(rebase);
+            }
+            Command::New(args) => args.dir.iter_mut().for_each(rebase),
+            Command::Eval(_) | Command::Config | Command::VersionLock(_) => {}
         }
     }
     match &cli.command {
@@ -180,6 +217,10 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         Command::Replay(args) => replay::run(cli, args),
         Command::Docs(args) => docs_cmd(cli, args),
         Command::Export(args) => export_cmd(cli, args),
+        Command::Config => config::run(&load_config(cli)?),
+        Command::Import(args) => import::run(&load_config(cli)?, args, cli.quiet),
+        Command::VersionLock(args) => lock::run(&load_config(cli)?, args, cli.quiet),
+        Command::New(args) => new::run(&load_config(cli)?, args, cli.quiet),
     }
 }
 
@@ -367,7 +408,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let mut sources = sources_for(&collection);
-    let outcome = suite::run(
+    let mut outcome = suite::run(
         &config,
         &collection,
         &suite::Options {
@@ -389,6 +430,31 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
                 && f.diagnostic.span == d.span
         })
     });
+    if let Some(path) = &args.write_baseline {
+        if outcome.fatal() {
+            print_test_findings(cli, lint_diags, &outcome, &mut sources);
+            anyhow::bail!("no baseline written to {}: the run failed", path.display());
+        }
+        let n = baseline::write(&config, path, &lint_diags, &outcome)?;
+        if !cli.quiet {
+            out!(
+                "baseline: {} recorded in {}; run with --baseline {} to fail only on new ones",
+                suite::plural(n, "finding"),
+                path.display(),
+                path.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let applied = match &args.baseline {
+        Some(path) => Some(baseline::apply(
+            &config,
+            path,
+            &mut lint_diags,
+            &mut outcome,
+        )?),
+        None => None,
+    };
     let (lint_errors, lint_warnings) = counts(&lint_diags);
     print_test_findings(cli, lint_diags, &outcome, &mut sources);
     let diags: Vec<Diagnostic> = outcome
@@ -407,6 +473,13 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
         }
         for p in &outcome.snapshots_removed {
             out!("removed orphaned snapshot {}", shown(p));
+        }
+        if let Some(a) = &applied {
+            out!(
+                "baseline: {} recorded, not reported; {} fixed since",
+                suite::plural(a.known, "finding"),
+                a.fixed
+            );
         }
         let verdict = if lint_errors + test_errors > 0 {
             "FAILED"
@@ -529,8 +602,8 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
                 "docs: note: the replay has errors (run `ruleforge test`); the pages show them as evidence"
             );
         }
-        let lock_path = config.etc_dir.join("version.lock.json");
-        let version_lock = match std::fs::read_to_string(&lock_path) {
+        let lock_path = &config.data.version_lock.value;
+        let version_lock = match std::fs::read_to_string(lock_path) {
             Ok(text) => Some(
                 serde_json::from_str(&text)
                     .with_context(|| format!("reading {}", lock_path.display()))?,
@@ -612,10 +685,7 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     if !export_gate(cli, args, &config, &collection, &rules) {
         return Ok(ExitCode::from(1));
     }
-    let mut ctx = ruleforge::export::ExportContext::builtin();
-    if config.etc_dir.is_dir() {
-        ctx = ctx.with_etc_dir(&config.etc_dir)?;
-    }
+    let ctx = config::export_context(&config, cli.quiet)?;
     let mut objects = Vec::new();
     for rule in &rules {
         let fields = ruleforge::replay::query_fields(rule);

@@ -117,7 +117,7 @@ fn corpus_exports(corpus: &Path) -> std::collections::BTreeMap<String, (PathBuf,
         .expect("etc dir");
     let mut out = std::collections::BTreeMap::new();
     for rule in collection.rules.iter().filter(|r| !r.is_deprecated()) {
-        let fields = ruleforge::replay::query_fields(rule);
+        let fields = ruleforge::replay::export_fields(rule);
         let api = rule_to_api(&rule.to_json(), fields.as_deref(), &ctx)
             .unwrap_or_else(|e| panic!("{}: {e}", rule.path.display()));
         out.insert(rule.rule_id.clone(), (rule.path.clone(), api));

@@ -23,7 +23,7 @@ fn options() -> Options {
 }
 
 fn export(rule: &Rule, ctx: &ExportContext) -> Value {
-    let fields = ruleforge::replay::query_fields(rule);
+    let fields = ruleforge::replay::export_fields(rule);
     rule_to_api(&rule.to_json(), fields.as_deref(), ctx)
         .unwrap_or_else(|e| panic!("{}: {e}", rule.path.display()))
 }

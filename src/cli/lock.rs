@@ -43,7 +43,7 @@ pub fn run(config: &Config, args: &VersionLockArgs, quiet: bool) -> Result<ExitC
         .filter(|r| !r.is_deprecated())
         .map(|r| {
             let facts = QueryFacts {
-                fields: ruleforge::replay::query_fields(r),
+                fields: ruleforge::replay::export_fields(r),
                 datasets: None,
             };
             (r.to_json(), facts)

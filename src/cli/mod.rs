@@ -688,7 +688,7 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     let ctx = config::export_context(&config, cli.quiet)?;
     let mut objects = Vec::new();
     for rule in &rules {
-        let fields = ruleforge::replay::query_fields(rule);
+        let fields = ruleforge::replay::export_fields(rule);
         let obj = ruleforge::export::rule_to_api(&rule.to_json(), fields.as_deref(), &ctx)
             .with_context(|| format!("exporting {}", rule.path.display()))?;
         objects.push(obj);

@@ -13,6 +13,7 @@
 //! field types for `required_fields` (such fields are typed `"unknown"`), `--include-metadata`,
 //! downgrades to older stacks.
 
+mod beats;
 mod datasets;
 mod fields;
 mod integrations;
@@ -95,6 +96,11 @@ pub struct ExportContext {
     tables: Arc<Tables>,
     /// detection-rules' `threat_mapping_version` when pinned (`"18"` keeps the baseline).
     threat_mapping_version: Option<String>,
+    /// `beats_schemas/` beside the stack schema map, and the map's stack → beats version rows.
+    beats_dir: Option<PathBuf>,
+    stack_beats: Vec<(semver::Version, String)>,
+    /// Beats schema files read so far, by path (read on first use).
+    beats_cache: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<beats::BeatsSchema>>>>,
 }
 
 const DEFAULT_PACKAGE_STACK: &str = "9.6";
@@ -117,6 +123,9 @@ impl ExportContext {
             lock: None,
             tables: builtin_tables(),
             threat_mapping_version: None,
+            beats_dir: None,
+            stack_beats: Vec::new(),
+            beats_cache: Arc::default(),
         }
         .checked_defaults()
     }
@@ -172,8 +181,40 @@ impl ExportContext {
             if let Some(lowest) = yaml_stack_keys(&text).into_iter().min() {
                 self.lowest_supported_stack = lowest;
             }
+            self.stack_beats = stack_beats_versions(&text);
+            self.beats_dir = stack_schema_map.parent().map(|d| d.join("beats_schemas"));
         }
         Ok(self)
+    }
+
+    /// The Beats schema of the package stack (`beats_schemas/v<beats version>.json.gz`), when
+    /// the stack schema map names one and the file exists.
+    fn beats_schema(&self) -> Result<Option<Arc<beats::BeatsSchema>>, ExportError> {
+        let Some(dir) = &self.beats_dir else {
+            return Ok(None);
+        };
+        let Some((_, version)) = self
+            .stack_beats
+            .iter()
+            .filter(|(v, _)| *v <= self.stack)
+            .max_by(|a, b| a.0.cmp(&b.0))
+        else {
+            return Ok(None);
+        };
+        let path = dir.join(format!("v{version}.json.gz"));
+        let mut cache = self
+            .beats_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = cache.get(&path) {
+            return Ok(Some(s.clone()));
+        }
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let schema = Arc::new(beats::BeatsSchema::load(&path)?);
+        cache.insert(path, schema.clone());
+        Ok(Some(schema))
     }
 
     /// Sets the package stack (e.g. `"9.6"`). The built-in ECS and integration field tables are
@@ -209,6 +250,21 @@ impl ExportContext {
     pub fn tables(&self) -> &Tables {
         &self.tables
     }
+}
+
+/// The `beats` version of each stack of `stack-schema-map.yaml`.
+fn stack_beats_versions(text: &str) -> Vec<(semver::Version, String)> {
+    let Ok(yaml_serde::Value::Mapping(map)) = yaml_serde::from_str::<yaml_serde::Value>(text)
+    else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter_map(|(k, v)| {
+            let stack = semver::Version::parse(k.as_str()?)?;
+            let beats = v.get("beats")?.as_str()?.to_string();
+            Some((stack, beats))
+        })
+        .collect()
 }
 
 /// The uncommented top-level keys of `stack-schema-map.yaml` (`"9.6.0":`).
@@ -578,7 +634,8 @@ pub fn export_rule(
         && !rule.contains_key("required_fields")
     {
         if let Some(fields) = &facts.fields {
-            let entries = fields::required_fields(fields, &datasets, &ctx.tables);
+            let beats = rule_beats_schema(&rule, &query, &language, ctx)?;
+            let entries = fields::required_fields(fields, &datasets, &ctx.tables, beats.as_ref());
             if !entries.is_empty() {
                 rule.insert("required_fields".into(), Value::Array(entries));
             }
@@ -659,6 +716,39 @@ pub fn export_rule(
         version,
         version_source,
     })
+}
+
+/// The Beats schema of a rule reading `*beat-*` indices (see `beats`).
+fn rule_beats_schema(
+    rule: &Map<String, Value>,
+    query: &str,
+    language: &str,
+    ctx: &ExportContext,
+) -> Result<Option<std::collections::HashMap<String, String>>, ExportError> {
+    let index: Vec<String> = rule
+        .get("index")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let beats = beats::beats_of(&index);
+    if beats.is_empty() {
+        return Ok(None);
+    }
+    let Some(schema) = ctx.beats_schema()? else {
+        return Ok(None);
+    };
+    let (modules, datasets) = if language == "kuery" {
+        (
+            datasets::scan_kql_fields(query, &["event.module"]),
+            datasets::scan_kql_fields(query, &["event.dataset"]),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Some(schema.rule_schema(&beats, &modules, &datasets)))
 }
 
 /// `kibana-export.md` §5 for `stack`: `mitre_attack_v19` (only an explicit `threat_mappings`

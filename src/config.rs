@@ -182,8 +182,17 @@ pub fn resolve_within(root_canonical: &Path, path: &Path) -> Result<PathBuf, Out
 }
 
 impl Config {
-    /// Reads `root/ruleforge.toml` when present; defaults otherwise.
+    /// Reads `root/ruleforge.toml` when present; defaults otherwise. The layout is found as
+    /// [`crate::layout::detect`] says, with `CUSTOM_RULES_DIR` from the environment.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let custom = std::env::var_os("CUSTOM_RULES_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
+        Config::load_with(root, custom.as_deref())
+    }
+
+    /// [`Config::load`] with `CUSTOM_RULES_DIR` given (`None`: unset).
+    pub fn load_with(root: &Path, custom_rules_dir: Option<&Path>) -> Result<Config, ConfigError> {
         // `-C .` (the default) gives paths relative to the working directory, without "./".
         let root = if root == Path::new(".") {
             Path::new("")
@@ -223,8 +232,7 @@ impl Config {
             path: root.to_path_buf(),
             source,
         })?;
-        let custom = std::env::var_os("CUSTOM_RULES_DIR").map(PathBuf::from);
-        let layout = crate::layout::detect(root, custom.as_deref())?;
+        let layout = crate::layout::detect(root, custom_rules_dir)?;
         let resolved = crate::layout::resolve(root, &file, config_file.as_deref(), layout);
         let config = Config {
             root: root.to_path_buf(),

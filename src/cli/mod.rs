@@ -171,13 +171,21 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &mut Cli) -> Result<ExitCode> {
-    paths::enter(cli.root.as_deref())?;
     // detection-rules reads a custom rules directory from CUSTOM_RULES_DIR; without -C, that
-    // directory is the repository.
-    if cli.root.is_none() && !matches!(cli.command, Command::Eval(_)) {
-        if let Some(dir) = std::env::var_os("CUSTOM_RULES_DIR").filter(|d| !d.is_empty()) {
-            paths::enter(Some(std::path::Path::new(&dir)))?;
+    // directory is the repository. A relative value is relative to where ruleforge started.
+    let custom = match std::env::var_os("CUSTOM_RULES_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Some(
+            std::path::absolute(&dir)
+                .with_context(|| format!("CUSTOM_RULES_DIR={}", dir.to_string_lossy()))?,
+        ),
+        None => None,
+    };
+    paths::enter(cli.root.as_deref())?;
+    if let Some(dir) = custom {
+        if cli.root.is_none() && !matches!(cli.command, Command::Eval(_)) {
+            paths::enter(Some(&dir))?;
         }
+        let _ = CUSTOM_RULES_DIR.set(dir);
     }
     // eval works on the files it is given; every other command works in a rule repository.
     if !matches!(cli.command, Command::Eval(_)) {
@@ -224,9 +232,15 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
     }
 }
 
+/// `CUSTOM_RULES_DIR`, made absolute before ruleforge moved into the repository.
+static CUSTOM_RULES_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 /// The configuration of the repository `run` moved into.
 fn load_config(_cli: &Cli) -> Result<Config> {
-    Ok(Config::load(std::path::Path::new("."))?)
+    Ok(Config::load_with(
+        std::path::Path::new("."),
+        CUSTOM_RULES_DIR.get().map(PathBuf::as_path),
+    )?)
 }
 
 fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {

@@ -5,9 +5,11 @@
 //! older fork updates its `previous` entry; and the `stack_emit` row of the package stack's emit
 //! epoch records the hash of the transformed payload.
 //!
-//! Locking never changes what the export emits: the versions written are the ones the export
-//! computes from the lock before the update (so an export after `version-lock` gives the same
-//! versions, and a second update changes nothing).
+//! For a rule whose content is unchanged, locking never changes what the export emits: the
+//! `stack_emit` version written is the one the export computed from the lock before the update
+//! (an export after `version-lock` gives the same versions, and a second update changes
+//! nothing). A changed rule gets its locked version + 1, and a new `stack_emit` row above every
+//! version it has shipped with.
 
 use serde_json::{Map, Value, json};
 

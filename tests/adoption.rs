@@ -94,7 +94,9 @@ fn locked_versions(corpus: &Path) -> std::collections::BTreeMap<String, u64> {
         .iter()
         .filter(|r| !r.is_deprecated())
         .map(|r| {
-            let api = ruleforge::export::rule_to_api(&r.to_json(), None, &ctx).unwrap();
+            let fields = ruleforge::replay::export_fields(r);
+            let api =
+                ruleforge::export::rule_to_api(&r.to_json(), fields.as_deref(), &ctx).unwrap();
             (r.rule_id.clone(), api["version"].as_u64().unwrap())
         })
         .collect()

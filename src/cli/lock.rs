@@ -71,9 +71,9 @@ pub fn run(config: &Config, args: &VersionLockArgs, quiet: bool) -> Result<ExitC
     if args.check {
         if n > 0 {
             out!(
-                "version-lock: {} stale: {} to update (run `ruleforge version-lock`)",
+                "version-lock: {} stale: {n} {} to update (run `ruleforge version-lock`)",
                 path.display(),
-                ruleforge::suite::plural(n, "entry")
+                if n == 1 { "change" } else { "changes" }
             );
             return Ok(ExitCode::from(1));
         }
@@ -88,8 +88,8 @@ pub fn run(config: &Config, args: &VersionLockArgs, quiet: bool) -> Result<ExitC
     }
     if !quiet {
         out!(
-            "version-lock: {} updated in {}",
-            ruleforge::suite::plural(n, "entry"),
+            "version-lock: {n} {} written to {}",
+            if n == 1 { "change" } else { "changes" },
             path.display()
         );
     }

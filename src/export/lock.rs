@@ -145,9 +145,15 @@ pub fn update(
             .and_then(Value::as_str)
             .and_then(Version::parse)
             .unwrap_or_else(|| ctx.lowest_supported_stack.clone());
-        let forks = rule_min.as_ref().is_some_and(|m| {
-            Version::parse(&m.major_minor()) > Version::parse(&locked_min.major_minor())
-        });
+        // A fork keeps serving the old minimum stack, so only a still supported one forks.
+        let old_supported = ctx
+            .supported_stacks()
+            .iter()
+            .any(|s| s.major_minor() == locked_min.major_minor());
+        let forks = old_supported
+            && rule_min.as_ref().is_some_and(|m| {
+                Version::parse(&m.major_minor()) > Version::parse(&locked_min.major_minor())
+            });
         if forks {
             let new_version = locked_version + 100;
             let mut old = Map::new();
@@ -185,9 +191,9 @@ pub fn update(
     })
 }
 
-/// The `stack_emit` row of the epoch: written when the emitted payload differs from the
-/// baseline and from the row, removed when the transforms change nothing. Its version is the
-/// one the export emitted before the update.
+/// The `stack_emit` row of the epoch: written when the emitted payload differs from the row
+/// (or, without a row, from the baseline), with a version above every version the rule has
+/// (for an unchanged rule, the one the export emitted before the update).
 fn update_stack_emit(
     entry: &mut Map<String, Value>,
     hashes: &version::RuleHashes,
@@ -198,21 +204,14 @@ fn update_stack_emit(
     if ctx.stack < epoch {
         return;
     }
-    let transforms_change_nothing = hashes.emitted == hashes.baseline_with_integrations;
     let rows = entry.get("stack_emit").and_then(Value::as_object);
     let row_hash = rows
         .and_then(|r| r.get(EMIT_EPOCH))
         .and_then(|r| r.get("sha256"))
         .and_then(Value::as_str);
-    if transforms_change_nothing {
-        if let Some(Value::Object(rows)) = entry.get_mut("stack_emit") {
-            if rows.remove(EMIT_EPOCH).is_some() {
-                change(format!("stack_emit {EMIT_EPOCH}: removed (no change)"));
-            }
-            if rows.is_empty() {
-                entry.remove("stack_emit");
-            }
-        }
+    // No row is needed while the transforms change nothing; an existing row is kept (removing
+    // it would lower the version the rule already shipped with).
+    if row_hash.is_none() && hashes.emitted == hashes.baseline_with_integrations {
         return;
     }
     if row_hash == Some(hashes.emitted.as_str()) {

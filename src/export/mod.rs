@@ -99,6 +99,8 @@ pub struct ExportContext {
     /// `beats_schemas/` beside the stack schema map, and the map's stack → beats version rows.
     beats_dir: Option<PathBuf>,
     stack_beats: Vec<(semver::Version, String)>,
+    /// The stacks of the stack schema map (those packages are still built for).
+    supported_stacks: Vec<semver::Version>,
     /// Beats schema files read so far, by path (read on first use).
     beats_cache: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<beats::BeatsSchema>>>>,
 }
@@ -125,6 +127,7 @@ impl ExportContext {
             threat_mapping_version: None,
             beats_dir: None,
             stack_beats: Vec::new(),
+            supported_stacks: Vec::new(),
             beats_cache: Arc::default(),
         }
         .checked_defaults()
@@ -178,8 +181,9 @@ impl ExportContext {
             self.lock = Some(Arc::new(lock));
         }
         if let Ok(text) = std::fs::read_to_string(stack_schema_map) {
-            if let Some(lowest) = yaml_stack_keys(&text).into_iter().min() {
-                self.lowest_supported_stack = lowest;
+            self.supported_stacks = yaml_stack_keys(&text);
+            if let Some(lowest) = self.supported_stacks.iter().min() {
+                self.lowest_supported_stack = lowest.clone();
             }
             self.stack_beats = stack_beats_versions(&text);
             self.beats_dir = stack_schema_map.parent().map(|d| d.join("beats_schemas"));
@@ -237,6 +241,11 @@ impl ExportContext {
     pub fn with_version_lock(mut self, lock: VersionLock) -> Self {
         self.lock = Some(Arc::new(lock));
         self
+    }
+
+    /// The stacks of the stack schema map (empty without one).
+    pub fn supported_stacks(&self) -> &[semver::Version] {
+        &self.supported_stacks
     }
 
     pub fn package_stack(&self) -> &str {

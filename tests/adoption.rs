@@ -59,6 +59,11 @@ fn custom_rules(corpus: &Path) -> tempfile::TempDir {
     ] {
         std::fs::copy(corpus.join("etc").join(f), etc.join(f)).unwrap();
     }
+    // The Beats field schemas the stack schema map names (types of `required_fields`).
+    scratch::copy_dir(
+        &corpus.join("etc/beats_schemas"),
+        &etc.join("beats_schemas"),
+    );
     std::fs::write(
         dir.path().join("_config.yaml"),
         "rule_dirs:\n  - rules\nbbr_rules_dirs:\n  - rules_building_block\nfiles:\n  deprecated_rules: etc/deprecated_rules.json\n  packages: etc/packages.yaml\n  stack_schema_map: etc/stack-schema-map.yaml\n  version_lock: etc/version.lock.json\n",

@@ -653,4 +653,44 @@ mod tests {
         );
         assert!(layout.rule_dirs.is_none());
     }
+
+    #[test]
+    fn ruleforge_toml_overrides_the_layout_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let etc = root.join("detection_rules/etc");
+        write(&etc.join("_config.yaml"), "rule_dirs:\n  - ../../rules\n");
+        write(
+            &root.join("data/packages.yaml"),
+            "package:\n  name: '9.4'\n",
+        );
+        let layout = detect(root, None).unwrap();
+        let file = crate::config::File {
+            etc_dir: Some("data".into()),
+            rule_dirs: Some(vec!["custom".into()]),
+            ..Default::default()
+        };
+        let toml = root.join("ruleforge.toml");
+        let r = resolve(root, &file, Some(&toml), layout);
+        assert_eq!(r.rule_dirs, vec![root.join("custom")]);
+        assert_eq!(
+            r.layout.version_lock.value,
+            root.join("data/version.lock.json")
+        );
+        assert_eq!(
+            r.stack_version, "9.4",
+            "package stack read from the overriding etc_dir"
+        );
+        let origin = |key: &str| {
+            r.provenance
+                .iter()
+                .find(|s| s.key == key)
+                .map(|s| s.origin.clone())
+                .unwrap()
+        };
+        assert!(origin("rule_dirs").ends_with("ruleforge.toml: rule_dirs"));
+        assert!(origin("version_lock").ends_with("ruleforge.toml: etc_dir"));
+        assert!(origin("stack_version").ends_with("packages.yaml: package.name"));
+        assert_eq!(origin("snapshot_dir"), "default");
+    }
 }

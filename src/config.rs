@@ -76,6 +76,11 @@ pub struct Config {
     pub malicious_without_expect: Level,
     /// `root`, canonicalised: every configured and manifest path must resolve inside it.
     pub root_canonical: PathBuf,
+    /// The tooling data files (version lock, packages, stack schema map) and how the layout
+    /// was found (`crate::layout`).
+    pub data: crate::layout::Layout,
+    /// Each effective setting, its value and where it came from (`ruleforge config`).
+    pub provenance: Vec<crate::layout::Setting>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +97,8 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
+    #[error(transparent)]
+    Layout(#[from] crate::layout::LayoutError),
     #[error(
         "{config}: `{key}` = {value:?} resolves to {resolved}, outside the repository root {root}; ruleforge reads and writes only inside the repository"
     )]
@@ -175,8 +182,17 @@ pub fn resolve_within(root_canonical: &Path, path: &Path) -> Result<PathBuf, Out
 }
 
 impl Config {
-    /// Reads `root/ruleforge.toml` when present; defaults otherwise.
+    /// Reads `root/ruleforge.toml` when present; defaults otherwise. The layout is found as
+    /// [`crate::layout::detect`] says, with `CUSTOM_RULES_DIR` from the environment.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let custom = std::env::var_os("CUSTOM_RULES_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
+        Config::load_with(root, custom.as_deref())
+    }
+
+    /// [`Config::load`] with `CUSTOM_RULES_DIR` given (`None`: unset).
+    pub fn load_with(root: &Path, custom_rules_dir: Option<&Path>) -> Result<Config, ConfigError> {
         // `-C .` (the default) gives paths relative to the working directory, without "./".
         let root = if root == Path::new(".") {
             Path::new("")
@@ -216,36 +232,17 @@ impl Config {
             path: root.to_path_buf(),
             source,
         })?;
-        let join = |p: &PathBuf| root.join(p);
-        let rule_dirs = match &file.rule_dirs {
-            Some(d) => d.iter().map(join).collect(),
-            None => ["rules", "rules_building_block"]
-                .iter()
-                .map(|d| root.join(d))
-                .filter(|d| d.is_dir())
-                .collect(),
-        };
-        let fixture_dirs = match &file.fixture_dirs {
-            Some(d) => d.iter().map(join).collect(),
-            None => vec![root.join("fixtures")],
-        };
+        let layout = crate::layout::detect(root, custom_rules_dir)?;
+        let resolved = crate::layout::resolve(root, &file, config_file.as_deref(), layout);
         let config = Config {
             root: root.to_path_buf(),
             config_file,
-            rule_dirs,
-            fixture_dirs,
-            snapshot_dir: root.join(
-                file.snapshot_dir
-                    .clone()
-                    .unwrap_or_else(|| "snapshots".into()),
-            ),
-            etc_dir: root.join(file.etc_dir.clone().unwrap_or_else(|| "etc".into())),
-            templates_dir: root.join(
-                file.templates_dir
-                    .clone()
-                    .unwrap_or_else(|| "docs-templates".into()),
-            ),
-            stack_version: file.stack_version.clone().unwrap_or_else(|| "9.6".into()),
+            rule_dirs: resolved.rule_dirs,
+            fixture_dirs: resolved.fixture_dirs,
+            snapshot_dir: resolved.snapshot_dir,
+            etc_dir: resolved.layout.etc_dir.value.clone(),
+            templates_dir: resolved.templates_dir,
+            stack_version: resolved.stack_version,
             lint: Selection {
                 select: plain(&file.lint.select),
                 ignore: plain(&file.lint.ignore),
@@ -256,6 +253,8 @@ impl Config {
             unreferenced_recording: file.test.unreferenced_recording,
             malicious_without_expect: file.test.malicious_without_expect,
             root_canonical,
+            data: resolved.layout,
+            provenance: resolved.provenance,
         };
         config.confine(&file)?;
         Ok(config)
@@ -270,6 +269,9 @@ impl Config {
         checks.push(("snapshot_dir", &self.snapshot_dir));
         checks.push(("etc_dir", &self.etc_dir));
         checks.push(("templates_dir", &self.templates_dir));
+        checks.push(("version_lock", &self.data.version_lock.value));
+        checks.push(("packages", &self.data.packages.value));
+        checks.push(("stack_schema_map", &self.data.stack_schema_map.value));
         let config = self
             .config_file
             .clone()

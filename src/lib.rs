@@ -5,6 +5,7 @@
 //! {`fixture`, `rule`} → `event` → `query` (a leaf that knows nothing of rules) and `diag`;
 //! `output` (atomic file writes) is used by every layer that writes files.
 
+pub mod baseline;
 pub mod changes;
 pub mod codes;
 pub mod config;
@@ -12,6 +13,8 @@ pub mod diag;
 pub mod event;
 pub mod export;
 pub mod fixture;
+pub mod import;
+pub mod layout;
 pub mod lint;
 pub mod output;
 pub mod parallel;

@@ -12,8 +12,13 @@ macro_rules! out {
     }};
 }
 
+mod baseline;
 mod changed;
+mod config;
 mod eval;
+mod import;
+mod lock;
+mod new;
 mod paths;
 mod replay;
 mod reports;
@@ -73,6 +78,14 @@ enum Command {
     Docs(DocsArgs),
     /// Write the Kibana import NDJSON for the rules.
     Export(ExportArgs),
+    /// Show the effective configuration and where each value came from.
+    Config,
+    /// Turn a Kibana rule export (NDJSON) into rule files.
+    Import(import::ImportArgs),
+    /// Update version.lock.json (hashes, version bumps, stack_emit rows); --check for CI.
+    VersionLock(lock::VersionLockArgs),
+    /// Start a rule: a rule file with a fresh rule_id and guide skeleton, and two fixtures.
+    New(new::NewArgs),
 }
 
 #[derive(Args)]
@@ -135,6 +148,12 @@ struct TestArgs {
     /// Write the current alerts as the accepted snapshots (review the diff first).
     #[arg(long)]
     accept: bool,
+    /// Fail only on findings not recorded in this baseline file (made by --write-baseline).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in FILE (the first run when adopting ruleforge), exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "accept")]
+    write_baseline: Option<PathBuf>,
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
@@ -162,7 +181,22 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &mut Cli) -> Result<ExitCode> {
+    // detection-rules reads a custom rules directory from CUSTOM_RULES_DIR; without -C, that
+    // directory is the repository. A relative value is relative to where ruleforge started.
+    let custom = match std::env::var_os("CUSTOM_RULES_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Some(
+            std::path::absolute(&dir)
+                .with_context(|| format!("CUSTOM_RULES_DIR={}", dir.to_string_lossy()))?,
+        ),
+        None => None,
+    };
     paths::enter(cli.root.as_deref())?;
+    if let Some(dir) = custom {
+        if cli.root.is_none() && !matches!(cli.command, Command::Eval(_)) {
+            paths::enter(Some(&dir))?;
+        }
+        let _ = CUSTOM_RULES_DIR.set(dir);
+    }
     // eval works on the files it is given; every other command works in a rule repository.
     if !matches!(cli.command, Command::Eval(_)) {
         let typed_in = paths::enter_repository()?;
@@ -173,7 +207,9 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                 reports::rebase(&mut args.report, &typed_in);
             }
             Command::Check(args) | Command::Test(args) => {
-                reports::rebase(&mut args.report, &typed_in)
+                reports::rebase(&mut args.report, &typed_in);
+                args.baseline.iter_mut().for_each(rebase);
+                args.write_baseline.iter_mut().for_each(rebase);
             }
             Command::Docs(args) => rebase(&mut args.out),
             Command::Export(args) => rebase(&mut args.out),
@@ -185,7 +221,14 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                     .for_each(rebase);
                 args.out.iter_mut().for_each(rebase);
             }
-            Command::Eval(_) => {}
+            Command::Import(args) => {
+                if args.file.as_os_str() != "-" {
+                    rebase(&mut args.file);
+                }
+                args.dir.iter_mut().for_each(rebase);
+            }
+            Command::New(args) => args.dir.iter_mut().for_each(rebase),
+            Command::Eval(_) | Command::Config | Command::VersionLock(_) => {}
         }
     }
     match &cli.command {
@@ -196,12 +239,22 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         Command::Replay(args) => replay::run(cli, args),
         Command::Docs(args) => docs_cmd(cli, args),
         Command::Export(args) => export_cmd(cli, args),
+        Command::Config => config::run(&load_config(cli)?),
+        Command::Import(args) => import::run(&load_config(cli)?, args, cli.quiet),
+        Command::VersionLock(args) => lock::run(&load_config(cli)?, args, cli.quiet),
+        Command::New(args) => new::run(&load_config(cli)?, args, cli.quiet),
     }
 }
 
+/// `CUSTOM_RULES_DIR`, made absolute before ruleforge moved into the repository.
+static CUSTOM_RULES_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 /// The configuration of the repository `run` moved into.
 fn load_config(_cli: &Cli) -> Result<Config> {
-    Ok(Config::load(std::path::Path::new("."))?)
+    Ok(Config::load_with(
+        std::path::Path::new("."),
+        CUSTOM_RULES_DIR.get().map(PathBuf::as_path),
+    )?)
 }
 
 fn load_rules(config: &Config, paths: &[PathBuf]) -> Result<Collection> {
@@ -407,7 +460,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let collection = load_rules(&config, &[])?;
     let mut sources = sources_for(&collection);
     let scope = changed::scope(cli, &args.changed, &config, &collection)?.map(|(_, s)| s);
-    let outcome = suite::run(
+    let mut outcome = suite::run(
         &config,
         &collection,
         &suite::Options {
@@ -435,7 +488,6 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
                 && f.diagnostic.span == d.span
         })
     });
-    let (lint_errors, lint_warnings) = counts(&lint_diags);
     let lint_files: Vec<PathBuf> = if !with_lint {
         Vec::new()
     } else if let Some(only) = only {
@@ -449,11 +501,46 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             .collect()
     };
     let command = if with_lint { "check" } else { "test" };
-    let mut report =
-        ruleforge::report::run::RunReport::from_outcome(command, lint_diags, lint_files, &outcome);
-    report.changed_since = args.changed.changed_since.clone();
-    report.config_file = config.config_file.clone();
-    report.help_uri = args.report.help_uri.clone();
+    let report_of = |lint_diags: Vec<Diagnostic>, outcome: &suite::Outcome| {
+        let mut report = ruleforge::report::run::RunReport::from_outcome(
+            command,
+            lint_diags,
+            lint_files.clone(),
+            outcome,
+        );
+        report.changed_since = args.changed.changed_since.clone();
+        report.config_file = config.config_file.clone();
+        report.help_uri = args.report.help_uri.clone();
+        report
+    };
+    if let Some(path) = &args.write_baseline {
+        if outcome.fatal() {
+            let report = report_of(lint_diags, &outcome);
+            reports::emit(cli, &args.report, &report, &mut sources)?;
+            anyhow::bail!("no baseline written to {}: the run failed", path.display());
+        }
+        let n = baseline::write(&config, path, &lint_diags, &outcome)?;
+        if !cli.quiet {
+            out!(
+                "baseline: {} recorded in {}; run with --baseline {} to fail only on new ones",
+                suite::plural(n, "finding"),
+                path.display(),
+                path.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let applied = match &args.baseline {
+        Some(path) => Some(baseline::apply(
+            &config,
+            path,
+            &mut lint_diags,
+            &mut outcome,
+        )?),
+        None => None,
+    };
+    let (lint_errors, lint_warnings) = counts(&lint_diags);
+    let report = report_of(lint_diags, &outcome);
     reports::emit(cli, &args.report, &report, &mut sources)?;
     let diags: Vec<Diagnostic> = outcome
         .findings
@@ -471,6 +558,13 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
         }
         for p in &outcome.snapshots_removed {
             out!("removed orphaned snapshot {}", shown(p));
+        }
+        if let Some(a) = &applied {
+            out!(
+                "baseline: {} recorded, not reported; {} fixed since",
+                suite::plural(a.known, "finding"),
+                a.fixed
+            );
         }
         let verdict = if lint_errors + test_errors > 0 {
             "FAILED"
@@ -561,8 +655,8 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
                 "docs: note: the replay has errors (run `ruleforge test`); the pages show them as evidence"
             );
         }
-        let lock_path = config.etc_dir.join("version.lock.json");
-        let version_lock = match std::fs::read_to_string(&lock_path) {
+        let lock_path = &config.data.version_lock.value;
+        let version_lock = match std::fs::read_to_string(lock_path) {
             Ok(text) => Some(
                 serde_json::from_str(&text)
                     .with_context(|| format!("reading {}", lock_path.display()))?,
@@ -644,13 +738,10 @@ fn export_cmd(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
     if !export_gate(cli, args, &config, &collection, &rules) {
         return Ok(ExitCode::from(1));
     }
-    let mut ctx = ruleforge::export::ExportContext::builtin();
-    if config.etc_dir.is_dir() {
-        ctx = ctx.with_etc_dir(&config.etc_dir)?;
-    }
+    let ctx = config::export_context(&config, cli.quiet)?;
     let mut objects = Vec::new();
     for rule in &rules {
-        let fields = ruleforge::replay::query_fields(rule);
+        let fields = ruleforge::replay::export_fields(rule);
         let obj = ruleforge::export::rule_to_api(&rule.to_json(), fields.as_deref(), &ctx)
             .with_context(|| format!("exporting {}", rule.path.display()))?;
         objects.push(obj);

@@ -34,10 +34,11 @@ pub fn enter_repository() -> Result<PathBuf> {
 }
 
 /// The nearest ancestor of `start` (itself included) holding a `ruleforge.toml`; failing that,
-/// the nearest holding a `rules/` directory.
+/// the nearest holding a custom rules `_config.yaml` or a `rules/` directory.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
     let with = |test: fn(&Path) -> bool| start.ancestors().find(|d| test(d)).map(Path::to_path_buf);
-    with(|d| d.join("ruleforge.toml").is_file()).or_else(|| with(|d| d.join("rules").is_dir()))
+    with(|d| d.join("ruleforge.toml").is_file())
+        .or_else(|| with(|d| d.join("_config.yaml").is_file() || d.join("rules").is_dir()))
 }
 
 /// A path typed in directory `typed_in` (relative to the root), relative to the root.

@@ -68,7 +68,7 @@ fn is_field_char(c: char) -> bool {
 
 /// Byte offsets just past every standalone occurrence of a dataset field name outside string
 /// literals (`"…"`) and, for EQL, outside `/* … */` and `// …` comments.
-fn field_positions(query: &str, comments: bool) -> Vec<usize> {
+fn field_positions(query: &str, comments: bool, fields: &[&str]) -> Vec<usize> {
     let bytes = query.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -90,7 +90,7 @@ fn field_positions(query: &str, comments: bool) -> Vec<usize> {
         }
         let prev_ok = i == 0 || !query[..i].chars().next_back().is_some_and(is_field_char);
         if prev_ok {
-            for f in DATASET_FIELDS {
+            for f in fields {
                 if query[i..].starts_with(f) {
                     let end = i + f.len();
                     let next_ok = !query[end..].chars().next().is_some_and(is_field_char);
@@ -170,7 +170,7 @@ fn skip_ws(query: &str, mut i: usize) -> usize {
 
 fn scan_eql(query: &str) -> Vec<String> {
     let mut values = Vec::new();
-    for pos in field_positions(query, true) {
+    for pos in field_positions(query, true, DATASET_FIELDS) {
         let i = skip_ws(query, pos);
         let rest = &query[i..];
         if let Some(r) = rest.strip_prefix("==") {
@@ -253,8 +253,13 @@ fn kql_value(query: &str, i: usize) -> Option<(String, bool, usize)> {
 }
 
 fn scan_kql(query: &str) -> Vec<String> {
+    scan_kql_fields(query, DATASET_FIELDS)
+}
+
+/// The plain string values KQL compares `fields` with (`f:v`, `f:(a or b)`).
+pub fn scan_kql_fields(query: &str, fields: &[&str]) -> Vec<String> {
     let mut values = Vec::new();
-    for pos in field_positions(query, false) {
+    for pos in field_positions(query, false, fields) {
         let i = skip_ws(query, pos);
         if !query[i..].starts_with(':') {
             continue;

@@ -24,8 +24,14 @@ pub fn type_family(mapping_type: &str) -> &str {
 ///
 /// ECS fields (flat names of the stack's ECS schema) get their ECS type and `ecs: true`. Other
 /// fields take their type from the integration data streams named by the query's datasets when
-/// there are any; otherwise (beats / endgame schemas are not shipped) they are `"unknown"`.
-pub fn required_fields(fields: &[String], datasets: &[String], tables: &Tables) -> Vec<Value> {
+/// there are any; otherwise from the rule's Beats schema when it has one (endgame schemas are
+/// not read); otherwise they are `"unknown"`.
+pub fn required_fields(
+    fields: &[String],
+    datasets: &[String],
+    tables: &Tables,
+    beats: Option<&HashMap<String, String>>,
+) -> Vec<Value> {
     let mut int_schema: HashMap<&str, &str> = HashMap::new();
     let mut have_int_schema = false;
     for (package, stream) in parse_datasets(datasets, tables) {
@@ -50,10 +56,12 @@ pub fn required_fields(fields: &[String], datasets: &[String], tables: &Tables) 
             let (ty, ecs) = match tables.ecs.get(name) {
                 Some(t) => (t.as_str(), true),
                 None => {
-                    let ty = if have_int_schema {
-                        int_schema.get(name).map_or("unknown", |t| type_family(t))
-                    } else {
-                        "unknown"
+                    let ty = match beats {
+                        _ if have_int_schema => {
+                            int_schema.get(name).map_or("unknown", |t| type_family(t))
+                        }
+                        Some(b) if !b.is_empty() => b.get(name).map_or("unknown", String::as_str),
+                        _ => "unknown",
                     };
                     (ty, false)
                 }

@@ -13,9 +13,11 @@
 //! field types for `required_fields` (such fields are typed `"unknown"`), `--include-metadata`,
 //! downgrades to older stacks.
 
+mod beats;
 mod datasets;
 mod fields;
 mod integrations;
+pub mod lock;
 mod normalize;
 mod pyjson;
 pub mod semver;
@@ -32,11 +34,11 @@ use serde_json::{Map, Value};
 pub use datasets::scan_datasets;
 pub use fields::type_family;
 pub use integrations::{latest_compatible_version, least_compatible_version};
-pub use normalize::cleanup_whitespace;
+pub use normalize::{cleanup_whitespace, strip_nulls};
 pub use pyjson::{Separators, dumps as to_python_json_with};
 pub use setup::{setup_in_note, split_setup};
 pub use tables::{ManifestRow, PackageFields, Tables, shared_prefix_len};
-pub use transform::safe_substitute;
+pub use transform::{rendered_placeholders, safe_substitute};
 pub use version::{LockEntry, Locked, RuleHashes, VersionLock, VersionSource};
 
 /// The rule types the exporter knows.
@@ -92,6 +94,15 @@ pub struct ExportContext {
     lowest_supported_stack: semver::Version,
     lock: Option<Arc<VersionLock>>,
     tables: Arc<Tables>,
+    /// detection-rules' `threat_mapping_version` when pinned (`"18"` keeps the baseline).
+    threat_mapping_version: Option<String>,
+    /// `beats_schemas/` beside the stack schema map, and the map's stack → beats version rows.
+    beats_dir: Option<PathBuf>,
+    stack_beats: Vec<(semver::Version, String)>,
+    /// The stacks of the stack schema map (those packages are still built for).
+    supported_stacks: Vec<semver::Version>,
+    /// Beats schema files read so far, by path (read on first use).
+    beats_cache: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<beats::BeatsSchema>>>>,
 }
 
 const DEFAULT_PACKAGE_STACK: &str = "9.6";
@@ -113,6 +124,11 @@ impl ExportContext {
             lowest_supported_stack: semver::Version::new(8, 19, 0),
             lock: None,
             tables: builtin_tables(),
+            threat_mapping_version: None,
+            beats_dir: None,
+            stack_beats: Vec::new(),
+            supported_stacks: Vec::new(),
+            beats_cache: Arc::default(),
         }
         .checked_defaults()
     }
@@ -126,35 +142,83 @@ impl ExportContext {
 
     /// Adds a detection-rules `etc/` directory: `version.lock.json` (required), and when present
     /// `packages.yaml` (package stack name) and `stack-schema-map.yaml` (lowest supported stack).
-    pub fn with_etc_dir(mut self, dir: &Path) -> Result<Self, ExportError> {
-        let lock_path = dir.join("version.lock.json");
-        let text = std::fs::read_to_string(&lock_path).map_err(|source| ExportError::Io {
-            path: lock_path.clone(),
-            source,
-        })?;
-        let json: Value = serde_json::from_str(&text).map_err(|e| ExportError::InvalidFile {
-            path: lock_path.clone(),
-            message: e.to_string(),
-        })?;
-        let lock = VersionLock::from_json(&json).map_err(|message| ExportError::InvalidFile {
-            path: lock_path.clone(),
-            message,
-        })?;
-        self.lock = Some(Arc::new(lock));
-
+    pub fn with_etc_dir(self, dir: &Path) -> Result<Self, ExportError> {
         let packages = dir.join("packages.yaml");
-        if let Ok(text) = std::fs::read_to_string(&packages) {
-            if let Some(name) = yaml_package_name(&text) {
-                self = self.with_package_stack(&name)?;
-            }
+        let stack = crate::layout::package_stack(&packages);
+        let mut ctx = self.with_data_files(
+            Some(&dir.join("version.lock.json")),
+            &dir.join("stack-schema-map.yaml"),
+        )?;
+        if let Some(name) = stack {
+            ctx = ctx.with_package_stack(&name)?;
         }
-        let map = dir.join("stack-schema-map.yaml");
-        if let Ok(text) = std::fs::read_to_string(&map) {
-            if let Some(lowest) = yaml_stack_keys(&text).into_iter().min() {
-                self.lowest_supported_stack = lowest;
+        Ok(ctx)
+    }
+
+    /// Adds the version lock (`None`: versions come from the rule files, as with detection-rules'
+    /// `bypass_version_lock`) and, when the file exists, the stack schema map (lowest supported
+    /// stack).
+    pub fn with_data_files(
+        mut self,
+        version_lock: Option<&Path>,
+        stack_schema_map: &Path,
+    ) -> Result<Self, ExportError> {
+        if let Some(lock_path) = version_lock {
+            let text = std::fs::read_to_string(lock_path).map_err(|source| ExportError::Io {
+                path: lock_path.to_path_buf(),
+                source,
+            })?;
+            let json: Value =
+                serde_json::from_str(&text).map_err(|e| ExportError::InvalidFile {
+                    path: lock_path.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+            let lock =
+                VersionLock::from_json(&json).map_err(|message| ExportError::InvalidFile {
+                    path: lock_path.to_path_buf(),
+                    message,
+                })?;
+            self.lock = Some(Arc::new(lock));
+        }
+        if let Ok(text) = std::fs::read_to_string(stack_schema_map) {
+            self.supported_stacks = yaml_stack_keys(&text);
+            if let Some(lowest) = self.supported_stacks.iter().min() {
+                self.lowest_supported_stack = lowest.clone();
             }
+            self.stack_beats = stack_beats_versions(&text);
+            self.beats_dir = stack_schema_map.parent().map(|d| d.join("beats_schemas"));
         }
         Ok(self)
+    }
+
+    /// The Beats schema of the package stack (`beats_schemas/v<beats version>.json.gz`), when
+    /// the stack schema map names one and the file exists.
+    fn beats_schema(&self) -> Result<Option<Arc<beats::BeatsSchema>>, ExportError> {
+        let Some(dir) = &self.beats_dir else {
+            return Ok(None);
+        };
+        let Some((_, version)) = self
+            .stack_beats
+            .iter()
+            .filter(|(v, _)| *v <= self.stack)
+            .max_by(|a, b| a.0.cmp(&b.0))
+        else {
+            return Ok(None);
+        };
+        let path = dir.join(format!("v{version}.json.gz"));
+        let mut cache = self
+            .beats_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = cache.get(&path) {
+            return Ok(Some(s.clone()));
+        }
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let schema = Arc::new(beats::BeatsSchema::load(&path)?);
+        cache.insert(path, schema.clone());
+        Ok(Some(schema))
     }
 
     /// Sets the package stack (e.g. `"9.6"`). The built-in ECS and integration field tables are
@@ -167,10 +231,21 @@ impl ExportContext {
         Ok(self)
     }
 
+    /// Pins the ATT&CK mapping version (`_config.yaml` `threat_mapping_version`).
+    pub fn with_threat_mapping_version(mut self, version: Option<&str>) -> Self {
+        self.threat_mapping_version = version.map(str::to_string);
+        self
+    }
+
     /// Uses a version lock given as its JSON value.
     pub fn with_version_lock(mut self, lock: VersionLock) -> Self {
         self.lock = Some(Arc::new(lock));
         self
+    }
+
+    /// The stacks of the stack schema map (empty without one).
+    pub fn supported_stacks(&self) -> &[semver::Version] {
+        &self.supported_stacks
     }
 
     pub fn package_stack(&self) -> &str {
@@ -186,24 +261,19 @@ impl ExportContext {
     }
 }
 
-/// `name: '9.6'` under `package:` in `packages.yaml`.
-fn yaml_package_name(text: &str) -> Option<String> {
-    let mut in_package = false;
-    for line in text.lines() {
-        if !line.starts_with(' ') && !line.trim().is_empty() {
-            in_package = line.trim_end() == "package:";
-            continue;
-        }
-        if in_package {
-            let t = line.trim();
-            // The first `name:` directly under `package:` (two-space indent).
-            if line.starts_with("  name:") && !line.starts_with("   ") {
-                let v = t.trim_start_matches("name:").trim();
-                return Some(v.trim_matches(['\'', '"']).to_string());
-            }
-        }
-    }
-    None
+/// The `beats` version of each stack of `stack-schema-map.yaml`.
+fn stack_beats_versions(text: &str) -> Vec<(semver::Version, String)> {
+    let Ok(yaml_serde::Value::Mapping(map)) = yaml_serde::from_str::<yaml_serde::Value>(text)
+    else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter_map(|(k, v)| {
+            let stack = semver::Version::parse(k.as_str()?)?;
+            let beats = v.get("beats")?.as_str()?.to_string();
+            Some((stack, beats))
+        })
+        .collect()
 }
 
 /// The uncommented top-level keys of `stack-schema-map.yaml` (`"9.6.0":`).
@@ -573,7 +643,8 @@ pub fn export_rule(
         && !rule.contains_key("required_fields")
     {
         if let Some(fields) = &facts.fields {
-            let entries = fields::required_fields(fields, &datasets, &ctx.tables);
+            let beats = rule_beats_schema(&rule, &query, &language, ctx)?;
+            let entries = fields::required_fields(fields, &datasets, &ctx.tables, beats.as_ref());
             if !entries.is_empty() {
                 rule.insert("required_fields".into(), Value::Array(entries));
             }
@@ -620,7 +691,7 @@ pub fn export_rule(
 
     // 7. Stack emit transforms.
     let mut emitted = baseline.clone();
-    apply_emit_transforms(&mut emitted, threat_mappings.as_ref(), &ctx.stack);
+    apply_emit_transforms(&mut emitted, threat_mappings.as_ref(), ctx);
 
     let hashes = RuleHashes {
         baseline: content_hash(&baseline),
@@ -656,18 +727,69 @@ pub fn export_rule(
     })
 }
 
+/// The Beats schema of a rule reading `*beat-*` indices (see `beats`).
+fn rule_beats_schema(
+    rule: &Map<String, Value>,
+    query: &str,
+    language: &str,
+    ctx: &ExportContext,
+) -> Result<Option<std::collections::HashMap<String, String>>, ExportError> {
+    let index: Vec<String> = rule
+        .get("index")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let beats = beats::beats_of(&index);
+    if beats.is_empty() {
+        return Ok(None);
+    }
+    let Some(schema) = ctx.beats_schema()? else {
+        return Ok(None);
+    };
+    let (modules, datasets) = if language == "kuery" {
+        (
+            datasets::scan_kql_fields(query, &["event.module"]),
+            datasets::scan_kql_fields(query, &["event.dataset"]),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Some(schema.rule_schema(&beats, &modules, &datasets)))
+}
+
 /// `kibana-export.md` §5 for `stack`: `mitre_attack_v19` (only an explicit `threat_mappings`
 /// block for ATT&CK 19 is applied, with the `Tactic:` tag rewrite; the v18→v19 conversion needs
 /// ATT&CK v19 data that is not shipped) and `related_integrations_gte`.
-fn apply_emit_transforms(
-    obj: &mut Value,
-    threat_mappings: Option<&Value>,
-    stack: &semver::Version,
-) {
+fn apply_emit_transforms(obj: &mut Value, threat_mappings: Option<&Value>, ctx: &ExportContext) {
     let Value::Object(map) = obj else { return };
-    if *stack < semver::Version::new(9, 5, 0) {
+    if ctx.stack < semver::Version::new(9, 5, 0) {
         return;
     }
+    // A pinned mapping version other than 19 keeps the baseline (no auto-promotion).
+    if ctx
+        .threat_mapping_version
+        .as_deref()
+        .is_none_or(|v| v == "19")
+    {
+        mitre_attack_v19(map, threat_mappings);
+    }
+    if let Some(Value::Array(rows)) = map.get_mut("related_integrations") {
+        for row in rows.iter_mut() {
+            if let Some(Value::String(v)) = row.get_mut("version") {
+                if let Some(rest) = v.strip_prefix('^') {
+                    *v = format!(">={rest}");
+                }
+            }
+        }
+    }
+}
+
+/// The `mitre_attack_v19` emit transform: an explicit v19 `threat_mappings` block replaces
+/// `threat`; the `Tactic:` tags follow the emitted mapping.
+fn mitre_attack_v19(map: &mut Map<String, Value>, threat_mappings: Option<&Value>) {
     let selected = threat_mappings
         .and_then(Value::as_array)
         .and_then(|blocks| {
@@ -680,30 +802,26 @@ fn apply_emit_transforms(
                     }
             })
         });
-    if let Some(block) = selected {
-        let baseline_threat = map
+    let baseline_threat = map
+        .get("threat")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    // Without v19 data the conversion of the baseline yields nothing, so the baseline mapping
+    // is emitted; the `Tactic:` tag rewrite still runs (it then only adds missing tags).
+    let emitted = match selected {
+        Some(block) => block
             .get("threat")
             .cloned()
-            .unwrap_or(Value::Array(Vec::new()));
-        let emitted = block
-            .get("threat")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()));
-        let tags = map.get("tags").cloned();
-        map.insert("threat".into(), emitted.clone());
-        map.insert(
-            "tags".into(),
-            rewrite_tactic_tags(tags.as_ref(), &baseline_threat, &emitted),
-        );
+            .unwrap_or(Value::Array(Vec::new())),
+        None => baseline_threat.clone(),
+    };
+    let tags = map.get("tags").cloned();
+    let rewritten = rewrite_tactic_tags(tags.as_ref(), &baseline_threat, &emitted);
+    if selected.is_some() {
+        map.insert("threat".into(), emitted);
     }
-    if let Some(Value::Array(rows)) = map.get_mut("related_integrations") {
-        for row in rows.iter_mut() {
-            if let Some(Value::String(v)) = row.get_mut("version") {
-                if let Some(rest) = v.strip_prefix('^') {
-                    *v = format!(">={rest}");
-                }
-            }
-        }
+    if tags.is_some() || rewritten.as_array().is_some_and(|t| !t.is_empty()) {
+        map.insert("tags".into(), rewritten);
     }
 }
 

@@ -776,7 +776,10 @@ fn random_markdown_and_queries_do_not_panic() {
 #[test]
 fn etc_yaml_facts() {
     let packages = "package:\n  filter:\n    maturity:\n    - production\n  name: '9.6'\n  registry_data:\n    name: security_detection_engine\n";
-    assert_eq!(yaml_package_name(packages).as_deref(), Some("9.6"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("packages.yaml");
+    std::fs::write(&path, packages).unwrap();
+    assert_eq!(crate::layout::package_stack(&path).as_deref(), Some("9.6"));
     let map = "## Supported\n#\"8.18.0\":\n\"8.19.0\":\n  beats: \"8.18.3\"\n\"9.3.0\":\n  ecs: \"9.3.0\"\n";
     let keys = yaml_stack_keys(map);
     assert_eq!(keys.iter().min(), Some(&semver::Version::new(8, 19, 0)));

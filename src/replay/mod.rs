@@ -156,6 +156,16 @@ pub fn query_fields(rule: &Rule) -> Option<Vec<String>> {
     }
 }
 
+/// The fields of the rule's query as the export names them in `required_fields` (EQL fields
+/// keep their back-ticks); `None` when the query does not parse or the language has none.
+pub fn export_fields(rule: &Rule) -> Option<Vec<String>> {
+    let q = rule.query.as_ref()?;
+    match (rule.rule_type?, rule.language.as_deref()?) {
+        (RuleType::Eql, "eql") => eql::parse(&q.text).ok().map(|p| p.fields_as_written()),
+        _ => query_fields(rule),
+    }
+}
+
 fn invalid(rule: &Rule, code: &'static str, message: String, path: &str) -> NotReplayable {
     NotReplayable::Invalid(vec![
         Diagnostic::error(code, message).at(&rule.path, Some(rule.span_of(path))),

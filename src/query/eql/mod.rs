@@ -135,6 +135,27 @@ impl Query {
         out
     }
 
+    /// [`Query::fields`], except that a field written with back-ticks keeps them, as written
+    /// (the form Elastic's exporter names it by in `required_fields`).
+    pub fn fields_as_written(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.statement.exprs() {
+            e.walk(&mut |x| {
+                if let ExprKind::Field { name, .. } = &x.kind {
+                    let raw = self
+                        .source
+                        .get(x.span.clone())
+                        .map(|r| r.trim_start_matches('?'))
+                        .filter(|r| r.contains('`'));
+                    out.push(raw.map_or_else(|| name.clone(), str::to_string));
+                }
+            });
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     pub fn is_sequence(&self) -> bool {
         matches!(self.statement.query, ast::QueryAst::Sequence(_))
     }

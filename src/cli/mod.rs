@@ -289,7 +289,10 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     selection.select.extend(args.select.iter().cloned());
     selection.ignore.extend(args.ignore.iter().cloned());
     let files = selected_files(&collection, &args.rules)?;
-    let mut diags = lint::run(&collection, &selection);
+    // A rule that did not load has no known rule_id: its lock entry is not an orphan.
+    let complete = args.paths.is_empty() && collection.failed.is_empty();
+    let env = lint_environment(&config, complete)?;
+    let mut diags = lint::run_with(&collection, &selection, &env);
     if let Some(files) = &files {
         // Collection lints (duplicates) still see every rule; only the findings are narrowed.
         diags.retain(|d| d.file.as_ref().is_none_or(|f| files.contains(f)));
@@ -328,6 +331,17 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The lock lints' view of `etc/`: none without a `version.lock.json`; an unreadable or invalid
+/// one is an error, not a silent skip.
+fn lint_environment(config: &Config, complete: bool) -> Result<lint::Environment> {
+    let export = if config.etc_dir.join("version.lock.json").is_file() {
+        Some(ruleforge::export::ExportContext::builtin().with_etc_dir(&config.etc_dir)?)
+    } else {
+        None
+    };
+    Ok(lint::Environment { export, complete })
 }
 
 /// A rule file the operating system would not read (permissions, I/O) is an I/O error (exit 2);

@@ -70,6 +70,11 @@ lint_snapshot!(
 lint_snapshot!(attack_ids_names_tactics_and_revocations, "attack.toml", 1);
 lint_snapshot!(eql_values_outside_ecs_and_field_types, "values_eql.toml", 1);
 lint_snapshot!(kql_values_outside_ecs_and_field_types, "values_kql.toml", 1);
+lint_snapshot!(
+    fields_of_another_integration,
+    "field_other_integration.toml",
+    0
+);
 
 #[test]
 fn json_format_gives_line_and_column() {

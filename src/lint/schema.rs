@@ -248,6 +248,62 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
+/// The embedded table of integration-only fields (see `tools/gen_field_schema.rs`).
+pub const INTEGRATION_ONLY_TSV: &str = include_str!("../../data/integration_only_fields.tsv");
+
+/// Fields that only integration packages define, with the packages that do (RF626).
+#[derive(Debug, Default)]
+pub struct IntegrationOnly {
+    owners: HashMap<Box<str>, Box<[Box<str>]>>,
+}
+
+impl IntegrationOnly {
+    /// The built-in table, decoded on first use.
+    pub fn builtin() -> &'static IntegrationOnly {
+        static TABLE: OnceLock<IntegrationOnly> = OnceLock::new();
+        TABLE.get_or_init(|| IntegrationOnly::parse(INTEGRATION_ONLY_TSV))
+    }
+
+    /// Decodes the front-coded `<shared><TAB><rest><TAB><packages>` lines; malformed lines are
+    /// skipped.
+    pub fn parse(text: &str) -> IntegrationOnly {
+        let mut owners = HashMap::new();
+        let mut prev = String::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let mut cols = line.splitn(3, '\t');
+            let (Some(shared), Some(rest), Some(packages)) =
+                (cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let Some(prefix) = shared.parse::<usize>().ok().and_then(|n| prev.get(..n)) else {
+                continue;
+            };
+            let name = format!("{prefix}{rest}");
+            let list: Box<[Box<str>]> = packages.split(',').map(Box::from).collect();
+            owners.insert(name.as_str().into(), list);
+            prev = name;
+        }
+        IntegrationOnly { owners }
+    }
+
+    /// The packages defining `field`, when only integration packages do.
+    pub fn packages(&self, field: &str) -> Option<&[Box<str>]> {
+        self.owners.get(field).map(|p| &**p)
+    }
+
+    pub fn len(&self) -> usize {
+        self.owners.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty()
+    }
+}
+
 /// Required (non-`?`) field references of an EQL query, with their spans in the query text.
 pub fn eql_fields(q: &crate::query::eql::Query) -> Vec<(String, crate::query::eql::Span)> {
     let mut out = Vec::new();
@@ -346,6 +402,18 @@ mod tests {
         assert_eq!(s.suggest("process.namex").as_deref(), Some("process.name"));
         assert_eq!(s.suggest("Process.Name").as_deref(), Some("process.name"));
         assert_eq!(s.suggest("host.name"), None);
+    }
+
+    #[test]
+    fn integration_only_decodes_front_coding() {
+        let t = IntegrationOnly::parse(
+            "# t\n0\taws.cloudtrail.user\taws\n14\tevent\taws,aws_bedrock\n",
+        );
+        assert_eq!(t.len(), 2);
+        let p = t.packages("aws.cloudtrail.event").unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(&*p[1], "aws_bedrock");
+        assert!(t.packages("process.name").is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod duplicates;
 mod ecs_allowed_value;
 mod eql_config_fields;
 mod eql_text_field;
+mod field_other_integration;
 mod guide_field_investigation;
 mod guide_sections;
 mod index_or_data_view;
@@ -45,6 +46,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &eql_config_fields::EqlConfigFields,
     &ecs_allowed_value::EcsAllowedValue,
     &value_type::ValueType,
+    &field_other_integration::FieldOtherIntegration,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,

@@ -219,7 +219,11 @@ fn mismatch(c: &Comparison, f: Family, kql: bool) -> Option<String> {
         Op::Wildcard | Op::Like | Op::Regex | Op::StringFunction
     ) || (!kql && c.operator == ":");
     if string_op && matches!(f, Family::Number | Family::Bool | Family::Ip) {
-        return Some(format!("`{}` needs a string field", c.operator));
+        let what = match c.op {
+            Op::Wildcard if kql => "a wildcard value".to_string(),
+            _ => format!("`{}`", c.operator),
+        };
+        return Some(format!("{what} needs a string field"));
     }
     if c.op == Op::Cidr && f != Family::Ip {
         return Some("`cidrMatch` needs an `ip` field".into());
@@ -272,6 +276,9 @@ pub fn value_types(parsed: Parsed<'_>) -> Vec<QueryFinding> {
             message: format!("{why}: `{}` is `{ty}`", c.field),
             span,
             help: Some(match family(ty) {
+                _ if c.op == Op::Cidr => {
+                    "`cidrMatch` takes an `ip` field (e.g. `source.ip`, `destination.ip`)".into()
+                }
                 Family::Number => "compare with a number (`==`, `<`, `in (1, 2)`)".into(),
                 Family::Ip => "compare with an address, or use `cidrMatch` for a block".into(),
                 Family::Bool => "compare with `true` or `false`".into(),

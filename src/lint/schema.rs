@@ -407,7 +407,7 @@ mod tests {
     #[test]
     fn integration_only_decodes_front_coding() {
         let t = IntegrationOnly::parse(
-            "# t\n0\taws.cloudtrail.user\taws\n14\tevent\taws,aws_bedrock\n",
+            "# t\n0\taws.cloudtrail.user\taws\n15\tevent\taws,aws_bedrock\n",
         );
         assert_eq!(t.len(), 2);
         let p = t.packages("aws.cloudtrail.event").unwrap();

@@ -266,3 +266,46 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn misspelt_fields_and_values_are_warned_about_and_the_query_still_runs() {
+    let (code, _, stderr) = eval(&[
+        r#"process where process.nme == "gunzip" and event.type == "started""#,
+        GUNZIP,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning[RF604]: unknown field `process.nme`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `process.name`?"), "{stderr}");
+    assert!(
+        stderr.contains("warning[RF624]: `event.type` value `started`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `start`?"), "{stderr}");
+    assert!(stderr.contains("0 results over "), "{stderr}");
+
+    let (code, _, stderr) = eval(&[
+        "destination.port:http* and process.nmae:gunzip",
+        GUNZIP,
+        "--language",
+        "kuery",
+    ]);
+    // The warnings come before the engine's own refusal of a wildcard on a number field.
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("warning[RF625]: a wildcard value needs a string field"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning[RF604]: unknown field `process.nmae`"),
+        "{stderr}"
+    );
+
+    let (_, _, stderr) = eval(&[r#"process where process.name == "gunzip""#, GUNZIP]);
+    assert!(
+        !stderr.contains("warning"),
+        "a clean query warns about nothing: {stderr}"
+    );
+}

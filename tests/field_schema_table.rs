@@ -44,6 +44,32 @@ fn committed_field_schema_matches_generator() {
 }
 
 #[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
+fn committed_integration_only_fields_match_generator() {
+    let generated = match gen_field_schema::generate_integration_only(&shared_dir()) {
+        Ok(g) => g,
+        Err(e) => panic!("generator failed: {e}"),
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/integration_only_fields.tsv");
+    if std::env::var("RULEFORGE_REGEN").as_deref() == Ok("1") {
+        std::fs::write(&path, &generated).expect("write table");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "data/integration_only_fields.tsv differs from the generator output; run RULEFORGE_REGEN=1 cargo test --test field_schema_table"
+    );
+    assert!(
+        generated.len() < 1_000_000,
+        "data/integration_only_fields.tsv is over 1 MB"
+    );
+}
+
+#[test]
 fn builtin_field_schema_knows_core_fields() {
     // Independent of ../shared: the embedded table decodes into the names the lint needs.
     let s = ruleforge::lint::schema::FieldSchema::builtin();

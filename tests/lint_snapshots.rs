@@ -68,6 +68,13 @@ lint_snapshot!(
     1
 );
 lint_snapshot!(attack_ids_names_tactics_and_revocations, "attack.toml", 1);
+lint_snapshot!(eql_values_outside_ecs_and_field_types, "values_eql.toml", 1);
+lint_snapshot!(kql_values_outside_ecs_and_field_types, "values_kql.toml", 1);
+lint_snapshot!(
+    fields_of_another_integration,
+    "field_other_integration.toml",
+    0
+);
 
 #[test]
 fn json_format_gives_line_and_column() {
@@ -128,4 +135,61 @@ fn statistics_count_findings_per_code() {
         !text.contains("-->"),
         "statistics replace the findings: {text}"
     );
+}
+
+/// A scratch repository with `rules/` and `etc/version.lock.json`: the lock lints (RF71x).
+#[test]
+fn version_lock_disagreements() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint");
+    let clean = std::fs::read_to_string(data.join("clean.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    // A: demoted to development, min stack raised to 9.3 without a lock update.
+    let a = clean
+        .replace(
+            "maturity = \"production\"",
+            "maturity = \"development\"\nmin_stack_comments = \"New fields.\"\nmin_stack_version = \"9.3.0\"",
+        );
+    std::fs::write(dir.path().join("rules/a.toml"), a).unwrap();
+    // B: released as a KQL query, now EQL.
+    let b = clean
+        .replace(
+            "5d7f2a8e-3c1b-4e5f-9a6d-0b1c2d3e4f50",
+            "5d7f2a8e-3c1b-4e5f-9a6d-0b1c2d3e4f51",
+        )
+        .replace("Test Utility Execution", "Other Utility Execution");
+    std::fs::write(dir.path().join("rules/b.toml"), b).unwrap();
+    let hash = "0".repeat(64);
+    let lock = serde_json::json!({
+        "5d7f2a8e-3c1b-4e5f-9a6d-0b1c2d3e4f50": {
+            "rule_name": "Test Utility Execution", "sha256": hash, "type": "eql", "version": 3,
+            "min_stack_version": "9.2",
+            "stack_emit": {"9.2": {"sha256": hash, "transforms": [], "version": 4}}
+        },
+        "5d7f2a8e-3c1b-4e5f-9a6d-0b1c2d3e4f51": {
+            "rule_name": "Other Utility Execution", "sha256": hash, "type": "query", "version": 7
+        },
+        "00000000-0000-4000-8000-000000000000": {
+            "rule_name": "Deleted Rule", "sha256": hash, "type": "query", "version": 2
+        }
+    });
+    std::fs::write(dir.path().join("etc/version.lock.json"), lock.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--select", "RF71"])
+        .output()
+        .expect("run ruleforge");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    insta::assert_snapshot!(stable(&text));
+
+    // Linting one file is not the whole repository: no orphan finding.
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--select", "RF715", "rules/b.toml"])
+        .output()
+        .expect("run ruleforge");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("RF715"), "{text}");
 }

@@ -57,6 +57,9 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
     let file = event::read_file(&args.events, &args.timestamp_field)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let is_rule = args.query.ends_with(".toml") && Path::new(&args.query).is_file();
+    if !is_rule {
+        warn_about_fields(args);
+    }
     let hits: Vec<Hit> = if is_rule {
         let path = Path::new(&args.query);
         let rule = match rule::load_file(path, rule::placement_of(path)) {
@@ -271,6 +274,24 @@ fn check_query_is_not_a_missing_file(args: &EvalArgs) -> Result<()> {
         "{q}: no such file (and not a valid {} query)",
         args.language
     )
+}
+
+/// The lint's field and value checks (RF604 unknown field, RF624 ECS allowed value, RF625 value
+/// type) on an ad-hoc query, as warnings on stderr: the query still runs.
+fn warn_about_fields(args: &EvalArgs) {
+    let category = args.event_category_field == "event.category";
+    let Some(findings) =
+        ruleforge::lint::query_checks::check_text(&args.language, &args.query, category)
+    else {
+        return;
+    };
+    for f in findings {
+        let located = query_error(&args.query, &f.message, &f.span);
+        eprint!("warning[{}]: {located}", f.code);
+        if let Some(help) = &f.help {
+            eprintln!("  = help: {help}");
+        }
+    }
 }
 
 /// A query error with a caret under the offending column.

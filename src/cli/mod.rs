@@ -367,7 +367,10 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     }
     let only: Option<std::collections::HashSet<PathBuf>> =
         files.as_ref().map(|f| f.iter().cloned().collect());
-    let mut diags = lint::run_for(&collection, &selection, only.as_ref());
+    // A rule that did not load has no known rule_id: its lock entry is not an orphan.
+    let complete = args.paths.is_empty() && collection.failed.is_empty();
+    let env = lint_environment(&config, complete)?;
+    let mut diags = lint::run_with(&collection, &selection, &env, only.as_ref());
     if let Some(files) = &files {
         // Collection lints (duplicates) still see every rule; only the findings are narrowed.
         diags.retain(|d| d.file.as_ref().is_none_or(|f| files.contains(f)));
@@ -422,6 +425,17 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     })
 }
 
+/// The lock lints' view of `etc/`: none without a `version.lock.json`; an unreadable or invalid
+/// one is an error, not a silent skip.
+fn lint_environment(config: &Config, complete: bool) -> Result<lint::Environment> {
+    let export = if config.etc_dir.join("version.lock.json").is_file() {
+        Some(ruleforge::export::ExportContext::builtin().with_etc_dir(&config.etc_dir)?)
+    } else {
+        None
+    };
+    Ok(lint::Environment { export, complete })
+}
+
 /// A rule file the operating system would not read (permissions, I/O) is an I/O error (exit 2);
 /// a file read and found broken (TOML, UTF-8, size) is a finding about the rule (exit 1).
 fn refused_by_the_os(failed: &ruleforge::rule::LoadError) -> bool {
@@ -471,7 +485,8 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     );
     let only = scope.as_ref().map(|s| &s.rules);
     let mut lint_diags = if with_lint {
-        lint::run_for(&collection, &config.lint, only)
+        let env = lint_environment(&config, collection.failed.is_empty())?;
+        lint::run_with(&collection, &config.lint, &env, only)
     } else {
         Vec::new()
     };

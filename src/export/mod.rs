@@ -39,7 +39,7 @@ pub use pyjson::{Separators, dumps as to_python_json_with};
 pub use setup::{setup_in_note, split_setup};
 pub use tables::{ManifestRow, PackageFields, Tables, shared_prefix_len};
 pub use transform::{rendered_placeholders, safe_substitute};
-pub use version::{LockEntry, Locked, RuleHashes, VersionLock, VersionSource};
+pub use version::{LockEntry, Locked, RuleHashes, VersionLock, VersionSource, supported_stack};
 
 /// The rule types the exporter knows.
 pub const RULE_TYPES: &[&str] = &[
@@ -254,6 +254,11 @@ impl ExportContext {
 
     pub fn version_lock(&self) -> Option<&VersionLock> {
         self.lock.as_deref()
+    }
+
+    /// The lowest stack of `stack-schema-map.yaml` (8.19.0 built in).
+    pub fn lowest_supported_stack(&self) -> &semver::Version {
+        &self.lowest_supported_stack
     }
 
     pub fn tables(&self) -> &Tables {

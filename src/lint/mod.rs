@@ -4,7 +4,9 @@
 //! Adding a lint: write the file, add it to [`LINTS`].
 
 pub mod attack;
+pub mod comparisons;
 pub mod markdown;
+pub mod query_checks;
 pub mod rules;
 pub mod schema;
 
@@ -34,12 +36,32 @@ pub struct Facts {
     note_headings: std::sync::OnceLock<Vec<markdown::Heading>>,
     note_code_spans: std::sync::OnceLock<Vec<(String, std::ops::Range<usize>)>>,
     eql: std::sync::OnceLock<Option<Result<crate::query::eql::Query, crate::query::eql::EqlError>>>,
+    kql: std::sync::OnceLock<Option<crate::query::kql::Query>>,
+}
+
+/// What lints know beyond the rules themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// The repository's `etc/` as the exporter reads it (version lock, lowest supported stack);
+    /// `None` without a `version.lock.json`, and then the lock lints (RF71x) are silent.
+    pub export: Option<crate::export::ExportContext>,
+    /// True when the collection is every configured rule folder (not `lint PATH`), so that a
+    /// lock entry without a rule file means the file is gone.
+    pub complete: bool,
+}
+
+impl Environment {
+    /// The version lock, when there is one.
+    pub fn lock(&self) -> Option<&crate::export::VersionLock> {
+        self.export.as_ref()?.version_lock()
+    }
 }
 
 /// Collects findings of one lint on one rule.
 pub struct Context<'a> {
     info: &'static LintInfo,
     rule: &'a Rule,
+    pub env: &'a Environment,
     facts: &'a Facts,
     out: &'a mut Vec<Diagnostic>,
 }
@@ -80,6 +102,51 @@ impl Context<'_> {
             .as_ref()
     }
 
+    /// The rule's KQL query parsed, when it is a `kuery` rule whose query parses.
+    pub fn kql(&self) -> Option<&crate::query::kql::Query> {
+        self.facts
+            .kql
+            .get_or_init(|| {
+                let q = self.rule.query.as_ref()?;
+                (self.rule.language.as_deref() == Some("kuery"))
+                    .then(|| crate::query::kql::parse(&q.text).ok())
+                    .flatten()
+            })
+            .as_ref()
+    }
+
+    /// The rule's query for the field and value checks (RF604, RF624, RF625): `None` when it
+    /// is neither EQL nor KQL, does not parse, or `metadata.query_schema_validation = false`.
+    pub fn checked_query(&self) -> Option<query_checks::Parsed<'_>> {
+        if matches!(
+            self.rule
+                .tree
+                .path("metadata.query_schema_validation")
+                .map(|n| &n.kind),
+            Some(crate::rule::tree::Kind::Bool(false))
+        ) {
+            return None;
+        }
+        match self.rule.language.as_deref() {
+            Some("eql") => match self.eql() {
+                Some(Ok(q)) => Some(query_checks::Parsed::Eql(q)),
+                _ => None,
+            },
+            Some("kuery") => self.kql().map(query_checks::Parsed::Kql),
+            _ => None,
+        }
+    }
+
+    /// Reports findings of the shared query checks, mapped into the rule file.
+    pub fn report_query_findings(&mut self, findings: Vec<query_checks::QueryFinding>) {
+        let Some(q) = &self.rule.query else { return };
+        let spans: Vec<Span> = findings.iter().map(|f| q.file_span(&f.span)).collect();
+        for (f, span) in findings.into_iter().zip(spans) {
+            let d = self.report(f.message, span);
+            d.help = f.help;
+        }
+    }
+
     pub fn report(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
         let d = Diagnostic {
             code: self.info.code,
@@ -96,6 +163,7 @@ impl Context<'_> {
 
 pub struct CollectionContext<'a> {
     info: &'static LintInfo,
+    pub env: &'a Environment,
     out: &'a mut Vec<Diagnostic>,
 }
 
@@ -157,14 +225,16 @@ impl Selection {
 /// then per-rule lints in catalogue order, then collection lints. Deprecated rules get load-level
 /// checks only, as upstream raw-loads them.
 pub fn run(collection: &Collection, selection: &Selection) -> Vec<Diagnostic> {
-    run_for(collection, selection, None)
+    run_with(collection, selection, &Environment::default(), None)
 }
 
-/// [`run`], with the per-rule lints limited to the rule files in `only` (a changed-only run);
-/// collection lints (duplicates) still see every rule.
-pub fn run_for(
+/// [`run`] with what the repository's `etc/` provides (the lock lints need it), and the per-rule
+/// lints limited to the rule files in `only` when given (a changed-only run); collection lints
+/// (duplicates) still see every rule.
+pub fn run_with(
     collection: &Collection,
     selection: &Selection,
+    env: &Environment,
     only: Option<&std::collections::HashSet<std::path::PathBuf>>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -188,6 +258,7 @@ pub fn run_for(
             let mut cx = Context {
                 info,
                 rule,
+                env,
                 facts: &facts,
                 out: &mut out,
             };
@@ -203,6 +274,7 @@ pub fn run_for(
         }
         let mut cx = CollectionContext {
             info,
+            env,
             out: &mut out,
         };
         lint.check_collection(&collection.rules, &mut cx);

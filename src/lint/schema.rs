@@ -161,6 +161,149 @@ impl FieldSchema {
     }
 }
 
+/// The embedded table of ECS allowed values (see `tools/gen_ecs_allowed_values.rs`).
+pub const ECS_ALLOWED_VALUES_TSV: &str = include_str!("../../data/ecs_allowed_values.tsv");
+
+/// ECS's allowed values of the categorization fields (`event.kind`, `event.category`,
+/// `event.type`, `event.outcome`), in any ECS version detection-rules ships.
+#[derive(Debug, Default)]
+pub struct AllowedValues {
+    /// Field → its allowed values, sorted.
+    fields: HashMap<Box<str>, Vec<Box<str>>>,
+}
+
+impl AllowedValues {
+    /// The built-in table, decoded on first use.
+    pub fn builtin() -> &'static AllowedValues {
+        static VALUES: OnceLock<AllowedValues> = OnceLock::new();
+        VALUES.get_or_init(|| AllowedValues::parse(ECS_ALLOWED_VALUES_TSV))
+    }
+
+    /// Decodes `<field><TAB><value><TAB><versions>` lines; malformed lines are skipped.
+    pub fn parse(text: &str) -> AllowedValues {
+        let mut fields: HashMap<Box<str>, Vec<Box<str>>> = HashMap::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let mut cols = line.split('\t');
+            if let (Some(field), Some(value)) = (cols.next(), cols.next()) {
+                if !field.is_empty() && !value.is_empty() {
+                    fields.entry(field.into()).or_default().push(value.into());
+                }
+            }
+        }
+        for values in fields.values_mut() {
+            values.sort_unstable();
+        }
+        AllowedValues { fields }
+    }
+
+    /// True when ECS fixes the values of `field`.
+    pub fn restricts(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    /// True when `value` is allowed for `field` (always for fields ECS does not restrict).
+    pub fn allows(&self, field: &str, value: &str) -> bool {
+        self.fields
+            .get(field)
+            .is_none_or(|vs| vs.binary_search_by(|v| (**v).cmp(value)).is_ok())
+    }
+
+    /// The allowed values of `field`, sorted.
+    pub fn values(&self, field: &str) -> &[Box<str>] {
+        self.fields.get(field).map_or(&[], Vec::as_slice)
+    }
+
+    /// The allowed value closest to `value`: equal ignoring case, else one edit away
+    /// (insertion, deletion, substitution or adjacent swap), else a prefix either way.
+    pub fn suggest(&self, field: &str, value: &str) -> Option<&str> {
+        let values = self.values(field);
+        let lower = value.to_lowercase();
+        values
+            .iter()
+            .find(|v| v.to_lowercase() == lower)
+            .or_else(|| values.iter().find(|v| within_one_edit(&lower, v)))
+            .or_else(|| {
+                values.iter().find(|v| {
+                    lower.len() >= 3 && (v.starts_with(lower.as_str()) || lower.starts_with(&***v))
+                })
+            })
+            .map(|v| &**v)
+    }
+}
+
+/// True when `a` and `b` differ by at most one insertion, deletion, substitution or swap of
+/// two adjacent characters.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    match (ra.len(), rb.len()) {
+        (0, 0) => true,
+        (x, y) if x == y => {
+            ra[1..] == rb[1..] || (x >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        (x, y) if x + 1 == y => ra == &rb[1..],
+        (x, y) if y + 1 == x => &ra[1..] == rb,
+        _ => false,
+    }
+}
+
+/// The embedded table of integration-only fields (see `tools/gen_field_schema.rs`).
+pub const INTEGRATION_ONLY_TSV: &str = include_str!("../../data/integration_only_fields.tsv");
+
+/// Fields that only integration packages define, with the packages that do (RF626).
+#[derive(Debug, Default)]
+pub struct IntegrationOnly {
+    owners: HashMap<Box<str>, Box<[Box<str>]>>,
+}
+
+impl IntegrationOnly {
+    /// The built-in table, decoded on first use.
+    pub fn builtin() -> &'static IntegrationOnly {
+        static TABLE: OnceLock<IntegrationOnly> = OnceLock::new();
+        TABLE.get_or_init(|| IntegrationOnly::parse(INTEGRATION_ONLY_TSV))
+    }
+
+    /// Decodes the front-coded `<shared><TAB><rest><TAB><packages>` lines; malformed lines are
+    /// skipped.
+    pub fn parse(text: &str) -> IntegrationOnly {
+        let mut owners = HashMap::new();
+        let mut prev = String::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let mut cols = line.splitn(3, '\t');
+            let (Some(shared), Some(rest), Some(packages)) =
+                (cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let Some(prefix) = shared.parse::<usize>().ok().and_then(|n| prev.get(..n)) else {
+                continue;
+            };
+            let name = format!("{prefix}{rest}");
+            let list: Box<[Box<str>]> = packages.split(',').map(Box::from).collect();
+            owners.insert(name.as_str().into(), list);
+            prev = name;
+        }
+        IntegrationOnly { owners }
+    }
+
+    /// The packages defining `field`, when only integration packages do.
+    pub fn packages(&self, field: &str) -> Option<&[Box<str>]> {
+        self.owners.get(field).map(|p| &**p)
+    }
+
+    pub fn len(&self) -> usize {
+        self.owners.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty()
+    }
+}
+
 /// Required (non-`?`) field references of an EQL query, with their spans in the query text.
 pub fn eql_fields(q: &crate::query::eql::Query) -> Vec<(String, crate::query::eql::Span)> {
     let mut out = Vec::new();
@@ -259,5 +402,34 @@ mod tests {
         assert_eq!(s.suggest("process.namex").as_deref(), Some("process.name"));
         assert_eq!(s.suggest("Process.Name").as_deref(), Some("process.name"));
         assert_eq!(s.suggest("host.name"), None);
+    }
+
+    #[test]
+    fn integration_only_decodes_front_coding() {
+        let t = IntegrationOnly::parse(
+            "# t\n0\taws.cloudtrail.user\taws\n15\tevent\taws,aws_bedrock\n",
+        );
+        assert_eq!(t.len(), 2);
+        let p = t.packages("aws.cloudtrail.event").unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(&*p[1], "aws_bedrock");
+        assert!(t.packages("process.name").is_none());
+    }
+
+    #[test]
+    fn allowed_values_and_suggestions() {
+        let v = AllowedValues::parse(
+            "# t\nevent.type\tstart\t9.5.0\nevent.type\tend\t9.5.0\nevent.category\tprocess\t9.5.0\n",
+        );
+        assert!(v.allows("event.type", "start"));
+        assert!(!v.allows("event.type", "Start"));
+        assert!(v.allows("process.name", "anything"));
+        assert_eq!(v.suggest("event.type", "Start"), Some("start"));
+        assert_eq!(v.suggest("event.type", "strat"), Some("start"));
+        assert_eq!(v.suggest("event.type", "started"), Some("start"));
+        assert_eq!(v.suggest("event.category", "proces"), Some("process"));
+        assert_eq!(v.suggest("event.type", "creation"), None);
+        assert!(within_one_edit("abc", "acb"));
+        assert!(!within_one_edit("abcd", "badc"));
     }
 }

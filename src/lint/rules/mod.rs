@@ -3,13 +3,20 @@
 use super::Lint;
 
 mod duplicates;
+mod ecs_allowed_value;
 mod eql_config_fields;
 mod eql_text_field;
+mod field_other_integration;
 mod guide_field_investigation;
 mod guide_sections;
 mod index_or_data_view;
+mod integration_has_index;
 mod investigating_name;
 mod language_for_type;
+mod lock_min_stack;
+mod lock_orphan;
+mod locked_maturity;
+mod locked_type_change;
 mod query_syntax;
 mod risk_matches_severity;
 mod risk_score_canonical;
@@ -17,6 +24,7 @@ mod rule_formats;
 mod setup_heading;
 mod tactic_id_name;
 mod tactic_once;
+mod tags_required_by_index;
 mod technique_current;
 mod technique_id_name;
 mod technique_in_tactic;
@@ -25,6 +33,7 @@ mod timestamp_override;
 mod type_required_keys;
 mod unknown_field;
 mod updated_after_created;
+mod value_type;
 mod version_not_authored;
 
 pub static LINTS: &[&dyn Lint] = &[
@@ -35,6 +44,9 @@ pub static LINTS: &[&dyn Lint] = &[
     &unknown_field::UnknownField,
     &eql_text_field::EqlTextField,
     &eql_config_fields::EqlConfigFields,
+    &ecs_allowed_value::EcsAllowedValue,
+    &value_type::ValueType,
+    &field_other_integration::FieldOtherIntegration,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,
@@ -45,6 +57,8 @@ pub static LINTS: &[&dyn Lint] = &[
     &risk_matches_severity::RiskMatchesSeverity,
     &risk_score_canonical::RiskScoreCanonical,
     &index_or_data_view::IndexOrDataView,
+    &integration_has_index::IntegrationHasIndex,
+    &tags_required_by_index::TagsRequiredByIndex,
     &investigating_name::InvestigatingName,
     &guide_sections::GuideSections,
     &guide_sections::GuideOrder,
@@ -60,6 +74,10 @@ pub static LINTS: &[&dyn Lint] = &[
     &updated_after_created::UpdatedAfterCreated,
     &rule_formats::FromFormat,
     &timestamp_override::TimestampOverride,
+    &locked_type_change::LockedTypeChange,
+    &locked_maturity::LockedMaturity,
+    &lock_orphan::LockOrphan,
+    &lock_min_stack::LockMinStack,
     &duplicates::DuplicateRuleId,
     &duplicates::DuplicateName,
     &duplicates::DuplicateBasename,

@@ -1,8 +1,6 @@
 use super::declare_lint;
-use crate::lint::schema::FieldSchema;
-use crate::lint::schema::{eql_fields, kql_fields};
+use crate::lint::query_checks;
 use crate::lint::{Context, Lint, LintInfo};
-use crate::query::kql;
 use crate::rule::Rule;
 
 declare_lint!(
@@ -29,43 +27,11 @@ impl Lint for UnknownField {
         &Self::INFO
     }
 
-    fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
-        if matches!(
-            rule.tree
-                .path("metadata.query_schema_validation")
-                .map(|n| &n.kind),
-            Some(crate::rule::tree::Kind::Bool(false))
-        ) {
-            return;
-        }
-        let Some(q) = &rule.query else {
+    fn check(&self, _rule: &Rule, cx: &mut Context<'_>) {
+        let Some(parsed) = cx.checked_query() else {
             return;
         };
-        let refs = match rule.language.as_deref() {
-            Some("eql") => match cx.eql() {
-                Some(Ok(parsed)) => eql_fields(parsed),
-                _ => return,
-            },
-            Some("kuery") => match kql::parse(&q.text) {
-                Ok(parsed) => kql_fields(&parsed),
-                Err(_) => return,
-            },
-            _ => return,
-        };
-        let schema = FieldSchema::builtin();
-        for (name, span) in refs {
-            if schema.accepts(&name) {
-                continue;
-            }
-            let suggestion = schema.suggest(&name);
-            let d = cx.report(
-                format!("unknown field `{name}`: not in the ECS, beats, endgame, endpoint, non-ECS or integration schemas"),
-                q.file_span(&span),
-            );
-            d.help = Some(match suggestion {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "check the spelling against the rule's index schemas, or mark an EQL field optional with `?`".to_string(),
-            });
-        }
+        let findings = query_checks::unknown_fields(parsed);
+        cx.report_query_findings(findings);
     }
 }

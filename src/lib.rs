@@ -7,6 +7,7 @@
 
 pub mod codes;
 pub mod config;
+pub mod coverage;
 pub mod diag;
 pub mod event;
 pub mod export;
@@ -15,6 +16,7 @@ pub mod lint;
 pub mod output;
 pub mod parallel;
 pub mod query;
+pub mod record;
 pub mod render;
 pub mod replay;
 pub mod report;

@@ -49,6 +49,8 @@ pub struct Options {
     pub accept: bool,
     /// Only these rules (rule_id, file stem or name); empty = all.
     pub rules: Vec<String>,
+    /// Also analyse coverage (`check -v`); RT016 (`[test] unproven_exclusion`) implies it.
+    pub coverage: bool,
 }
 
 /// What one rule did on one fixture (shown by `-v`).
@@ -86,6 +88,8 @@ pub struct Outcome {
     pub snapshots_written: Vec<PathBuf>,
     pub snapshots_removed: Vec<PathBuf>,
     pub results: Vec<FixtureResult>,
+    /// Branch and exclusion coverage, when asked for.
+    pub coverage: Option<Vec<crate::coverage::RuleCoverage>>,
 }
 
 impl Outcome {
@@ -155,6 +159,16 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                 snapshots.push((*rule, text));
             }
         }
+    }
+    if opts.coverage || config.unproven_exclusion.is_some() {
+        let cov = crate::coverage::analyse(&selected, &fixtures);
+        if let Some(l) = config.unproven_exclusion {
+            for mut d in crate::coverage::unproven(&cov) {
+                d.severity = level(l);
+                run.push(Finding::new(d));
+            }
+        }
+        run.out.coverage = Some(cov);
     }
     let orphans = if opts.rules.is_empty() {
         find_orphans(&mut run, collection)
@@ -247,6 +261,17 @@ fn check_stems(run: &mut Run<'_>, collection: &Collection) -> HashSet<String> {
         }
     }
     colliding
+}
+
+/// The configured fixtures, and the findings raised loading them (for `ruleforge coverage`).
+pub fn fixtures(config: &Config) -> (Vec<Fixture>, Vec<Finding>) {
+    let mut run = Run {
+        config,
+        out: Outcome::default(),
+        incomplete: Vec::new(),
+    };
+    let fixtures = load_fixtures(&mut run);
+    (fixtures, run.out.findings)
 }
 
 fn load_fixtures(run: &mut Run<'_>) -> Vec<Fixture> {
@@ -475,7 +500,12 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
                 .with_help(
                     "fix the rule, or accept it with an [[expect]] entry and a reason in the manifest",
                 );
-                let detail = event_lines(&run.config.root, f, alerts, 5);
+                let mut detail = event_lines(&run.config.root, f, alerts, 5);
+                if let Some(e) = alerts.first().and_then(|a| a.events.iter().flatten().next()) {
+                    let shown = snapshot::display_path(&run.config.root, &e.file);
+                    let why = replay::explain::alert_text(rule, &f.events, e.index, Path::new(&shown));
+                    detail.push_str(&replay::explain::indent(&why, 2));
+                }
                 run.push(Finding::new(d).detail(detail));
             }
             run.out.results.push(result(status));
@@ -501,9 +531,19 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
                     ),
                 )
                 .at(&f.manifest_path, Some(e.rule.span()));
+                let mut detail = event_lines(&run.config.root, f, alerts, 5);
+                let too_few = match count {
+                    Count::Exactly(k) => (alerts.len() as u64) < k,
+                    Count::Between { at_least, .. } => (alerts.len() as u64) < at_least,
+                };
+                if too_few {
+                    let shown = snapshot::display_path(&run.config.root, &f.events.path);
+                    let why = replay::explain::missing_alert_text(rule, &f.events, Path::new(&shown));
+                    detail.push_str(&replay::explain::indent(&why, 2));
+                }
                 let mut finding = Finding::new(d);
-                if !alerts.is_empty() {
-                    finding = finding.detail(event_lines(&run.config.root, f, alerts, 5));
+                if !detail.is_empty() {
+                    finding = finding.detail(detail);
                 }
                 run.push(finding);
             }
@@ -542,6 +582,9 @@ fn check_fields(
                 .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
         });
         if !ok {
+            let events: Vec<usize> = a.events.iter().flatten().map(|e| e.index).collect();
+            let shown = snapshot::display_path(&run.config.root, &f.events.path);
+            let found = replay::explain::fields_text(&wanted, &f.events, &events, Path::new(&shown));
             run.push(Finding::new(
                 Diagnostic::error(
                     "RT010",
@@ -553,7 +596,8 @@ fn check_fields(
                     ),
                 )
                 .at(&f.manifest_path, Some(e.rule.span())),
-            ));
+            )
+            .detail(found));
         }
     }
 }

@@ -12,8 +12,11 @@ macro_rules! out {
     }};
 }
 
+mod coverage;
 mod eval;
+mod explain;
 mod paths;
+mod record;
 mod replay;
 mod stdout;
 
@@ -65,6 +68,11 @@ enum Command {
     Test(TestArgs),
     /// Run one query or rule over an event file and show which events match.
     Eval(eval::EvalArgs),
+    /// Which branches of each rule's query malicious fixtures exercise, and which exclusions
+    /// benign fixtures prove necessary (mutation per exclusion).
+    Coverage(coverage::CoverageArgs),
+    /// Record a command's process tree (ptrace), or an strace log, as Elastic Defend events.
+    Record(record::RecordArgs),
     /// Replay every rule over large recordings in one streaming pass and report what fired.
     Replay(replay::ReplayArgs),
     /// Render the rules as documentation: an HTML site (default) or Markdown pages.
@@ -154,7 +162,7 @@ pub fn main() -> ExitCode {
 fn run(cli: &mut Cli) -> Result<ExitCode> {
     paths::enter(cli.root.as_deref())?;
     // eval works on the files it is given; every other command works in a rule repository.
-    if !matches!(cli.command, Command::Eval(_)) {
+    if !matches!(cli.command, Command::Eval(_) | Command::Record(_)) {
         let typed_in = paths::enter_repository()?;
         let rebase = |p: &mut PathBuf| *p = paths::rebase(p, &typed_in);
         match &mut cli.command {
@@ -169,7 +177,11 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                     .for_each(rebase);
                 args.out.iter_mut().for_each(rebase);
             }
-            Command::Check(_) | Command::Test(_) | Command::Eval(_) => {}
+            Command::Check(_)
+            | Command::Test(_)
+            | Command::Eval(_)
+            | Command::Coverage(_)
+            | Command::Record(_) => {}
         }
     }
     match &cli.command {
@@ -177,6 +189,8 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         Command::Test(args) => test_cmd(cli, args, false),
         Command::Check(args) => test_cmd(cli, args, true),
         Command::Eval(args) => eval::run(args, cli.format),
+        Command::Coverage(args) => coverage::run(cli, args),
+        Command::Record(args) => record::run(args),
         Command::Replay(args) => replay::run(cli, args),
         Command::Docs(args) => docs_cmd(cli, args),
         Command::Export(args) => export_cmd(cli, args),
@@ -373,6 +387,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
         &suite::Options {
             accept: args.accept,
             rules: args.rules.clone(),
+            coverage: with_lint && cli.verbose,
         },
     );
     let mut lint_diags = if with_lint {
@@ -399,6 +414,9 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let (test_errors, test_warnings) = counts(&diags);
     if cli.verbose && cli.format == Format::Human {
         print_results(&config, &outcome);
+        if let Some(cov) = &outcome.coverage {
+            out!("{}", ruleforge::coverage::render(cov, &config.root).trim_end());
+        }
     }
     if !cli.quiet && cli.format == Format::Human {
         let shown = |p: &PathBuf| ruleforge::snapshot::display_path(&config.root, p);
@@ -523,7 +541,11 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
         ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?
     } else {
         // The evidence comes from a read-only replay (no --accept: no snapshot is written).
-        let outcome = suite::run(&config, &collection, &suite::Options::default());
+        let options = suite::Options {
+            coverage: true,
+            ..suite::Options::default()
+        };
+        let outcome = suite::run(&config, &collection, &options);
         if outcome.failed() && !cli.quiet {
             eprintln!(
                 "docs: note: the replay has errors (run `ruleforge test`); the pages show them as evidence"

@@ -10,6 +10,7 @@
 //!   not occur in the history window (`history_window_start` up to the window start).
 //! - machine_learning, esql and threat_match are reported as not replayable, by name.
 
+pub mod explain;
 pub mod prefilter;
 pub mod schedule;
 pub mod stream;

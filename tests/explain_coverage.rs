@@ -47,10 +47,12 @@ fn explain_as_json_gives_the_deciding_clause_and_values() {
     assert_eq!(lines[0]["matched"], false);
     assert_eq!(lines[0]["deciding"], r#"process.parent.name == "mkinitramfs""#);
     assert_eq!(lines[0]["deciding_reads"][0]["values"][0], "mkinitramfs");
-    // Line 43 is the `end` event of the same process: two clauses fail, no single decider.
+    // Line 43 is the `end` event of the same process: event.type, event.action and the
+    // exclusion fail, so no single clause decides and it is no near miss.
     assert_eq!(lines[1]["position"], 43);
     assert_eq!(lines[1]["deciding"], serde_json::Value::Null);
-    assert_eq!(lines[1]["failing_clauses"], 2);
+    assert_eq!(lines[1]["failing_clauses"], 3);
+    assert_eq!(lines[1]["near_miss"], serde_json::Value::Null);
 }
 
 #[test]
@@ -103,9 +105,10 @@ fn a_missing_alert_shows_the_closest_event_and_what_would_flip_it() {
         rt001.contains("closest event: fixtures/kernel_unpacking/attacker_gunzip_interactive_tmp.ndjson:16 (1 failing top-level clause)"),
         "{rt001}"
     );
-    assert!(rt001.contains(r#"deciding clause: process.name in ("unxz", "#), "{rt001}");
+    // Every disjunct of the utility clause fails, so the `or` as a whole decides.
+    assert!(rt001.contains(r#"deciding clause: ( process.name in ("unxz", "#), "{rt001}");
     assert!(rt001.contains(r#"process.name = "gunzip""#), "{rt001}");
-    assert!(rt001.contains("near miss: the event would match if"), "{rt001}");
+    assert!(rt001.contains("near miss: the event would match if `( process.name in"), "{rt001}");
 }
 
 #[test]
@@ -222,8 +225,23 @@ fn the_docs_page_shows_which_exclusions_a_benign_fixture_proves() {
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
     let page = std::fs::read_to_string(site.join("discovery_kernel_unpacking.html")).unwrap();
     assert!(page.contains("Exclusions proven by a benign fixture"), "{page}");
+    let doc = scraper::Html::parse_document(&page);
+    let rows = scraper::Selector::parse("table.exclusions tbody tr").unwrap();
+    let rows: Vec<(String, String)> = doc
+        .select(&rows)
+        .map(|tr| {
+            let class = tr.value().attr("class").unwrap_or_default().to_string();
+            (class, tr.text().collect::<String>())
+        })
+        .collect();
+    assert_eq!(rows.len(), 7, "{rows:#?}");
+    assert!(rows.iter().all(|(class, _)| class == "ex-proven"), "{rows:#?}");
     assert!(
-        page.contains("<code>process.parent.name == &quot;mkinitramfs&quot;</code></td>\n<td>proven by <code>fixtures/kernel_unpacking/mkinitramfs_kernel_upgrade.toml</code>"),
-        "{page}"
+        rows.iter().any(|(_, t)| t.contains(r#"process.parent.name == "mkinitramfs""#)
+            && t.contains("proven by fixtures/kernel_unpacking/mkinitramfs_kernel_upgrade.toml")),
+        "{rows:#?}"
     );
+    // A sequence rule with unproven exclusions says so on its page.
+    let page = std::fs::read_to_string(site.join("persistence_kernel_unpack_then_module_load.html")).unwrap();
+    assert!(page.contains("UNPROVEN: no benign fixture alerts without it"), "{page}");
 }

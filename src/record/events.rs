@@ -52,6 +52,9 @@ const NORMAL_START_US: i64 = 1_767_225_600_000_000;
 struct Normalizer {
     on: bool,
     pids: HashMap<i32, i32>,
+    /// Group and session leaders outside the recording (the recorder's own), numbered from 100
+    /// so they do not shift the recording's pids.
+    outside: HashMap<i32, i32>,
     step: i64,
 }
 
@@ -62,6 +65,18 @@ impl Normalizer {
         }
         let next = 1000 + self.pids.len() as i32;
         *self.pids.entry(p).or_insert(next)
+    }
+
+    /// A group or session leader: a pid of the recording when it is one, else numbered apart.
+    fn leader(&mut self, p: i32) -> i32 {
+        if !self.on {
+            return p;
+        }
+        if let Some(&n) = self.pids.get(&p) {
+            return n;
+        }
+        let next = 100 + self.outside.len() as i32;
+        *self.outside.entry(p).or_insert(next)
     }
 
     fn time(&mut self, t: i64) -> i64 {
@@ -242,7 +257,6 @@ impl Builder<'_> {
                 let Some(p) = self.table.get(&parent).cloned() else {
                     // A fork by a process whose image was never seen (the log starts midway):
                     // the child's exec will introduce it.
-                    self.norm.pid(child);
                     return Ok(());
                 };
                 let img = Image {
@@ -259,8 +273,8 @@ impl Builder<'_> {
             Observation::Exec { time_us, pid, executable, name, args, cwd, ids, pgid, sid } => {
                 let t = self.norm.time(*time_us);
                 let pid = self.norm.pid(*pid);
-                let pgid = pgid.map(|g| self.norm.pid(g));
-                let sid = sid.map(|s| self.norm.pid(s));
+                let pgid = pgid.map(|g| self.norm.leader(g));
+                let sid = sid.map(|s| self.norm.leader(s));
                 let old = self.table.get(&pid).cloned();
                 self.root.get_or_insert(pid);
                 let img = Image {
@@ -310,6 +324,7 @@ pub fn build(
         norm: Normalizer {
             on: opts.normalize,
             pids: HashMap::new(),
+            outside: HashMap::new(),
             step: 0,
         },
         root: None,

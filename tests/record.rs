@@ -149,3 +149,57 @@ fn a_log_that_is_not_strace_output_is_an_error_with_its_location() {
     assert!(text(&res.stderr).contains("bad.log:2:1: expected"), "{}", text(&res.stderr));
     assert!(!out.with_extension("ndjson").exists());
 }
+
+/// Removes the stand-in kernel's module folder and configuration when the test ends.
+struct FakeKernel(String);
+
+impl Drop for FakeKernel {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(format!("/lib/modules/{}", self.0));
+        let _ = std::fs::remove_file(format!("/boot/config-{}", self.0));
+    }
+}
+
+#[test]
+fn a_recorded_real_mkinitramfs_run_does_not_alert() {
+    if Command::new("mkinitramfs").arg("--help").output().is_err() {
+        missing("mkinitramfs is not installed (apt-get install initramfs-tools)");
+        return;
+    }
+    // A kernel version that exists only for this run: an empty module tree and a configuration
+    // that allows a gzip initramfs.
+    let version = format!("6.1.0-ruleforge-{}", std::process::id());
+    let fake = FakeKernel(version.clone());
+    let modules = format!("/lib/modules/{version}");
+    if let Err(e) = std::fs::create_dir_all(&modules)
+        .and_then(|()| std::fs::write(format!("{modules}/modules.order"), ""))
+        .and_then(|()| std::fs::write(format!("{modules}/modules.builtin"), ""))
+        .and_then(|()| {
+            std::fs::write(
+                format!("/boot/config-{version}"),
+                "CONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\n",
+            )
+        })
+    {
+        missing(&format!("cannot create a stand-in kernel under /lib/modules and /boot ({e})"));
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let image = tmp.path().join("initrd.img");
+    let out = tmp.path().join("mkinitramfs");
+    let events = record(&out, &["mkinitramfs", "-o", image.to_str().unwrap(), &version]);
+    drop(fake);
+    let execs: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"]["action"] == "exec")
+        .collect();
+    assert!(execs.len() > 100, "a real mkinitramfs runs hundreds of programs: {}", execs.len());
+    assert_eq!(execs[0]["process"]["name"], "mkinitramfs");
+    assert!(
+        execs.iter().any(|e| e["process"]["parent"]["name"] == "mkinitramfs"),
+        "children of mkinitramfs are recorded"
+    );
+    assert!(image.metadata().is_ok_and(|m| m.len() > 0), "mkinitramfs wrote no image");
+    assert!(alerts(KERNEL_UNPACKING, &out.with_extension("ndjson")).is_empty());
+}

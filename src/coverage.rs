@@ -137,7 +137,10 @@ fn analyse_rule(rule: &Rule, fixtures: &[Fixture]) -> Result<Analysis, NotAnalys
         ),
         NotReplayable::Unsupported(m) => NotAnalysed::Unsupported(m),
     })?;
-    if !matches!(prepared.engine, Engine::EqlEvent(_) | Engine::EqlSequence(_)) {
+    if !matches!(
+        prepared.engine,
+        Engine::EqlEvent(_) | Engine::EqlSequence(_)
+    ) {
         return Err(NotAnalysed::Unsupported(
             "only EQL rules are analysed (KQL has no clause-level analysis yet)".into(),
         ));
@@ -180,7 +183,10 @@ fn branches(
         fixture: f.manifest_path.clone(),
         message: e,
     };
-    for f in fixtures.iter().filter(|f| f.manifest.verdict == Verdict::Malicious) {
+    for f in fixtures
+        .iter()
+        .filter(|f| f.manifest.verdict == Verdict::Malicious)
+    {
         let alerts = run(prepared, f)?;
         let mut indexes: Vec<usize> = alerts
             .iter()

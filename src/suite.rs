@@ -501,9 +501,13 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
                     "fix the rule, or accept it with an [[expect]] entry and a reason in the manifest",
                 );
                 let mut detail = event_lines(&run.config.root, f, alerts, 5);
-                if let Some(e) = alerts.first().and_then(|a| a.events.iter().flatten().next()) {
+                if let Some(e) = alerts
+                    .first()
+                    .and_then(|a| a.events.iter().flatten().next())
+                {
                     let shown = snapshot::display_path(&run.config.root, &e.file);
-                    let why = replay::explain::alert_text(rule, &f.events, e.index, Path::new(&shown));
+                    let why =
+                        replay::explain::alert_text(rule, &f.events, e.index, Path::new(&shown));
                     detail.push_str(&replay::explain::indent(&why, 2));
                 }
                 run.push(Finding::new(d).detail(detail));
@@ -538,7 +542,8 @@ fn assert_manifests(run: &mut Run<'_>, rule: &Rule, per_fixture: &[(&Fixture, Ve
                 };
                 if too_few {
                     let shown = snapshot::display_path(&run.config.root, &f.events.path);
-                    let why = replay::explain::missing_alert_text(rule, &f.events, Path::new(&shown));
+                    let why =
+                        replay::explain::missing_alert_text(rule, &f.events, Path::new(&shown));
                     detail.push_str(&replay::explain::indent(&why, 2));
                 }
                 let mut finding = Finding::new(d);
@@ -584,20 +589,23 @@ fn check_fields(
         if !ok {
             let events: Vec<usize> = a.events.iter().flatten().map(|e| e.index).collect();
             let shown = snapshot::display_path(&run.config.root, &f.events.path);
-            let found = replay::explain::fields_text(&wanted, &f.events, &events, Path::new(&shown));
-            run.push(Finding::new(
-                Diagnostic::error(
-                    "RT010",
-                    format!(
-                        "alert {} of {:?} on {} has no event with the expected field values",
-                        n + 1,
-                        rule.name,
-                        run.display(&f.manifest_path)
-                    ),
+            let found =
+                replay::explain::fields_text(&wanted, &f.events, &events, Path::new(&shown));
+            run.push(
+                Finding::new(
+                    Diagnostic::error(
+                        "RT010",
+                        format!(
+                            "alert {} of {:?} on {} has no event with the expected field values",
+                            n + 1,
+                            rule.name,
+                            run.display(&f.manifest_path)
+                        ),
+                    )
+                    .at(&f.manifest_path, Some(e.rule.span())),
                 )
-                .at(&f.manifest_path, Some(e.rule.span())),
-            )
-            .detail(found));
+                .detail(found),
+            );
         }
     }
 }

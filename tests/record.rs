@@ -30,7 +30,10 @@ fn missing(what: &str) -> bool {
 
 /// A gzip file standing in for a kernel image, under a fresh folder in /boot.
 fn fake_boot_image() -> Option<(tempfile::TempDir, PathBuf)> {
-    let dir = match tempfile::Builder::new().prefix("ruleforge-test-").tempdir_in("/boot") {
+    let dir = match tempfile::Builder::new()
+        .prefix("ruleforge-test-")
+        .tempdir_in("/boot")
+    {
         Ok(d) => d,
         Err(e) => {
             missing(&format!("/boot is not writable ({e})"));
@@ -39,7 +42,11 @@ fn fake_boot_image() -> Option<(tempfile::TempDir, PathBuf)> {
     };
     let raw = dir.path().join("vmlinuz-6.1.0-test");
     std::fs::write(&raw, b"not a kernel, a stand-in for one\n").unwrap();
-    let ok = Command::new("gzip").arg("-n").arg(&raw).status().is_ok_and(|s| s.success());
+    let ok = Command::new("gzip")
+        .arg("-n")
+        .arg(&raw)
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         missing("gzip is not installed");
         return None;
@@ -49,7 +56,13 @@ fn fake_boot_image() -> Option<(tempfile::TempDir, PathBuf)> {
 }
 
 fn record(out: &Path, command: &[&str]) -> String {
-    let mut args = vec!["record", "--normalize", "--out", out.to_str().unwrap(), "--"];
+    let mut args = vec![
+        "record",
+        "--normalize",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+    ];
     args.extend_from_slice(command);
     let res = ruleforge(&args);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
@@ -67,16 +80,28 @@ fn alerts(rule: &str, events: &Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_recorded_gunzip_of_a_boot_image_triggers_the_unpacking_rule_deterministically() {
-    let Some((_boot, image)) = fake_boot_image() else { return };
+    let Some((_boot, image)) = fake_boot_image() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let script = format!("gunzip -c {} > /dev/null; true", image.display());
     let out = tmp.path().join("gunzip_boot");
     let first = record(&out, &["sh", "-c", &script]);
     let ndjson = out.with_extension("ndjson");
-    let lines: Vec<serde_json::Value> = first.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // sh, the fork for gunzip, the gunzip script's exec and its gzip re-exec, ends.
-    let actions: Vec<&str> = lines.iter().map(|e| e["event"]["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["exec", "fork", "exec", "exec", "end", "end"], "{first}");
+    let actions: Vec<&str> = lines
+        .iter()
+        .map(|e| e["event"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["exec", "fork", "exec", "exec", "end", "end"],
+        "{first}"
+    );
     let gunzip = &lines[2]["process"];
     assert_eq!(gunzip["name"], "gunzip");
     assert_eq!(gunzip["args"][2], "-c");
@@ -86,11 +111,17 @@ fn a_recorded_gunzip_of_a_boot_image_triggers_the_unpacking_rule_deterministical
     assert_eq!(lines[2]["@timestamp"], "2026-01-01T00:00:00.002000Z");
     assert_eq!(lines[4]["process"]["exit_code"], 0);
     let hits = alerts(KERNEL_UNPACKING, &ndjson);
-    assert_eq!(hits, vec![serde_json::json!({"type": "event", "position": 3})]);
+    assert_eq!(
+        hits,
+        vec![serde_json::json!({"type": "event", "position": 3})]
+    );
     // The manifest stub names the host, the kernel and the command, and is not a valid verdict.
     let stub = std::fs::read_to_string(out.with_extension("toml")).unwrap();
     assert!(stub.contains("verdict = \"TODO\""), "{stub}");
-    assert!(stub.contains("recorded by ruleforge record (ptrace) on host "), "{stub}");
+    assert!(
+        stub.contains("recorded by ruleforge record (ptrace) on host "),
+        "{stub}"
+    );
     assert!(stub.contains(&format!("command: sh -c {script}")), "{stub}");
     // Recording the same run again gives the same bytes.
     let again = record(&tmp.path().join("again"), &["sh", "-c", &script]);
@@ -99,7 +130,9 @@ fn a_recorded_gunzip_of_a_boot_image_triggers_the_unpacking_rule_deterministical
 
 #[test]
 fn a_recorded_backup_of_a_boot_copy_does_not_alert() {
-    let Some((boot, _)) = fake_boot_image() else { return };
+    let Some((boot, _)) = fake_boot_image() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path().display();
     let script = format!(
@@ -118,7 +151,9 @@ fn a_real_strace_log_becomes_the_same_kind_of_recording() {
         missing("strace is not installed (apt-get install strace)");
         return;
     }
-    let Some((_boot, image)) = fake_boot_image() else { return };
+    let Some((_boot, image)) = fake_boot_image() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("run.log");
     let script = format!("gunzip -c {} > /dev/null; true", image.display());
@@ -131,22 +166,46 @@ fn a_real_strace_log_becomes_the_same_kind_of_recording() {
     assert!(st.success());
     let out = tmp.path().join("from_log");
     let res = ruleforge(&[
-        "record", "--normalize", "--out", out.to_str().unwrap(), "--from-strace", log.to_str().unwrap(),
+        "record",
+        "--normalize",
+        "--out",
+        out.to_str().unwrap(),
+        "--from-strace",
+        log.to_str().unwrap(),
     ]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
     let hits = alerts(KERNEL_UNPACKING, &out.with_extension("ndjson"));
-    assert_eq!(hits.len(), 1, "{}", std::fs::read_to_string(out.with_extension("ndjson")).unwrap());
+    assert_eq!(
+        hits.len(),
+        1,
+        "{}",
+        std::fs::read_to_string(out.with_extension("ndjson")).unwrap()
+    );
 }
 
 #[test]
 fn a_log_that_is_not_strace_output_is_an_error_with_its_location() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("bad.log");
-    std::fs::write(&log, "1234 10:00:00.000001 execve(\"/bin/true\", [\"true\"], 0x1) = 0\nnot strace\n").unwrap();
+    std::fs::write(
+        &log,
+        "1234 10:00:00.000001 execve(\"/bin/true\", [\"true\"], 0x1) = 0\nnot strace\n",
+    )
+    .unwrap();
     let out = tmp.path().join("x");
-    let res = ruleforge(&["record", "--out", out.to_str().unwrap(), "--from-strace", log.to_str().unwrap()]);
+    let res = ruleforge(&[
+        "record",
+        "--out",
+        out.to_str().unwrap(),
+        "--from-strace",
+        log.to_str().unwrap(),
+    ]);
     assert_eq!(res.status.code(), Some(2));
-    assert!(text(&res.stderr).contains("bad.log:2:1: expected"), "{}", text(&res.stderr));
+    assert!(
+        text(&res.stderr).contains("bad.log:2:1: expected"),
+        "{}",
+        text(&res.stderr)
+    );
     assert!(!out.with_extension("ndjson").exists());
 }
 
@@ -181,25 +240,39 @@ fn a_recorded_real_mkinitramfs_run_does_not_alert() {
             )
         })
     {
-        missing(&format!("cannot create a stand-in kernel under /lib/modules and /boot ({e})"));
+        missing(&format!(
+            "cannot create a stand-in kernel under /lib/modules and /boot ({e})"
+        ));
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let image = tmp.path().join("initrd.img");
     let out = tmp.path().join("mkinitramfs");
-    let events = record(&out, &["mkinitramfs", "-o", image.to_str().unwrap(), &version]);
+    let events = record(
+        &out,
+        &["mkinitramfs", "-o", image.to_str().unwrap(), &version],
+    );
     drop(fake);
     let execs: Vec<serde_json::Value> = events
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|e| e["event"]["action"] == "exec")
         .collect();
-    assert!(execs.len() > 100, "a real mkinitramfs runs hundreds of programs: {}", execs.len());
+    assert!(
+        execs.len() > 100,
+        "a real mkinitramfs runs hundreds of programs: {}",
+        execs.len()
+    );
     assert_eq!(execs[0]["process"]["name"], "mkinitramfs");
     assert!(
-        execs.iter().any(|e| e["process"]["parent"]["name"] == "mkinitramfs"),
+        execs
+            .iter()
+            .any(|e| e["process"]["parent"]["name"] == "mkinitramfs"),
         "children of mkinitramfs are recorded"
     );
-    assert!(image.metadata().is_ok_and(|m| m.len() > 0), "mkinitramfs wrote no image");
+    assert!(
+        image.metadata().is_ok_and(|m| m.len() > 0),
+        "mkinitramfs wrote no image"
+    );
     assert!(alerts(KERNEL_UNPACKING, &out.with_extension("ndjson")).is_empty());
 }

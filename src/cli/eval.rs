@@ -84,7 +84,8 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             }
         };
         if args.explain {
-            let ex = Explainer::of_rule(&rule).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let ex = Explainer::of_rule(&rule)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             super::explain::print(&ex, &file, &args.events, &args.position, format)?;
             return Ok(ExitCode::SUCCESS);
         }

@@ -415,7 +415,10 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     if cli.verbose && cli.format == Format::Human {
         print_results(&config, &outcome);
         if let Some(cov) = &outcome.coverage {
-            out!("{}", ruleforge::coverage::render(cov, &config.root).trim_end());
+            out!(
+                "{}",
+                ruleforge::coverage::render(cov, &config.root).trim_end()
+            );
         }
     }
     if !cli.quiet && cli.format == Format::Human {

@@ -29,7 +29,11 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     let opts = Options {
         normalize: args.normalize,
     };
-    if args.out.extension().is_some_and(|e| e == "ndjson" || e == "toml") {
+    if args
+        .out
+        .extension()
+        .is_some_and(|e| e == "ndjson" || e == "toml")
+    {
         bail!("--out takes a path without extension (OUT.ndjson and OUT.toml are written)");
     }
     let (recording, note) = match (&args.from_strace, args.command.split_first()) {
@@ -52,9 +56,15 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     let manifest_note = if manifest.exists() {
         format!("{} exists: left as it is", manifest.display())
     } else {
-        ruleforge::output::write_new(&manifest, recording.manifest_stub(&file_name, &opts).as_bytes())
-            .with_context(|| format!("writing {}", manifest.display()))?;
-        format!("wrote {} (fill in description and verdict)", manifest.display())
+        ruleforge::output::write_new(
+            &manifest,
+            recording.manifest_stub(&file_name, &opts).as_bytes(),
+        )
+        .with_context(|| format!("writing {}", manifest.display()))?;
+        format!(
+            "wrote {} (fill in description and verdict)",
+            manifest.display()
+        )
     };
     eprintln!(
         "recorded {} events to {}{note}; {manifest_note}",

@@ -9,13 +9,16 @@ use std::collections::HashMap;
 
 /// Base64 without a dependency: entity ids are base64 text in Defend's events.
 mod base64_engine {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode(data: &[u8]) -> String {
         let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
         for chunk in data.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -178,7 +181,11 @@ fn base_name(path: &str) -> String {
 
 impl Builder<'_> {
     fn entity_id(&self, pid: i32, start_us: i64) -> String {
-        let host = if self.host.id.is_empty() { &self.host.name } else { &self.host.id };
+        let host = if self.host.id.is_empty() {
+            &self.host.name
+        } else {
+            &self.host.id
+        };
         encode(format!("{host}-{pid}-{}", start_us / 1000).as_bytes())
     }
 
@@ -251,7 +258,11 @@ impl Builder<'_> {
 
     fn observe(&mut self, o: &Observation) -> Result<(), RecordError> {
         match o {
-            Observation::Fork { time_us, parent, child } => {
+            Observation::Fork {
+                time_us,
+                parent,
+                child,
+            } => {
                 let t = self.norm.time(*time_us);
                 let (parent, child) = (self.norm.pid(*parent), self.norm.pid(*child));
                 let Some(p) = self.table.get(&parent).cloned() else {
@@ -270,7 +281,17 @@ impl Builder<'_> {
                 self.table.insert(child, img);
                 self.out.push(ev);
             }
-            Observation::Exec { time_us, pid, executable, name, args, cwd, ids, pgid, sid } => {
+            Observation::Exec {
+                time_us,
+                pid,
+                executable,
+                name,
+                args,
+                cwd,
+                ids,
+                pgid,
+                sid,
+            } => {
                 let t = self.norm.time(*time_us);
                 let pid = self.norm.pid(*pid);
                 let pgid = pgid.map(|g| self.norm.leader(g));
@@ -288,7 +309,9 @@ impl Builder<'_> {
                     }),
                     executable: executable.clone(),
                     args: args.clone(),
-                    cwd: cwd.clone().or_else(|| old.as_ref().and_then(|o| o.cwd.clone())),
+                    cwd: cwd
+                        .clone()
+                        .or_else(|| old.as_ref().and_then(|o| o.cwd.clone())),
                     ids: ids.or(old.as_ref().and_then(|o| o.ids)),
                     parent: old.as_ref().and_then(|o| o.parent),
                     pgid,
@@ -348,8 +371,14 @@ mod tests {
     #[test]
     fn timestamps_have_microseconds_and_civil_dates() {
         assert_eq!(timestamp(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(timestamp(NORMAL_START_US + 1_500), "2026-01-01T00:00:00.001500Z");
-        assert_eq!(timestamp(951_782_400_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            timestamp(NORMAL_START_US + 1_500),
+            "2026-01-01T00:00:00.001500Z"
+        );
+        assert_eq!(
+            timestamp(951_782_400_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
     }
 
     #[test]

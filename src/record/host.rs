@@ -53,7 +53,11 @@ impl HostInfo {
             os_name: "Linux".into(),
             os_full: {
                 let pretty = get("PRETTY_NAME");
-                if pretty.is_empty() { get("NAME") } else { pretty }
+                if pretty.is_empty() {
+                    get("NAME")
+                } else {
+                    pretty
+                }
             },
             os_family: family,
             os_platform: get("ID"),

@@ -32,7 +32,11 @@ pub struct Ids {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
     /// `child` was created by `parent` (fork, vfork or a clone that is a new process).
-    Fork { time_us: i64, parent: i32, child: i32 },
+    Fork {
+        time_us: i64,
+        parent: i32,
+        child: i32,
+    },
     /// `pid` executed a new image.
     Exec {
         time_us: i64,

@@ -29,7 +29,11 @@ fn proc_status(pid: i32) -> (Option<i32>, Option<Ids>) {
     let field = |name: &str| -> Vec<u32> {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+            .map(|v| {
+                v.split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let tgid = field("Tgid:").first().map(|&t| t as i32);
@@ -119,7 +123,11 @@ pub fn trace(program: &str, args: &[String]) -> Result<(Vec<Observation>, i32), 
 fn follow(root: Pid) -> Result<(Vec<Observation>, i32), RecordError> {
     match waitpid(root, Some(WaitPidFlag::__WALL)).map_err(|e| trace_err("waitpid", e))? {
         WaitStatus::Stopped(_, Signal::SIGSTOP) => {}
-        other => return Err(RecordError::Trace(format!("the command did not start: {other:?}"))),
+        other => {
+            return Err(RecordError::Trace(format!(
+                "the command did not start: {other:?}"
+            )));
+        }
     }
     let opts = Options::PTRACE_O_TRACEFORK
         | Options::PTRACE_O_TRACEVFORK
@@ -157,7 +165,11 @@ fn follow(root: Pid) -> Result<(Vec<Observation>, i32), RecordError> {
                         if ev == Event::PTRACE_EVENT_CLONE as i32 && tgid == Some(parent_tgid) {
                             threads.insert(new);
                         } else {
-                            out.push(Observation::Fork { time_us: t, parent: parent_tgid, child: new });
+                            out.push(Observation::Fork {
+                                time_us: t,
+                                parent: parent_tgid,
+                                child: new,
+                            });
                         }
                         live.entry(new).or_insert(false);
                     }
@@ -171,14 +183,22 @@ fn follow(root: Pid) -> Result<(Vec<Observation>, i32), RecordError> {
                 // A new task's first stop is SIGSTOP: swallow it; deliver every other signal.
                 let first = !live.get(&raw).copied().unwrap_or(false);
                 live.insert(raw, true);
-                let deliver = if first && sig == Signal::SIGSTOP { None } else { Some(sig) };
+                let deliver = if first && sig == Signal::SIGSTOP {
+                    None
+                } else {
+                    Some(sig)
+                };
                 let _ = ptrace::cont(pid, deliver);
             }
             WaitStatus::Exited(pid, code) => {
                 let raw = pid.as_raw();
                 live.remove(&raw);
                 if !threads.remove(&raw) {
-                    out.push(Observation::Exit { time_us: now_us(), pid: raw, code });
+                    out.push(Observation::Exit {
+                        time_us: now_us(),
+                        pid: raw,
+                        code,
+                    });
                 }
                 if pid == root {
                     root_code = code;
@@ -189,7 +209,11 @@ fn follow(root: Pid) -> Result<(Vec<Observation>, i32), RecordError> {
                 live.remove(&raw);
                 let code = 128 + sig as i32;
                 if !threads.remove(&raw) {
-                    out.push(Observation::Exit { time_us: now_us(), pid: raw, code });
+                    out.push(Observation::Exit {
+                        time_us: now_us(),
+                        pid: raw,
+                        code,
+                    });
                 }
                 if pid == root {
                     root_code = code;

@@ -180,7 +180,10 @@ pub fn missing_alert_text(rule: &Rule, file: &EventFile, shown: &Path) -> String
             if x.failing == 1 { "clause" } else { "clauses" },
             indent(&x.render(), 2)
         ),
-        Ok(None) => "every event matched the query: the alerts were lost elsewhere (schedule, baseline)\n".into(),
+        Ok(None) => {
+            "every event matched the query: the alerts were lost elsewhere (schedule, baseline)\n"
+                .into()
+        }
         Err(e) => format!("(no explanation: {e})\n"),
     }
 }

@@ -170,10 +170,37 @@ fn result(s: &str) -> Option<i64> {
 
 fn signal_number(name: &str) -> i32 {
     const SIGNALS: [&str; 31] = [
-        "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-        "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-        "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-        "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
     ];
     SIGNALS
         .iter()
@@ -182,8 +209,20 @@ fn signal_number(name: &str) -> i32 {
 }
 
 const IGNORED: &[&str] = &[
-    "wait4(", "waitid(", "exit(", "exit_group(", "kill(", "tkill(", "tgkill(", "rt_sigreturn(",
-    "pidfd_open(", "pidfd_send_signal(", "prctl(", "arch_prctl(", "unshare(", "setns(",
+    "wait4(",
+    "waitid(",
+    "exit(",
+    "exit_group(",
+    "kill(",
+    "tkill(",
+    "tgkill(",
+    "rt_sigreturn(",
+    "pidfd_open(",
+    "pidfd_send_signal(",
+    "prctl(",
+    "arch_prctl(",
+    "unshare(",
+    "setns(",
 ];
 
 struct Parser<'p> {
@@ -197,7 +236,10 @@ impl Parser<'_> {
     fn call(&mut self, no: usize, l: &Line<'_>, call: &str) -> Result<(), RecordError> {
         let name_end = call.find('(').unwrap_or(0);
         let name = &call[..name_end];
-        let ours = matches!(name, "execve" | "execveat" | "clone" | "clone3" | "fork" | "vfork");
+        let ours = matches!(
+            name,
+            "execve" | "execveat" | "clone" | "clone3" | "fork" | "vfork"
+        );
         if ours && !call.contains(" = ") {
             return Err(err(
                 self.path,
@@ -220,7 +262,8 @@ impl Parser<'_> {
                     })?;
                 }
                 let bad = |i: usize, what: &str| err(self.path, no, l.at + i + 1, what.to_string());
-                let (exe, used) = c_string(&call[i..]).ok_or_else(|| bad(i, "expected the executable path as a quoted string"))?;
+                let (exe, used) = c_string(&call[i..])
+                    .ok_or_else(|| bad(i, "expected the executable path as a quoted string"))?;
                 i += used;
                 i += call[i..].len() - call[i..].trim_start_matches([',', ' ']).len();
                 let (args, _) = string_array(&call[i..])
@@ -292,12 +335,13 @@ impl Parser<'_> {
             let code = if let Some(c) = r.strip_prefix("exited with ") {
                 c.split_whitespace().next().and_then(|n| n.parse().ok())
             } else if let Some(s) = r.strip_prefix("killed by ") {
-                s.split_whitespace().next().map(|sig| 128 + signal_number(sig))
+                s.split_whitespace()
+                    .next()
+                    .map(|sig| 128 + signal_number(sig))
             } else {
                 None
             };
-            let code = code
-                .ok_or_else(|| err(self.path, no, l.at + 1, "unknown +++ line"))?;
+            let code = code.ok_or_else(|| err(self.path, no, l.at + 1, "unknown +++ line"))?;
             self.out.push(Observation::Exit {
                 time_us: l.time_us,
                 pid: l.pid,

@@ -24,21 +24,62 @@ fn a_pipeline_log_gives_forks_execs_and_exits_without_threads_or_failed_execs() 
     let obs = parse(LOG, Path::new("log")).unwrap();
     let t = |s: f64| (36672.0 * 1e6 + s * 1e6).round() as i64;
     assert_eq!(obs.len(), 8, "{obs:#?}");
-    assert!(matches!(&obs[0], Observation::Exec { pid: 4100, executable, .. } if executable == "/usr/bin/bash"));
-    assert_eq!(obs[1], Observation::Fork { time_us: t(0.0009), parent: 4100, child: 4101 });
+    assert!(
+        matches!(&obs[0], Observation::Exec { pid: 4100, executable, .. } if executable == "/usr/bin/bash")
+    );
+    assert_eq!(
+        obs[1],
+        Observation::Fork {
+            time_us: t(0.0009),
+            parent: 4100,
+            child: 4101
+        }
+    );
     match &obs[2] {
-        Observation::Exec { pid, name, args, .. } => {
+        Observation::Exec {
+            pid, name, args, ..
+        } => {
             assert_eq!(*pid, 4101);
             assert_eq!(name.as_deref(), Some("gunzip"));
             assert_eq!(args, &["gunzip", "-c", "/boot/vmlinuz-x"]);
         }
         o => panic!("{o:?}"),
     }
-    assert_eq!(obs[3], Observation::Fork { time_us: t(0.0012), parent: 4100, child: 4102 });
-    assert!(matches!(&obs[4], Observation::Exec { pid: 4102, executable, .. } if executable == "/usr/bin/wc"));
-    assert_eq!(obs[5], Observation::Exit { time_us: t(0.0021), pid: 4101, code: 0 });
-    assert_eq!(obs[6], Observation::Exit { time_us: t(0.0023), pid: 4102, code: 128 + 13 });
-    assert_eq!(obs[7], Observation::Exit { time_us: t(0.0025), pid: 4100, code: 141 });
+    assert_eq!(
+        obs[3],
+        Observation::Fork {
+            time_us: t(0.0012),
+            parent: 4100,
+            child: 4102
+        }
+    );
+    assert!(
+        matches!(&obs[4], Observation::Exec { pid: 4102, executable, .. } if executable == "/usr/bin/wc")
+    );
+    assert_eq!(
+        obs[5],
+        Observation::Exit {
+            time_us: t(0.0021),
+            pid: 4101,
+            code: 0
+        }
+    );
+    assert_eq!(
+        obs[6],
+        Observation::Exit {
+            time_us: t(0.0023),
+            pid: 4102,
+            code: 128 + 13
+        }
+    );
+    assert_eq!(
+        obs[7],
+        Observation::Exit {
+            time_us: t(0.0025),
+            pid: 4100,
+            code: 141
+        }
+    );
 }
 
 #[test]
@@ -52,7 +93,14 @@ fn stderr_style_logs_with_pid_brackets_and_escapes_parse() {
         Observation::Exec { args, .. } => assert_eq!(args[2], "echo \"a\tb\" é"),
         o => panic!("{o:?}"),
     }
-    assert_eq!(obs[1], Observation::Fork { time_us: 36_000_000_002, parent: 0, child: 77 });
+    assert_eq!(
+        obs[1],
+        Observation::Fork {
+            time_us: 36_000_000_002,
+            parent: 0,
+            child: 77
+        }
+    );
     match &obs[2] {
         Observation::Exec { pid: 77, args, .. } => assert_eq!(args, &["file", "/boot/x"]),
         o => panic!("{o:?}"),
@@ -63,10 +111,16 @@ fn stderr_style_logs_with_pid_brackets_and_escapes_parse() {
 fn garbage_is_an_error_at_its_line_and_column() {
     let log = "4100  10:11:12.000001 execve(\"/bin/true\", [\"true\"], 0x1) = 0\nhello world\n";
     let e = parse(log, Path::new("x.log")).unwrap_err().to_string();
-    assert!(e.starts_with("x.log:2:1: expected `[PID] HH:MM:SS.micro"), "{e}");
+    assert!(
+        e.starts_with("x.log:2:1: expected `[PID] HH:MM:SS.micro"),
+        "{e}"
+    );
     let log = "4100  10:11:12.000001 execve(\"/bin/true\", 0x1) = 0\n";
     let e = parse(log, Path::new("x.log")).unwrap_err().to_string();
-    assert!(e.starts_with("x.log:1:") && e.contains("argument list"), "{e}");
+    assert!(
+        e.starts_with("x.log:1:") && e.contains("argument list"),
+        "{e}"
+    );
     let log = "4100  10:11:12.000001 execve(\"/bin/tr";
     assert!(parse(log, Path::new("x.log")).is_err());
 }

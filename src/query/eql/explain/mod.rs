@@ -252,12 +252,7 @@ impl<'o> Explainer<'o> {
         Ok(v)
     }
 
-    fn clause<E: Event + ?Sized>(
-        &self,
-        e: &Expr,
-        ev: &E,
-        raw: &Value,
-    ) -> Result<Clause, EqlError> {
+    fn clause<E: Event + ?Sized>(&self, e: &Expr, ev: &E, raw: &Value) -> Result<Clause, EqlError> {
         let holds = self.holds(e, ev)?;
         let mut clause = Clause {
             kind: ClauseKind::Leaf,
@@ -301,7 +296,9 @@ impl<'o> Explainer<'o> {
                         span: item.span.clone(),
                     };
                     let op = mutate::member_op(&e.kind);
-                    clause.children.push(self.member(&single, expr, op, item, ev, raw)?);
+                    clause
+                        .children
+                        .push(self.member(&single, expr, op, item, ev, raw)?);
                 }
             }
             ExprKind::Match {
@@ -323,7 +320,9 @@ impl<'o> Explainer<'o> {
                         },
                         span: p.span.clone(),
                     };
-                    clause.children.push(self.member(&single, expr, op, p, ev, raw)?);
+                    clause
+                        .children
+                        .push(self.member(&single, expr, op, p, ev, raw)?);
                 }
             }
             _ => clause.reads = reads_of(e, raw),

@@ -56,7 +56,9 @@ pub(crate) fn member_op(e: &ExprKind) -> &'static str {
             insensitive: true, ..
         } => "==~",
         ExprKind::In { .. } => "==",
-        ExprKind::Match { kind, insensitive, .. } => match (kind, insensitive) {
+        ExprKind::Match {
+            kind, insensitive, ..
+        } => match (kind, insensitive) {
             (MatchKind::Seq, _) => ":",
             (MatchKind::Like, false) => "like",
             (MatchKind::Like, true) => "like~",
@@ -132,7 +134,10 @@ fn or_parts(src: &str, e: &Expr, out: &mut Vec<Part>) {
 
 /// Removes the exclusion at `span` below `e`; true when found.
 fn remove(e: &mut Expr, span: &Span) -> bool {
-    let negated_list = matches!(&e.kind, ExprKind::Not(_) | ExprKind::In { negated: true, .. });
+    let negated_list = matches!(
+        &e.kind,
+        ExprKind::Not(_) | ExprKind::In { negated: true, .. }
+    );
     if negated_list && &e.span == span {
         *e = Expr {
             kind: ExprKind::Literal(Literal::Bool(true)),

@@ -7,8 +7,8 @@
 
 use super::{EventExplanation, Explainer};
 use crate::query::FieldPath;
-use crate::query::eql::ast::{SequenceAst, Stage};
 use crate::query::eql::EqlError;
+use crate::query::eql::ast::{SequenceAst, Stage};
 use serde_json::Value;
 
 /// One stage an event matched (or, with `explanation.matched == false`, did not).
@@ -59,7 +59,10 @@ impl Verdict {
         match self {
             Verdict::Complete { events } => format!("completes with events {}", list(events)),
             Verdict::StageNeverMatched { stage } => {
-                format!("incomplete: stage {} never matched an event with this key", stage + 1)
+                format!(
+                    "incomplete: stage {} never matched an event with this key",
+                    stage + 1
+                )
             }
             Verdict::Order { stage, after } => format!(
                 "incomplete (order): no stage {} event after {}; its events all came earlier",
@@ -165,7 +168,10 @@ fn key_of(s: &SequenceAst, st: &Stage, ev: &Value) -> Vec<Value> {
     s.by.iter()
         .chain(st.by.iter())
         .map(|k| match k.as_field() {
-            Some((name, _)) => FieldPath::new(name).first(ev).cloned().unwrap_or(Value::Null),
+            Some((name, _)) => FieldPath::new(name)
+                .first(ev)
+                .cloned()
+                .unwrap_or(Value::Null),
             None => Value::Null,
         })
         .collect()

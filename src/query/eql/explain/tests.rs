@@ -13,31 +13,56 @@ fn ev(name: &str, args: &[&str], parent: &str, parent_exe: &str) -> Value {
 }
 
 fn explain(q: &str, e: &Value) -> eql::explain::EventExplanation {
-    eql::parse(q).unwrap().explain_event(&Options::default(), e).unwrap()
+    eql::parse(q)
+        .unwrap()
+        .explain_event(&Options::default(), e)
+        .unwrap()
 }
 
 #[test]
 fn the_list_element_that_excluded_the_event_is_the_deciding_clause() {
-    let e = ev("file", &["file", "-L", "/boot/vmlinuz"], "mkinitramfs", "/usr/sbin/mkinitramfs");
+    let e = ev(
+        "file",
+        &["file", "-L", "/boot/vmlinuz"],
+        "mkinitramfs",
+        "/usr/sbin/mkinitramfs",
+    );
     let x = explain(Q, &e);
     assert!(!x.matched);
     assert_eq!(x.failing, 1);
     let d = x.deciding_clause().unwrap();
     assert_eq!(d.text, r#"process.parent.name == "mkinitramfs""#);
     assert!(d.holds);
-    assert_eq!(d.reads, vec![("process.parent.name".to_string(), vec![json!("mkinitramfs")])]);
+    assert_eq!(
+        d.reads,
+        vec![(
+            "process.parent.name".to_string(),
+            vec![json!("mkinitramfs")]
+        )]
+    );
     let flip = x.flip.as_deref().unwrap();
-    assert!(flip.contains(r#"`process.parent.name == "mkinitramfs"` were false"#), "{flip}");
+    assert!(
+        flip.contains(r#"`process.parent.name == "mkinitramfs"` were false"#),
+        "{flip}"
+    );
     let text = x.render();
     assert!(text.contains(r#"[true ] process.parent.name == "mkinitramfs"  <- process.parent.name = "mkinitramfs"  <== deciding"#), "{text}");
 }
 
 #[test]
 fn a_matching_event_holds_every_clause_and_has_no_deciding_clause() {
-    let e = ev("gunzip", &["gunzip", "-c", "/boot/vmlinuz"], "bash", "/usr/bin/bash");
+    let e = ev(
+        "gunzip",
+        &["gunzip", "-c", "/boot/vmlinuz"],
+        "bash",
+        "/usr/bin/bash",
+    );
     let x = explain(Q, &e);
     assert!(x.matched);
-    assert_eq!((x.failing, x.deciding.is_none(), x.flip.is_none()), (0, true, true));
+    assert_eq!(
+        (x.failing, x.deciding.is_none(), x.flip.is_none()),
+        (0, true, true)
+    );
     assert!(x.render().contains("every clause held"));
 }
 
@@ -73,7 +98,11 @@ fn the_category_is_a_clause() {
     e["event"]["category"] = json!("file");
     let x = explain(Q, &e);
     let d = x.deciding_clause().unwrap();
-    assert!(d.text.starts_with("event.category == \"process\""), "{}", d.text);
+    assert!(
+        d.text.starts_with("event.category == \"process\""),
+        "{}",
+        d.text
+    );
 }
 
 #[test]
@@ -93,7 +122,10 @@ fn exclusions_are_each_negated_list_element_and_each_not_clause() {
     let branches: Vec<String> = q.branches().into_iter().map(|p| p.text).collect();
     assert_eq!(
         branches,
-        [r#"process.args like "/boot/*""#, r#"process.parent.args like "/boot/*""#]
+        [
+            r#"process.args like "/boot/*""#,
+            r#"process.parent.args like "/boot/*""#
+        ]
     );
 }
 
@@ -104,7 +136,11 @@ fn removing_one_exclusion_lets_exactly_the_events_it_excluded_through() {
     let mk = ev("file", &["/boot/x"], "mkinitramfs", "/usr/sbin/mkinitramfs");
     let kd = ev("file", &["/boot/x"], "kdumpctl", "/usr/sbin/kdumpctl");
     let excl = q.exclusions();
-    let without_mk = q.without_exclusion(&excl[0].span).unwrap().compile(&opts).unwrap();
+    let without_mk = q
+        .without_exclusion(&excl[0].span)
+        .unwrap()
+        .compile(&opts)
+        .unwrap();
     assert!(without_mk.matches(&mk));
     assert!(!without_mk.matches(&kd));
     assert!(!q.compile(&opts).unwrap().matches(&mk));
@@ -114,7 +150,13 @@ fn removing_one_exclusion_lets_exactly_the_events_it_excluded_through() {
     let x = q2.exclusions();
     assert_eq!(x.len(), 1);
     assert!(!q2.compile(&opts).unwrap().matches(&one));
-    assert!(q2.without_exclusion(&x[0].span).unwrap().compile(&opts).unwrap().matches(&one));
+    assert!(
+        q2.without_exclusion(&x[0].span)
+            .unwrap()
+            .compile(&opts)
+            .unwrap()
+            .matches(&one)
+    );
     assert!(q2.without_exclusion(&(0..1)).is_none());
 }
 
@@ -150,22 +192,46 @@ fn sequence_verdicts_name_why_a_key_did_not_complete() {
         at(1_000, "gunzip", "e"),
     ];
     let v = verdicts(&events);
-    let of = |h: &str| v.iter().find(|(k, _)| k == &vec![json!(h)]).unwrap().1.clone();
+    let of = |h: &str| {
+        v.iter()
+            .find(|(k, _)| k == &vec![json!(h)])
+            .unwrap()
+            .1
+            .clone()
+    };
     assert_eq!(of("a"), Verdict::Complete { events: vec![0, 1] });
     assert_eq!(of("b"), Verdict::Order { stage: 1, after: 3 });
     assert_eq!(
         of("c"),
-        Verdict::Maxspan { events: vec![4, 5], span_ms: 19_000, maxspan_ms: 10_000 }
+        Verdict::Maxspan {
+            events: vec![4, 5],
+            span_ms: 19_000,
+            maxspan_ms: 10_000
+        }
     );
-    assert_eq!(of("d"), Verdict::Until { events: vec![6, 8], until: 7 });
+    assert_eq!(
+        of("d"),
+        Verdict::Until {
+            events: vec![6, 8],
+            until: 7
+        }
+    );
     assert_eq!(of("e"), Verdict::StageNeverMatched { stage: 1 });
     // And the real engine agrees on which keys complete.
-    let hits = eql::parse(SEQ).unwrap().compile(&Options::default()).unwrap().execute(&events).unwrap();
+    let hits = eql::parse(SEQ)
+        .unwrap()
+        .compile(&Options::default())
+        .unwrap()
+        .execute(&events)
+        .unwrap();
     assert_eq!(hits.len(), 1);
 }
 
 #[test]
 fn explain_event_refuses_a_sequence() {
     let q = eql::parse(SEQ).unwrap();
-    assert!(q.explain_event(&Options::default(), &at(1, "gunzip", "a")).is_err());
+    assert!(
+        q.explain_event(&Options::default(), &at(1, "gunzip", "a"))
+            .is_err()
+    );
 }

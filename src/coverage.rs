@@ -4,11 +4,11 @@
 //! removed from the query, the benign fixture raises more alerts than with it (mutation per
 //! exclusion).
 //!
-//! EQL rules (event queries and sequences) are analysed; KQL-based rules are reported as not
-//! analysed, by name, never as covered.
+//! EQL rules (event queries and sequences) and KQL rules (query, threshold, new_terms) are
+//! analysed; other rules are reported as not analysed, by name, never as covered.
 
 use crate::fixture::{Fixture, Verdict};
-use crate::query::eql;
+use crate::query::kql;
 use crate::replay::explain::Explainer;
 use crate::replay::{self, Alert, Engine, NotReplayable, Prepared};
 use crate::rule::Rule;
@@ -128,6 +128,178 @@ fn run(p: &Prepared, f: &Fixture) -> Result<Vec<Alert>, NotAnalysed> {
     })
 }
 
+/// The query of a rule, in the language it is written in.
+enum Subject {
+    Eql(Box<Explainer>),
+    Kql { query: kql::Query, text: String },
+}
+
+/// A branch or an exclusion: its text and its span in the query.
+struct Piece {
+    text: String,
+    span: std::ops::Range<usize>,
+}
+
+impl Subject {
+    fn of(rule: &Rule, prepared: &Prepared) -> Result<Subject, NotAnalysed> {
+        let unsupported = |m: String| NotAnalysed::Unsupported(m);
+        match prepared.engine {
+            Engine::EqlEvent(_) | Engine::EqlSequence(_) => Ok(Subject::Eql(Box::new(
+                Explainer::of_rule(rule).map_err(|e| unsupported(e.to_string()))?,
+            ))),
+            Engine::Kql(_) | Engine::Threshold { .. } | Engine::NewTerms { .. } => {
+                let text = rule
+                    .query
+                    .as_ref()
+                    .map(|q| q.text.clone())
+                    .unwrap_or_default();
+                let query = kql::parse(&text)
+                    .map_err(|e| NotAnalysed::Invalid(format!("KQL: {}", e.message)))?;
+                Ok(Subject::Kql { query, text })
+            }
+        }
+    }
+
+    fn branches(&self) -> Vec<Piece> {
+        match self {
+            Subject::Eql(ex) => ex
+                .query
+                .branches()
+                .into_iter()
+                .map(|p| Piece {
+                    text: p.text,
+                    span: p.span,
+                })
+                .collect(),
+            Subject::Kql { query, text } => query
+                .branches(text)
+                .into_iter()
+                .map(|p| Piece {
+                    text: p.text,
+                    span: p.span,
+                })
+                .collect(),
+        }
+    }
+
+    fn exclusions(&self) -> Vec<Piece> {
+        match self {
+            Subject::Eql(ex) => ex
+                .query
+                .exclusions()
+                .into_iter()
+                .map(|p| Piece {
+                    text: p.text,
+                    span: p.span,
+                })
+                .collect(),
+            Subject::Kql { query, text } => query
+                .exclusions(text)
+                .into_iter()
+                .map(|p| Piece {
+                    text: p.text,
+                    span: p.span,
+                })
+                .collect(),
+        }
+    }
+
+    /// For each event at `indexes`, which branches hold on it.
+    fn branch_values(
+        &self,
+        f: &Fixture,
+        indexes: &[usize],
+        branches: &[Piece],
+    ) -> Result<Vec<(usize, Vec<bool>)>, NotAnalysed> {
+        let fail = |m: String| NotAnalysed::Replay {
+            fixture: f.manifest_path.clone(),
+            message: m,
+        };
+        match self {
+            Subject::Eql(ex) => Ok(ex
+                .trees(&f.events, indexes)
+                .map_err(|e| fail(e.to_string()))?
+                .into_iter()
+                .map(|(i, t)| {
+                    let holds = branches.iter().map(|b| t.holds_at(&b.span) == Some(true));
+                    (i, holds.collect())
+                })
+                .collect()),
+            Subject::Kql { query, .. } => {
+                let types = kql::FieldTypes::ecs();
+                let mut compiled = Vec::new();
+                for b in branches {
+                    let part = query
+                        .part_at(&b.span)
+                        .ok_or_else(|| fail("no branch".into()))?;
+                    compiled.push(part.compile(&types).map_err(|e| fail(e.message))?);
+                }
+                Ok(indexes
+                    .iter()
+                    .map(|&i| {
+                        let ev = &f.events.values[i];
+                        (i, compiled.iter().map(|c| c.matches(ev)).collect())
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// The rule's replay with the exclusion at `span` removed.
+    fn mutate(
+        &self,
+        prepared: &Prepared,
+        span: &std::ops::Range<usize>,
+    ) -> Result<Prepared, NotAnalysed> {
+        let broken = |m: String| NotAnalysed::Invalid(format!("mutating the query: {m}"));
+        let missing = || broken(format!("no exclusion at bytes {span:?}"));
+        let engine = match self {
+            Subject::Eql(ex) => {
+                let q = ex.query.without_exclusion(span).ok_or_else(missing)?;
+                let compiled = q.compile(&ex.opts).map_err(|e| broken(e.message))?;
+                if q.is_sequence() {
+                    Engine::EqlSequence(compiled)
+                } else {
+                    Engine::EqlEvent(compiled)
+                }
+            }
+            Subject::Kql { query, .. } => {
+                let q = query.without_exclusion(span).ok_or_else(missing)?;
+                let filter = q
+                    .compile(&kql::FieldTypes::ecs())
+                    .map_err(|e| broken(e.message))?;
+                match &prepared.engine {
+                    Engine::Threshold {
+                        threshold,
+                        schedule,
+                        ..
+                    } => Engine::Threshold {
+                        filter,
+                        threshold: threshold.clone(),
+                        schedule: schedule.clone(),
+                    },
+                    Engine::NewTerms {
+                        fields,
+                        history_ms,
+                        schedule,
+                        ..
+                    } => Engine::NewTerms {
+                        filter,
+                        fields: fields.clone(),
+                        history_ms: *history_ms,
+                        schedule: schedule.clone(),
+                    },
+                    _ => Engine::Kql(filter),
+                }
+            }
+        };
+        Ok(Prepared {
+            engine,
+            schedule: prepared.schedule.clone(),
+        })
+    }
+}
+
 fn analyse_rule(rule: &Rule, fixtures: &[Fixture]) -> Result<Analysis, NotAnalysed> {
     let prepared = replay::prepare(rule).map_err(|e| match e {
         NotReplayable::Invalid(d) => NotAnalysed::Invalid(
@@ -137,20 +309,10 @@ fn analyse_rule(rule: &Rule, fixtures: &[Fixture]) -> Result<Analysis, NotAnalys
         ),
         NotReplayable::Unsupported(m) => NotAnalysed::Unsupported(m),
     })?;
-    if !matches!(
-        prepared.engine,
-        Engine::EqlEvent(_) | Engine::EqlSequence(_)
-    ) {
-        return Err(NotAnalysed::Unsupported(
-            "only EQL rules are analysed (KQL has no clause-level analysis yet)".into(),
-        ));
-    }
-    let ex = Explainer::of_rule(rule).map_err(|e| NotAnalysed::Unsupported(e.to_string()))?;
-    let branches = branches(&ex, &prepared, fixtures)?;
-    let exclusions = exclusions(&ex, &prepared, fixtures)?;
+    let subject = Subject::of(rule, &prepared)?;
     Ok(Analysis {
-        branches,
-        exclusions,
+        branches: branches(&subject, &prepared, fixtures)?,
+        exclusions: exclusions(&subject, &prepared, fixtures)?,
     })
 }
 
@@ -164,11 +326,11 @@ fn evidence(f: &Fixture, index: usize) -> Evidence {
 
 /// A branch is exercised when it holds on an event of an alert of a malicious fixture.
 fn branches(
-    ex: &Explainer,
+    subject: &Subject,
     prepared: &Prepared,
     fixtures: &[Fixture],
 ) -> Result<Vec<Branch>, NotAnalysed> {
-    let parts = ex.query.branches();
+    let parts = subject.branches();
     let mut out: Vec<Branch> = parts
         .iter()
         .map(|p| Branch {
@@ -179,10 +341,6 @@ fn branches(
     if parts.is_empty() {
         return Ok(out);
     }
-    let fail = |f: &Fixture, e: String| NotAnalysed::Replay {
-        fixture: f.manifest_path.clone(),
-        message: e,
-    };
     for f in fixtures
         .iter()
         .filter(|f| f.manifest.verdict == Verdict::Malicious)
@@ -197,12 +355,9 @@ fn branches(
         if indexes.is_empty() {
             continue;
         }
-        let trees = ex
-            .trees(&f.events, &indexes)
-            .map_err(|e| fail(f, e.to_string()))?;
-        for (index, tree) in trees {
-            for (b, part) in out.iter_mut().zip(&parts) {
-                if b.exercised_by.is_none() && tree.holds_at(&part.span) == Some(true) {
+        for (index, holds) in subject.branch_values(f, &indexes, &parts)? {
+            for (b, h) in out.iter_mut().zip(holds) {
+                if b.exercised_by.is_none() && h {
                     b.exercised_by = Some(evidence(f, index));
                 }
             }
@@ -213,7 +368,7 @@ fn branches(
 
 /// An exclusion is proven when removing it alone makes a benign fixture raise more alerts.
 fn exclusions(
-    ex: &Explainer,
+    subject: &Subject,
     prepared: &Prepared,
     fixtures: &[Fixture],
 ) -> Result<Vec<Exclusion>, NotAnalysed> {
@@ -226,8 +381,8 @@ fn exclusions(
         baseline.push(alert_events(&run(prepared, f)?));
     }
     let mut out = Vec::new();
-    for part in ex.query.exclusions() {
-        let mutated = mutate(ex, prepared, &part.span)?;
+    for part in subject.exclusions() {
+        let mutated = subject.mutate(prepared, &part.span)?;
         let mut proven_by = None;
         for (f, before) in benign.iter().zip(&baseline) {
             let after = alert_events(&run(&mutated, f)?);
@@ -250,24 +405,6 @@ fn alert_events(alerts: &[Alert]) -> Vec<usize> {
         .iter()
         .filter_map(|a| a.events.iter().flatten().last().map(|e| e.index))
         .collect()
-}
-
-fn mutate(ex: &Explainer, prepared: &Prepared, span: &eql::Span) -> Result<Prepared, NotAnalysed> {
-    let broken = |m: String| NotAnalysed::Invalid(format!("mutating the query: {m}"));
-    let q = ex
-        .query
-        .without_exclusion(span)
-        .ok_or_else(|| broken(format!("no exclusion at bytes {span:?}")))?;
-    let compiled = q.compile(&ex.opts).map_err(|e| broken(e.message))?;
-    let engine = if q.is_sequence() {
-        Engine::EqlSequence(compiled)
-    } else {
-        Engine::EqlEvent(compiled)
-    };
-    Ok(Prepared {
-        engine,
-        schedule: prepared.schedule.clone(),
-    })
 }
 
 /// RT016 for every production rule with an exclusion no benign fixture proves (error

@@ -247,14 +247,31 @@ fn coverage_reports_branches_exclusions_and_totals() {
         unpacking.contains(r#"proven    not process.parent.command_line like~ "*ansible*""#),
         "{unpacking}"
     );
-    // KQL rules are named as not analysed, never counted as covered.
+    // KQL rules are analysed too: a threshold rule's exclusions are listed (none of them is
+    // proven by the example fixtures, and coverage says so).
+    let burst = stdout
+        .split("Boot Directory Enumeration Burst (discovery_boot_directory_enumeration_burst)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
     assert!(
-        stdout.contains("not analysed: only EQL rules are analysed"),
-        "{stdout}"
+        burst.contains("exclusions proven by a benign fixture: 0/5"),
+        "{burst}"
+    );
+    assert!(
+        burst.contains("unproven  process.parent.name: mkinitramfs"),
+        "{burst}"
+    );
+    let kallsyms = stdout
+        .split("(credential_access_kallsyms_read)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        kallsyms.contains("proven    process.parent.executable: /usr/lib/systemd/*  (fixtures/kernel_symbol_reads/service_and_admin_near_misses.ndjson:2 alerts without it)"),
+        "{kallsyms}"
     );
     let last = stdout.lines().last().unwrap();
     assert!(
-        last.starts_with("coverage: 2 of 5 rules analysed; branches "),
+        last.starts_with("coverage: 5 of 5 rules analysed; branches "),
         "{last}"
     );
 }
@@ -318,7 +335,7 @@ fn check_verbose_prints_the_coverage_section() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("\ncoverage: 2 of 5 rules analysed;"),
+        stdout.contains("\ncoverage: 5 of 5 rules analysed;"),
         "{stdout}"
     );
 }

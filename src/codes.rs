@@ -289,6 +289,21 @@ the rule is not replayed and the run fails.\n\nExample: `missing_fields_strategy
 \"sometimes\"`.\n\nFix: use a value Kibana accepts, or write the filter as part of the query.",
     },
     LintInfo {
+        code: "RT017",
+        name: "unproven-exclusion",
+        severity: Severity::Error,
+        doc: "Off by default; `[test] unproven_exclusion = \"error\"` (or `\"warning\"`) in \
+ruleforge.toml turns it on for `check`, `test` and `coverage`. A production rule has an \
+exclusion (a `not (…)` clause, or one element of a negated list such as `x not in (\"a\", \"b\")`) \
+that no benign fixture proves necessary: removing that exclusion alone from the query makes no \
+benign fixture raise an extra alert.\n\nAn exclusion nobody can show to be needed may be dead \
+weight, or a blind spot an attacker can use (naming a process after an excluded parent), and \
+a later edit that breaks it would go unnoticed.\n\nExample: `\"Kernel Image Unpacking\" has an \
+exclusion no benign fixture proves necessary: process.parent.name == \"kdumpctl\"`.\n\nFix: add a \
+benign recording of the activity the exclusion is for (it must alert without the exclusion), \
+or remove the exclusion. `ruleforge coverage` lists every exclusion and its proof.",
+    },
+    LintInfo {
         code: "FX001",
         name: "unreadable-manifest",
         severity: Severity::Error,

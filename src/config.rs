@@ -56,6 +56,10 @@ pub struct TestSection {
     /// A malicious fixture whose manifest expects no rule to alert (RT015).
     #[serde(default)]
     pub malicious_without_expect: Level,
+    /// A production rule with an exclusion no benign fixture proves necessary (RT017); off
+    /// unless set to "error" or "warning".
+    #[serde(default)]
+    pub unproven_exclusion: Option<Level>,
 }
 
 /// The resolved configuration, all paths relative to `root`.
@@ -74,6 +78,8 @@ pub struct Config {
     pub not_replayable: Level,
     pub unreferenced_recording: Level,
     pub malicious_without_expect: Level,
+    /// RT017, off (`None`) by default.
+    pub unproven_exclusion: Option<Level>,
     /// `root`, canonicalised: every configured and manifest path must resolve inside it.
     pub root_canonical: PathBuf,
     /// The tooling data files (version lock, packages, stack schema map) and how the layout
@@ -252,6 +258,7 @@ impl Config {
             not_replayable: file.test.not_replayable.unwrap_or_default(),
             unreferenced_recording: file.test.unreferenced_recording,
             malicious_without_expect: file.test.malicious_without_expect,
+            unproven_exclusion: file.test.unproven_exclusion,
             root_canonical,
             data: resolved.layout,
             provenance: resolved.provenance,

@@ -64,6 +64,8 @@ pub struct Options {
     pub rules: Vec<String>,
     /// `--changed-since`: only the work the change affects (`None`: everything).
     pub scope: Option<crate::changes::Scope>,
+    /// Also analyse coverage (`check -v`); RT017 (`[test] unproven_exclusion`) implies it.
+    pub coverage: bool,
 }
 
 /// What one rule did on one fixture (shown by `-v`).
@@ -102,6 +104,8 @@ pub struct Outcome {
     pub snapshots_written: Vec<PathBuf>,
     pub snapshots_removed: Vec<PathBuf>,
     pub results: Vec<FixtureResult>,
+    /// Branch and exclusion coverage, when asked for.
+    pub coverage: Option<Vec<crate::coverage::RuleCoverage>>,
 }
 
 impl Outcome {
@@ -186,6 +190,16 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
                 snapshots.push((*rule, text));
             }
         }
+    }
+    if opts.coverage || config.unproven_exclusion.is_some() {
+        let cov = crate::coverage::analyse(&selected, &fixtures);
+        if let Some(l) = config.unproven_exclusion {
+            for mut d in crate::coverage::unproven(&cov) {
+                d.severity = level(l);
+                run.push(Finding::new(d));
+            }
+        }
+        run.out.coverage = Some(cov);
     }
     let orphans = if opts.rules.is_empty() {
         find_orphans(&mut run, collection)
@@ -303,6 +317,17 @@ fn check_stems(run: &mut Run<'_>, collection: &Collection) -> HashSet<String> {
         }
     }
     colliding
+}
+
+/// The configured fixtures, and the findings raised loading them (for `ruleforge coverage`).
+pub fn fixtures(config: &Config) -> (Vec<Fixture>, Vec<Finding>) {
+    let mut run = Run {
+        config,
+        out: Outcome::default(),
+        incomplete: Vec::new(),
+    };
+    let fixtures = load_fixtures(&mut run);
+    (fixtures, run.out.findings)
 }
 
 fn load_fixtures(run: &mut Run<'_>) -> Vec<Fixture> {
@@ -545,7 +570,16 @@ fn assert_manifests(
                 .with_help(
                     "fix the rule, or accept it with an [[expect]] entry and a reason in the manifest",
                 );
-                let detail = event_lines(&run.config.root, f, alerts, 5);
+                let mut detail = event_lines(&run.config.root, f, alerts, 5);
+                if let Some(e) = alerts
+                    .first()
+                    .and_then(|a| a.events.iter().flatten().next())
+                {
+                    let shown = snapshot::display_path(&run.config.root, &e.file);
+                    let why =
+                        replay::explain::alert_text(rule, &f.events, e.index, Path::new(&shown));
+                    detail.push_str(&replay::explain::indent(&why, 2));
+                }
                 run.push(Finding::new(d).detail(detail).about(rule, Some(f)));
             }
             run.out.results.push(result(status));
@@ -568,9 +602,20 @@ fn assert_manifests(
                     ),
                 )
                 .at(&f.manifest_path, Some(e.rule.span()));
+                let mut detail = event_lines(&run.config.root, f, alerts, 5);
+                let too_few = match count {
+                    Count::Exactly(k) => (alerts.len() as u64) < k,
+                    Count::Between { at_least, .. } => (alerts.len() as u64) < at_least,
+                };
+                if too_few {
+                    let shown = snapshot::display_path(&run.config.root, &f.events.path);
+                    let why =
+                        replay::explain::missing_alert_text(rule, &f.events, Path::new(&shown));
+                    detail.push_str(&replay::explain::indent(&why, 2));
+                }
                 let mut finding = Finding::new(d).about(rule, Some(f));
-                if !alerts.is_empty() {
-                    finding = finding.detail(event_lines(&run.config.root, f, alerts, 5));
+                if !detail.is_empty() {
+                    finding = finding.detail(detail);
                 }
                 run.push(finding);
             }
@@ -609,6 +654,10 @@ fn check_fields(
                 .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
         });
         if !ok {
+            let events: Vec<usize> = a.events.iter().flatten().map(|e| e.index).collect();
+            let shown = snapshot::display_path(&run.config.root, &f.events.path);
+            let found =
+                replay::explain::fields_text(&wanted, &f.events, &events, Path::new(&shown));
             run.push(
                 Finding::new(
                     Diagnostic::error(
@@ -622,7 +671,8 @@ fn check_fields(
                     )
                     .at(&f.manifest_path, Some(e.rule.span())),
                 )
-                .about(rule, Some(f)),
+                .about(rule, Some(f))
+                .detail(found),
             );
         }
     }

@@ -4,6 +4,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use ruleforge::event;
 use ruleforge::query::{eql, kql};
+use ruleforge::replay::explain::Explainer;
 use ruleforge::replay::{self, Detail, NotReplayable};
 use ruleforge::report::Format;
 use ruleforge::report::diagnostics::{self, Sources};
@@ -43,6 +44,13 @@ pub struct EvalArgs {
     /// Keep only the last N results (`| tail N`).
     #[arg(long)]
     tail: Option<usize>,
+    /// Explain, clause by clause, why each event matches or not (EQL); for sequences, the
+    /// stages each event matched and why no sequence completed.
+    #[arg(long)]
+    explain: bool,
+    /// With --explain: only the event at this position (NDJSON line); repeatable.
+    #[arg(long, requires = "explain")]
+    position: Vec<usize>,
 }
 
 struct Hit {
@@ -79,6 +87,12 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                 bail!("{}: not replayable: {reason}", path.display())
             }
         };
+        if args.explain {
+            let ex = Explainer::of_rule(&rule)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            super::explain::print(&ex, &file, &args.events, &args.position, format)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         let alerts = replay::run(&prepared, &file, None)?;
         alerts
             .into_iter()
@@ -103,6 +117,9 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             })
             .collect()
     } else if args.language == "kuery" || args.language == "kql" {
+        if args.explain {
+            bail!("eval --explain explains EQL queries; KQL has no clause-level explanation yet");
+        }
         let q =
             kql::parse(&args.query).map_err(|e| query_error(&args.query, &e.message, &e.span))?;
         let c = q
@@ -171,6 +188,11 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
+        if args.explain {
+            let ex = Explainer { query: q, opts };
+            super::explain::print(&ex, &file, &args.events, &args.position, format)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         c.execute(&file.values)
             .map_err(|e| anyhow::anyhow!("{}", e.message))?
             .into_iter()

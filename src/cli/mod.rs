@@ -15,11 +15,14 @@ macro_rules! out {
 mod baseline;
 mod changed;
 mod config;
+mod coverage;
 mod eval;
+mod explain;
 mod import;
 mod lock;
 mod new;
 mod paths;
+mod record;
 mod replay;
 mod reports;
 mod stdout;
@@ -72,6 +75,11 @@ enum Command {
     Test(TestArgs),
     /// Run one query or rule over an event file and show which events match.
     Eval(eval::EvalArgs),
+    /// Which branches of each rule's query malicious fixtures exercise, and which exclusions
+    /// benign fixtures prove necessary (mutation per exclusion).
+    Coverage(coverage::CoverageArgs),
+    /// Record a command's process tree (ptrace), or an strace log, as Elastic Defend events.
+    Record(record::RecordArgs),
     /// Replay every rule over large recordings in one streaming pass and report what fired.
     Replay(replay::ReplayArgs),
     /// Render the rules as documentation: an HTML site (default) or Markdown pages.
@@ -198,7 +206,7 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         let _ = CUSTOM_RULES_DIR.set(dir);
     }
     // eval works on the files it is given; every other command works in a rule repository.
-    if !matches!(cli.command, Command::Eval(_)) {
+    if !matches!(cli.command, Command::Eval(_) | Command::Record(_)) {
         let typed_in = paths::enter_repository()?;
         let rebase = |p: &mut PathBuf| *p = paths::rebase(p, &typed_in);
         match &mut cli.command {
@@ -228,7 +236,11 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                 args.dir.iter_mut().for_each(rebase);
             }
             Command::New(args) => args.dir.iter_mut().for_each(rebase),
-            Command::Eval(_) | Command::Config | Command::VersionLock(_) => {}
+            Command::Eval(_)
+            | Command::Config
+            | Command::VersionLock(_)
+            | Command::Coverage(_)
+            | Command::Record(_) => {}
         }
     }
     match &cli.command {
@@ -236,6 +248,8 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
         Command::Test(args) => test_cmd(cli, args, false),
         Command::Check(args) => test_cmd(cli, args, true),
         Command::Eval(args) => eval::run(args, cli.format),
+        Command::Coverage(args) => coverage::run(cli, args),
+        Command::Record(args) => record::run(args),
         Command::Replay(args) => replay::run(cli, args),
         Command::Docs(args) => docs_cmd(cli, args),
         Command::Export(args) => export_cmd(cli, args),
@@ -481,6 +495,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             accept: args.accept,
             rules: args.rules.clone(),
             scope: scope.clone(),
+            coverage: with_lint && cli.verbose,
         },
     );
     let only = scope.as_ref().map(|s| &s.rules);
@@ -565,6 +580,12 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let (test_errors, test_warnings) = counts(&diags);
     if cli.verbose && cli.format == Format::Human {
         print_results(&config, &outcome);
+        if let Some(cov) = &outcome.coverage {
+            out!(
+                "{}",
+                ruleforge::coverage::render(cov, &config.root).trim_end()
+            );
+        }
     }
     if !cli.quiet && cli.format == Format::Human {
         let shown = |p: &PathBuf| ruleforge::snapshot::display_path(&config.root, p);
@@ -664,7 +685,11 @@ fn docs_cmd(cli: &Cli, args: &DocsArgs) -> Result<ExitCode> {
         ruleforge::render::publish_markdown(&rules, &config.root, &renderer, &args.out)?
     } else {
         // The evidence comes from a read-only replay (no --accept: no snapshot is written).
-        let outcome = suite::run(&config, &collection, &suite::Options::default());
+        let options = suite::Options {
+            coverage: true,
+            ..suite::Options::default()
+        };
+        let outcome = suite::run(&config, &collection, &options);
         if outcome.failed() && !cli.quiet {
             eprintln!(
                 "docs: note: the replay has errors (run `ruleforge test`); the pages show them as evidence"

@@ -33,6 +33,8 @@ pub struct Evidence {
     root: PathBuf,
     by_rule: HashMap<String, Vec<FixtureResult>>,
     manifests: HashMap<PathBuf, Option<Manifest>>,
+    /// Exclusion coverage by rule name, when the run analysed it.
+    coverage: HashMap<String, crate::coverage::RuleCoverage>,
 }
 
 impl Evidence {
@@ -52,7 +54,35 @@ impl Evidence {
                 .or_default()
                 .push(r.clone());
         }
+        for c in outcome.coverage.iter().flatten() {
+            ev.coverage.insert(c.name.clone(), c.clone());
+        }
         ev
+    }
+
+    /// Which exclusions of the rule's query a benign fixture proves necessary:
+    /// `(analysed, entries, why not analysed)`.
+    fn exclusions(&self, rule: &Rule) -> (bool, Vec<Value>, Option<String>) {
+        let Some(c) = self.coverage.get(&rule.name) else {
+            return (false, Vec::new(), None);
+        };
+        match &c.analysis {
+            Err(e) => (false, Vec::new(), Some(e.to_string())),
+            Ok(a) => {
+                let shown = |p: &Path| crate::snapshot::display_path(&self.root, p);
+                let entries = a
+                    .exclusions
+                    .iter()
+                    .map(|x| match &x.proven_by {
+                        Some(e) => json!({"clause": x.text, "proven": true,
+                            "fixture": shown(&e.fixture),
+                            "event": format!("{}:{}", shown(&e.events), e.position)}),
+                        None => json!({"clause": x.text, "proven": false}),
+                    })
+                    .collect();
+                (true, entries, None)
+            }
+        }
     }
 
     /// One entry per fixture the rule was replayed on (results are keyed by rule name).
@@ -184,6 +214,8 @@ fn html_context(rule: &Rule, page: &str, root: &Path, input: &SiteInput<'_>) -> 
         })
         .collect();
     let evidence = input.evidence.of(rule);
+    let (exclusions_analysed, exclusions, exclusions_not_analysed) =
+        input.evidence.exclusions(rule);
     let count = |status: &str| evidence.iter().filter(|e| e["status"] == status).count();
     let proven = evidence
         .iter()
@@ -199,6 +231,9 @@ fn html_context(rule: &Rule, page: &str, root: &Path, input: &SiteInput<'_>) -> 
         "data_sources": rule.tags.iter().filter_map(|t| t.strip_prefix("Data Source: ")).collect::<Vec<_>>(),
         "versions": versions(input.version_lock.as_ref(), &rule.rule_id),
         "evidence": evidence,
+        "exclusions_analysed": exclusions_analysed,
+        "exclusions": exclusions,
+        "exclusions_not_analysed": exclusions_not_analysed,
         "proven": proven,
         "quiet": count("quiet"),
         "accepted": count("accepted"),

@@ -15,6 +15,7 @@
 //!   ([`suppression`]), by [`run_fixture`].
 //! - machine_learning and esql are reported as not replayable, by name.
 
+pub mod explain;
 pub mod filters;
 pub mod prefilter;
 pub mod schedule;

@@ -66,6 +66,8 @@ mod derivative;
 mod error;
 pub(crate) mod eval;
 mod exec;
+/// Why an event matches or not, clause by clause; why a sequence did not complete.
+pub mod explain;
 mod functions;
 mod lexer;
 pub(crate) mod lucene;
@@ -166,6 +168,40 @@ impl Query {
 
     pub fn compile(&self, opts: &Options) -> Result<Compiled, EqlError> {
         exec::compile(&self.statement, opts)
+    }
+
+    /// Explains one event against an event query: each clause's value, the deciding clause,
+    /// the flip of a near miss. For sequences and samples, use [`Query::explain_sequence`].
+    pub fn explain_event(
+        &self,
+        opts: &Options,
+        event: &Json,
+    ) -> Result<explain::EventExplanation, EqlError> {
+        let ast::QueryAst::Event(q) = &self.statement.query else {
+            return Err(EqlError::verify(
+                "explain_event needs an event query, not a sequence or sample",
+                self.statement.span.clone(),
+            ));
+        };
+        explain::Explainer::new(opts, &self.source).event(q, event, event)
+    }
+
+    /// Explains a sequence over a recording: the stages each event matched, with join keys,
+    /// and per join key why a sequence completed or not.
+    pub fn explain_sequence(
+        &self,
+        opts: &Options,
+        events: &[Json],
+    ) -> Result<explain::SequenceReport, EqlError> {
+        let ast::QueryAst::Sequence(s) = &self.statement.query else {
+            return Err(EqlError::verify(
+                "explain_sequence needs a sequence query",
+                self.statement.span.clone(),
+            ));
+        };
+        let compiled = self.compile(opts)?;
+        let ex = explain::Explainer::new(opts, &self.source);
+        explain::sequence::explain(&ex, s, events, &|e| compiled.event_time(e))
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) mod compile;
 mod error;
 pub(crate) mod glob;
 pub(crate) mod matcher;
+/// Branches and exclusions of a query, and mutations that remove one exclusion (coverage).
+pub mod mutate;
 mod parser;
 pub(crate) mod types;
 pub(crate) mod values;

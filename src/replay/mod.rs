@@ -11,9 +11,11 @@
 //! - machine_learning, esql and threat_match are reported as not replayable, by name.
 
 pub mod prefilter;
+pub mod prune;
 pub mod schedule;
 pub mod stream;
 pub mod synth;
+pub mod table;
 
 use crate::diag::{Diagnostic, Span};
 use crate::event::EventFile;

@@ -7,6 +7,7 @@ use crate::config::{Config, Level};
 use crate::diag::{Diagnostic, Severity, escape_control};
 use crate::fixture::{self, Count, Fixture, Verdict};
 use crate::query::FieldPath;
+use crate::replay::stream::RuleSet;
 use crate::replay::{self, Alert, NotReplayable};
 use crate::rule::{Collection, Rule};
 use crate::snapshot;
@@ -146,9 +147,26 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
     run.out.events = fixtures.iter().map(|f| f.events.len()).sum();
     check_manifests(&mut run, collection, &fixtures);
 
+    // One engine for `replay` and `test`: the rule set is compiled once and every fixture
+    // goes through the streaming engine's pass (replay::stream::RuleSet::run_events).
+    let set = RuleSet::new(&selected);
+    let outcomes: Vec<_> = fixtures
+        .iter()
+        .map(|f| set.run_events(&f.events, f.baseline))
+        .collect();
+    let replayed = set.rules();
     let mut snapshots = Vec::new();
     for rule in &selected {
-        if let Some(per_fixture) = replay_rule(&mut run, rule, &fixtures) {
+        let outcome = match replayed.iter().position(|r| std::ptr::eq(*r, *rule)) {
+            Some(k) => Ok(outcomes.iter().map(|o| o[k].clone()).collect()),
+            None => Err(set
+                .skipped()
+                .iter()
+                .find(|s| std::ptr::eq(s.rule, *rule))
+                .map(|s| s.reason.clone())
+                .unwrap_or_else(|| NotReplayable::Unsupported("not compiled".into()))),
+        };
+        if let Some(per_fixture) = replay_rule(&mut run, rule, outcome, &fixtures) {
             assert_manifests(&mut run, rule, &per_fixture);
             if !colliding.contains(rule.stem()) {
                 let text = snapshot::render(&config.root, rule, &per_fixture);
@@ -376,14 +394,18 @@ fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixtu
     }
 }
 
-/// Replays one rule over every fixture; `None` when it cannot be replayed (reported).
+/// One rule's replay over every fixture (in fixture order), or why it cannot be replayed.
+type RuleReplay = Result<Vec<Result<Vec<Alert>, replay::ReplayError>>, NotReplayable>;
+
+/// Reports one rule's replay over every fixture; `None` when it cannot be replayed (reported).
 fn replay_rule<'f>(
     run: &mut Run<'_>,
     rule: &Rule,
+    outcome: RuleReplay,
     fixtures: &'f [Fixture],
 ) -> Option<Vec<(&'f Fixture, Vec<Alert>)>> {
-    let prepared = match replay::prepare(rule) {
-        Ok(p) => p,
+    let results = match outcome {
+        Ok(r) => r,
         Err(NotReplayable::Invalid(diags)) => {
             // The query or schema error itself is the finding (lint reports the same one;
             // `check` keeps one of the two).
@@ -408,8 +430,8 @@ fn replay_rule<'f>(
     };
     run.out.replayed_rules += 1;
     let mut per_fixture = Vec::new();
-    for f in fixtures {
-        match replay::run(&prepared, &f.events, f.baseline) {
+    for (f, result) in fixtures.iter().zip(results) {
+        match result {
             Ok(alerts) => per_fixture.push((f, alerts)),
             Err(e) => {
                 run.incomplete(

@@ -122,8 +122,10 @@ fn json_alerts_name_rule_file_and_one_based_positions() {
         assert!(file.ends_with(".ndjson"), "{a}");
         let text = std::fs::read_to_string(file).expect("the named file exists");
         let lines = text.lines().count();
-        for p in a["positions"].as_array().unwrap().iter().flatten() {
-            let p = p.as_u64().unwrap() as usize;
+        for p in a["positions"].as_array().unwrap().iter() {
+            // A missing-event slot of a sequence has no position.
+            let Some(p) = p.as_u64() else { continue };
+            let p = p as usize;
             assert!(
                 (1..=lines).contains(&p),
                 "position {p} of {lines} lines in {a}"
@@ -152,7 +154,7 @@ fn fail_on_alerts_exits_1_only_when_something_fired() {
         None,
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains(", 0 alerts from 0 rules; "), "{out}");
+    assert!(out.contains("; 0 alerts from 0 rules; "), "{out}");
 }
 
 #[test]

@@ -323,6 +323,57 @@ impl<'r> RuleSet<'r> {
         self.entries.iter().map(|_| RuleResult::default()).collect()
     }
 
+    /// Replays every rule over a recording already in memory (a fixture of `ruleforge test`)
+    /// through the same engine as [`RuleSet::run`]: same dispatch, field table, sequence
+    /// feeding and schedule simulation. Per replayed rule (as [`RuleSet::rules`]): its alerts,
+    /// or why replaying failed. With a `baseline` (epoch ms) the rules start running then, as
+    /// in [`super::run`].
+    ///
+    /// A rule this one pass fails on (a sequence over events out of time order, which a
+    /// fixture may be since it is sorted in memory, or an event without a usable time) is
+    /// replayed by [`super::run`] over the whole recording, which sorts it or reports the
+    /// error the per-rule replay always reported.
+    pub fn run_events(
+        &self,
+        events: &EventFile,
+        baseline: Option<i64>,
+    ) -> Vec<Result<Vec<Alert>, super::ReplayError>> {
+        let mut run = FileRun::new(self, &events.path);
+        run.baseline = baseline;
+        let mut results = self.empty_results();
+        let mut all = (0..events.len()).map(|i| {
+            let value = events.values[i].clone();
+            Ev {
+                keys: prefilter::KeyValues::of(&self.key_paths, &value),
+                eql_time: default_time().and_then(|c| c.event_time(&value)),
+                value,
+                position: events.positions[i],
+                index: 0,
+                timestamp: events.timestamps[i],
+            }
+        });
+        loop {
+            let batch: Vec<Ev> = all.by_ref().take(BATCH_LINES).collect();
+            if batch.is_empty() {
+                break;
+            }
+            run.feed(batch, &mut results);
+        }
+        run.finish(&mut results);
+        self.entries
+            .iter()
+            .zip(results)
+            .map(|(entry, res)| {
+                if !res.errors.is_empty() {
+                    return super::run(&entry.prepared, events, baseline);
+                }
+                let mut alerts: Vec<Alert> = res.alerts.into_iter().map(|a| a.alert).collect();
+                super::retain_after_baseline(&entry.prepared, events, &mut alerts, baseline);
+                Ok(alerts)
+            })
+            .collect()
+    }
+
     /// Replays every rule over one recording, appending to `results` (one per rule, from
     /// [`RuleSet::empty_results`]). `progress` is told the bytes and events read so far.
     pub fn run(
@@ -609,6 +660,8 @@ struct FileRun<'s, 'r> {
     /// first order error of the recording.
     last_ts: i64,
     order_error: Option<String>,
+    /// Threshold and new_terms rules start running at this instant (see [`super::run`]).
+    baseline: Option<i64>,
 }
 
 impl<'s, 'r> FileRun<'s, 'r> {
@@ -638,6 +691,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
             kept: HashMap::new(),
             last_ts: i64::MIN,
             order_error: None,
+            baseline: None,
         }
     }
 
@@ -844,7 +898,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
         for (id, k) in kept {
             let entry = &self.set.entries[id as usize];
             let out = &mut results[id as usize];
-            match scheduled_alerts(&entry.prepared.engine, k, &self.path) {
+            match scheduled_alerts(&entry.prepared.engine, k, &self.path, self.baseline) {
                 Ok(alerts) => out.alerts.extend(alerts),
                 Err(e) => out.errors.push(e.to_string()),
             }
@@ -1010,6 +1064,7 @@ fn scheduled_alerts(
     engine: &Engine,
     k: Kept,
     path: &Path,
+    baseline: Option<i64>,
 ) -> Result<Vec<StreamAlert>, super::ReplayError> {
     let file = EventFile::from_parts(path.to_path_buf(), k.values, k.positions, k.timestamps);
     let alerts = match engine {
@@ -1017,7 +1072,7 @@ fn scheduled_alerts(
             filter,
             threshold,
             schedule,
-        } => schedule::threshold(match_all(filter), threshold, schedule, &file, None)?,
+        } => schedule::threshold(match_all(filter), threshold, schedule, &file, baseline)?,
         Engine::NewTerms {
             filter,
             fields,
@@ -1029,7 +1084,7 @@ fn scheduled_alerts(
             *history_ms,
             schedule,
             &file,
-            None,
+            baseline,
         )?,
         _ => Vec::new(),
     };

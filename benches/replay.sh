@@ -2,10 +2,17 @@
 # Replay benchmark: `ruleforge replay` with every EQL+KQL rule of the Elastic corpus over
 # generated Elastic Defend events, against the parse-only limit, with peak RSS.
 #   benches/replay.sh [EVENTS...]        default: 100000 1000000
+#   benches/replay.sh equivalence [N]    the streaming engine against the per-rule engine on
+#                                        every corpus rule over N generated events (default
+#                                        100000; CI runs the same test over 3,000)
 # Needs ../shared (the corpus) and /usr/bin/time. Prints one table row per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+if [ "${1:-}" = equivalence ]; then
+  RULEFORGE_EQUIVALENCE_EVENTS="${2:-100000}" exec cargo test --release --locked \
+    --test replay_equivalence every_corpus_rule -- --nocapture
+fi
 CORPUS="${CORPUS:-../shared/corpus/elastic-detection-rules}"
 WORK="${WORK:-$(mktemp -d)}"
 SIZES=("${@:-100000 1000000}")

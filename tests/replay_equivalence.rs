@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 /// Per rule (by position in `rules`): the per-rule path's alerts, or `None` when it failed.
 fn per_rule(rules: &[&Rule], file: &Path) -> Vec<Option<Vec<Alert>>> {
+    use rayon::prelude::*;
     let events = event::read_file(file, "@timestamp").expect("recording loads");
     rules
-        .iter()
+        .par_iter()
         .map(|r| {
             let p = replay::prepare(r).ok()?;
             replay::run(&p, &events, None).ok()
@@ -62,6 +63,15 @@ fn assert_equivalent(rules: &[&Rule], files: &[PathBuf]) -> usize {
     fired.iter().filter(|&&f| f).count()
 }
 
+/// Events compared on the corpus: 3,000 by default (CI); `RULEFORGE_EQUIVALENCE_EVENTS=100000`
+/// with `--release` is the 100k-sample proof `benches/replay.sh equivalence` runs.
+fn sample_size() -> usize {
+    std::env::var("RULEFORGE_EQUIVALENCE_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000)
+}
+
 #[test]
 #[cfg_attr(
     shared_absent,
@@ -85,7 +95,8 @@ fn every_corpus_rule_raises_the_same_alerts_streaming_and_per_rule() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.ndjson");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    for _ in 0..3_000 {
+    let n = sample_size();
+    for _ in 0..n {
         writeln!(f, "{}", g.next_event()).unwrap();
     }
     f.flush().unwrap();
@@ -96,7 +107,10 @@ fn every_corpus_rule_raises_the_same_alerts_streaming_and_per_rule() {
         fired >= 50,
         "only {fired} rules alerted on the generated events"
     );
-    eprintln!("{} rules compared, {fired} of them alerted", rules.len());
+    eprintln!(
+        "{} rules compared over {n} events, {fired} of them alerted",
+        rules.len()
+    );
 }
 
 #[test]

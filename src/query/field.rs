@@ -13,6 +13,30 @@ pub struct FieldPath {
     name: Box<str>,
     /// Byte offsets of every '.' in `name`, used to try dotted-key spellings.
     dots: Box<[usize]>,
+    /// The name's number in this process (see [`FieldPath::id`]).
+    id: u32,
+}
+
+/// Every field name a [`FieldPath`] was made for, numbered in order of first use.
+fn interner() -> &'static std::sync::RwLock<std::collections::HashMap<Box<str>, u32>> {
+    static NAMES: std::sync::OnceLock<std::sync::RwLock<std::collections::HashMap<Box<str>, u32>>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(Default::default)
+}
+
+/// The number of a field name, numbering it if it is new.
+fn intern(name: &str) -> u32 {
+    // A poisoned lock still holds a consistent map: entries are inserted whole.
+    if let Some(&id) = interner()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+    {
+        return id;
+    }
+    let mut names = interner().write().unwrap_or_else(|e| e.into_inner());
+    let next = names.len() as u32;
+    *names.entry(name.into()).or_insert(next)
 }
 
 impl FieldPath {
@@ -26,11 +50,20 @@ impl FieldPath {
         FieldPath {
             name: name.into(),
             dots,
+            id: intern(name),
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.name
+    }
+
+    /// A number for the name, the same for every `FieldPath` of that name in this process
+    /// (and different for different names): a key for tables of fields looked up once per
+    /// event and shared by many queries.
+    #[inline]
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     /// Calls `f` with every scalar value (string, number, bool) of the field in `event`,
@@ -81,6 +114,35 @@ impl FieldPath {
 impl std::fmt::Display for FieldPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.name)
+    }
+}
+
+/// Where field values come from. Evaluators only ask for the scalar values of a dotted field
+/// (any order); [`serde_json::Value`] walks the document, other implementations look them up
+/// in a table built once per event and shared by many queries.
+pub trait Event {
+    /// Calls `f` with every scalar value of `path` (arrays flattened, nulls skipped); `f`
+    /// returns true to stop. Returns true if stopped.
+    fn visit_field<'a>(&'a self, path: &FieldPath, f: &mut dyn FnMut(&'a Value) -> bool) -> bool;
+}
+
+impl Event for Value {
+    #[inline]
+    fn visit_field<'a>(&'a self, path: &FieldPath, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+        path.visit_unordered(self, f)
+    }
+}
+
+/// An [`Event`] that also offers its JSON document, for what field lookup does not cover
+/// (KQL free text, field names with `*`, nested queries, flattened fields).
+pub trait Document: Event {
+    fn document(&self) -> &Value;
+}
+
+impl Document for Value {
+    #[inline]
+    fn document(&self) -> &Value {
+        self
     }
 }
 

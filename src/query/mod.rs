@@ -9,4 +9,4 @@ pub mod kql;
 pub mod lucene;
 pub mod wildcard;
 
-pub use field::FieldPath;
+pub use field::{Document, Event, FieldPath};

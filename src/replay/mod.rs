@@ -18,10 +18,12 @@
 pub mod explain;
 pub mod filters;
 pub mod prefilter;
+pub mod prune;
 pub mod schedule;
 pub mod stream;
 pub mod suppression;
 pub mod synth;
+pub mod table;
 pub mod threat_match;
 
 use crate::diag::{Diagnostic, Span};
@@ -268,7 +270,7 @@ pub struct Alert {
     pub detail: Detail,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ReplayError {
     #[error("{0}")]
     Eql(String),
@@ -297,19 +299,29 @@ pub fn run(
     baseline: Option<i64>,
 ) -> Result<Vec<Alert>, ReplayError> {
     let mut alerts = run_all(prepared, events, baseline)?;
+    retain_after_baseline(prepared, events, &mut alerts, baseline);
+    Ok(alerts)
+}
+
+/// With a `baseline`, drops the alerts that exist before the rule's first run window: an
+/// alert exists once its last event is in a run window.
+pub(crate) fn retain_after_baseline(
+    prepared: &Prepared,
+    events: &EventFile,
+    alerts: &mut Vec<Alert>,
+    baseline: Option<i64>,
+) {
     if let Some(b) = baseline {
         let first_window = b - prepared.schedule.lookback_ms;
-        // An alert exists once its last event is in a run window.
         alerts.retain(|a| {
             a.events
                 .iter()
                 .flatten()
-                .filter_map(|e| events.timestamps[e.index])
+                .filter_map(|e| events.timestamps.get(e.index).copied().flatten())
                 .max()
                 .is_none_or(|t| t >= first_window)
         });
     }
-    Ok(alerts)
 }
 
 fn run_all(

@@ -31,6 +31,21 @@ pub struct Requirement {
     pub values: Vec<String>,
 }
 
+impl Requirement {
+    /// Whether `v` (lower-cased) is one of the values: a few are compared directly (lengths
+    /// first), more are searched (`values` is sorted).
+    #[inline]
+    pub fn contains(&self, v: &str) -> bool {
+        if self.values.len() <= 8 {
+            self.values
+                .iter()
+                .any(|x| x.len() == v.len() && x.as_bytes() == v.as_bytes())
+        } else {
+            self.values.binary_search_by(|x| x.as_str().cmp(v)).is_ok()
+        }
+    }
+}
+
 fn key_field(name: &str) -> Option<usize> {
     KEY_FIELDS.iter().position(|f| *f == name)
 }
@@ -237,7 +252,7 @@ impl KeyValues {
     pub fn may_meet(&self, r: &Requirement) -> bool {
         match &self.0[r.field] {
             None => true,
-            Some(vals) => vals.iter().any(|v| r.values.binary_search(v).is_ok()),
+            Some(vals) => vals.iter().any(|v| r.contains(v)),
         }
     }
 

@@ -29,7 +29,9 @@
 //! starts with `[` is a JSON array of events and is read whole (up to
 //! [`crate::event::MAX_EVENT_FILE_BYTES`]).
 
-use super::{Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, prefilter, schedule};
+use super::{
+    Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, prefilter, prune, schedule, table,
+};
 use crate::event::{EventError, EventFile, MAX_EVENT_FILE_BYTES, parse_timestamp};
 use crate::query::FieldPath;
 use crate::query::eql::{self, Executor, Hit};
@@ -124,11 +126,20 @@ pub struct RuleSet<'r> {
     /// Per-event rules and filters without a requirement: they see every event.
     always: Vec<u32>,
     sequences: Vec<u32>,
+    /// Sequence rules (by position in `sequences`) by the first requirement of each of
+    /// their stages, as `index` for per-event rules.
+    seq_index: Vec<HashMap<String, Vec<u32>>>,
+    /// Sequence rules (by position) with a stage without requirement: they see every event.
+    seq_always: Vec<u32>,
     /// Per rule: for sequences, each stage's requirements.
     seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
     key_paths: Vec<FieldPath>,
     /// Per rule: the fields a threshold / new_terms simulation reads from kept events.
     kept_fields: Vec<Projection>,
+    /// Every field some rule, the dispatch or the output reads: events are parsed down to it.
+    fields: prune::FieldSet,
+    /// Slots of those fields in each event's table ([`table`]).
+    slots: table::Slots,
 }
 
 /// The fields of an event a schedule simulation reads, so that a kept event costs only those
@@ -201,9 +212,13 @@ impl<'r> RuleSet<'r> {
             reqs: Vec::new(),
             always: Vec::new(),
             sequences: Vec::new(),
+            seq_index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            seq_always: Vec::new(),
             seq_reqs: Vec::new(),
             key_paths: prefilter::key_paths(),
             kept_fields: Vec::new(),
+            fields: prune::FieldSet::default(),
+            slots: table::Slots::default(),
         };
         for &rule in rules {
             match super::prepare(rule) {
@@ -237,7 +252,61 @@ impl<'r> RuleSet<'r> {
                 Err(reason) => set.skipped.push(Skipped { rule, reason }),
             }
         }
+        set.index_sequences();
+        set.fields = set.fields_read();
+        let mut names: Vec<&str> = set.fields.names().collect();
+        names.sort_unstable();
+        set.slots = table::Slots::new(names);
         set
+    }
+
+    fn index_sequences(&mut self) {
+        for (k, &id) in self.sequences.iter().enumerate() {
+            match &mut self.seq_reqs[id as usize] {
+                Some(stages) => {
+                    for reqs in stages.iter_mut() {
+                        reqs.sort_by_key(|r| r.field);
+                        if let Some(r) = reqs.first() {
+                            for v in &r.values {
+                                self.seq_index[r.field]
+                                    .entry(v.clone())
+                                    .or_default()
+                                    .push(k as u32);
+                            }
+                        }
+                    }
+                }
+                None => self.seq_always.push(k as u32),
+            }
+        }
+    }
+
+    /// Everything the replay reads from an event: the rules' fields, the dispatch keys, the
+    /// timestamp, the fields alerts describe and those threshold/new_terms simulations keep.
+    fn fields_read(&self) -> prune::FieldSet {
+        let mut fs = prune::FieldSet::default();
+        for name in prefilter::KEY_FIELDS.iter().chain(INFO_FIELDS) {
+            fs.add_field(name);
+        }
+        fs.add_field("@timestamp");
+        for (entry, kept) in self.entries.iter().zip(&self.kept_fields) {
+            match &entry.prepared.engine {
+                Engine::EqlEvent(c) | Engine::EqlSequence(c) => {
+                    c.fields_read().iter().for_each(|f| fs.add_field(f))
+                }
+                Engine::Kql(filter)
+                | Engine::Threshold { filter, .. }
+                | Engine::NewTerms { filter, .. } => fs.add_kql(&filter.fields_read()),
+            }
+            kept.0.iter().for_each(|f| fs.add_field(f.as_str()));
+        }
+        fs
+    }
+
+    /// Whether events are parsed whole (some rule reads every field) and how many fields
+    /// and subtrees are kept otherwise.
+    pub fn parsed_fields(&self) -> Option<usize> {
+        (!self.fields.is_everything()).then(|| self.fields.len())
     }
 
     /// The rules that are replayed, in input order (indexes of [`RuleSet::run`]'s results).
@@ -254,6 +323,57 @@ impl<'r> RuleSet<'r> {
         self.entries.iter().map(|_| RuleResult::default()).collect()
     }
 
+    /// Replays every rule over a recording already in memory (a fixture of `ruleforge test`)
+    /// through the same engine as [`RuleSet::run`]: same dispatch, field table, sequence
+    /// feeding and schedule simulation. Per replayed rule (as [`RuleSet::rules`]): its alerts,
+    /// or why replaying failed. With a `baseline` (epoch ms) the rules start running then, as
+    /// in [`super::run`].
+    ///
+    /// A rule this one pass fails on (a sequence over events out of time order, which a
+    /// fixture may be since it is sorted in memory, or an event without a usable time) is
+    /// replayed by [`super::run`] over the whole recording, which sorts it or reports the
+    /// error the per-rule replay always reported.
+    pub fn run_events(
+        &self,
+        events: &EventFile,
+        baseline: Option<i64>,
+    ) -> Vec<Result<Vec<Alert>, super::ReplayError>> {
+        let mut run = FileRun::new(self, &events.path);
+        run.baseline = baseline;
+        let mut results = self.empty_results();
+        let mut all = (0..events.len()).map(|i| {
+            let value = events.values[i].clone();
+            Ev {
+                keys: prefilter::KeyValues::of(&self.key_paths, &value),
+                eql_time: default_time().and_then(|c| c.event_time(&value)),
+                value,
+                position: events.positions[i],
+                index: 0,
+                timestamp: events.timestamps[i],
+            }
+        });
+        loop {
+            let batch: Vec<Ev> = all.by_ref().take(BATCH_LINES).collect();
+            if batch.is_empty() {
+                break;
+            }
+            run.feed(batch, &mut results);
+        }
+        run.finish(&mut results);
+        self.entries
+            .iter()
+            .zip(results)
+            .map(|(entry, res)| {
+                if !res.errors.is_empty() {
+                    return super::run(&entry.prepared, events, baseline);
+                }
+                let mut alerts: Vec<Alert> = res.alerts.into_iter().map(|a| a.alert).collect();
+                super::retain_after_baseline(&entry.prepared, events, &mut alerts, baseline);
+                Ok(alerts)
+            })
+            .collect()
+    }
+
     /// Replays every rule over one recording, appending to `results` (one per rule, from
     /// [`RuleSet::empty_results`]). `progress` is told the bytes and events read so far.
     pub fn run(
@@ -267,7 +387,9 @@ impl<'r> RuleSet<'r> {
         let mut counts = Counts::default();
         loop {
             let batch = match reader.next_batch()? {
-                Batch::Lines(lines) => parse_lines(&reader.path, &self.key_paths, lines)?,
+                Batch::Lines(lines) => {
+                    parse_lines(&reader.path, &self.key_paths, &self.fields, lines)?
+                }
                 Batch::Array(events) => events,
                 Batch::End => break,
             };
@@ -301,6 +423,9 @@ struct Ev {
     /// sequence rule that uses them instead of being parsed once per rule.
     eql_time: Option<i64>,
 }
+
+/// The fields [`EventInfo`] describes an event with.
+const INFO_FIELDS: &[&str] = &["process.name", "process.command_line"];
 
 fn info_of(ev: &Ev) -> EventInfo {
     let s = |name: &str| {
@@ -437,6 +562,7 @@ impl Lines {
 fn parse_lines(
     path: &Path,
     key_paths: &[FieldPath],
+    fields: &prune::FieldSet,
     lines: Vec<(usize, String)>,
 ) -> Result<Vec<Ev>, StreamError> {
     let ts = FieldPath::new("@timestamp");
@@ -449,20 +575,20 @@ fn parse_lines(
             if text.trim().is_empty() {
                 return Ok(None);
             }
-            let value: Value = serde_json::from_str(text).map_err(|e| EventError::Parse {
+            let value = fields.parse(text).map_err(|e| EventError::Parse {
                 path: path.to_path_buf(),
                 line,
                 column: e.column(),
                 message: format!("invalid JSON: {e}"),
             })?;
-            if !value.is_object() {
+            let Some(value) = value else {
                 return Err(EventError::Parse {
                     path: path.to_path_buf(),
                     line,
                     column: 1,
                     message: "an event must be a JSON object".into(),
                 });
-            }
+            };
             let keys = prefilter::KeyValues::of(key_paths, &value);
             let eql_time = default_time().and_then(|c| c.event_time(&value));
             Ok(Some((line, value, keys, eql_time)))
@@ -506,8 +632,6 @@ struct SeqState<'s> {
     seen: HashMap<usize, (usize, i64, EventInfo)>,
     /// Alerts completed so far on this recording.
     done: Vec<StreamAlert>,
-    /// Per stage, its requirements ([`prefilter::sequence_requirements`]).
-    stages: Option<&'s [Vec<prefilter::Requirement>]>,
     /// The rule orders events by `@timestamp` (EQL's default), so [`Ev::eql_time`] applies.
     default_time: bool,
     /// Time of the previous event (order is checked on every event, pushed or not).
@@ -532,6 +656,12 @@ struct FileRun<'s, 'r> {
     next_index: usize,
     sequences: Vec<SeqState<'s>>,
     kept: HashMap<u32, Kept>,
+    /// For sequence rules ordered by `@timestamp`: the time of the previous event and the
+    /// first order error of the recording.
+    last_ts: i64,
+    order_error: Option<String>,
+    /// Threshold and new_terms rules start running at this instant (see [`super::run`]).
+    baseline: Option<i64>,
 }
 
 impl<'s, 'r> FileRun<'s, 'r> {
@@ -546,7 +676,6 @@ impl<'s, 'r> FileRun<'s, 'r> {
                     executor: Some(c.executor()),
                     seen: HashMap::new(),
                     done: Vec::new(),
-                    stages: set.seq_reqs[id as usize].as_deref(),
                     last_ts: i64::MIN,
                     default_time: set.entries[id as usize].rule.timestamp_field.is_none(),
                     error: None,
@@ -560,6 +689,9 @@ impl<'s, 'r> FileRun<'s, 'r> {
             next_index: 0,
             sequences,
             kept: HashMap::new(),
+            last_ts: i64::MIN,
+            order_error: None,
+            baseline: None,
         }
     }
 
@@ -593,12 +725,44 @@ impl<'s, 'r> FileRun<'s, 'r> {
         });
     }
 
-    fn matches(&self, id: u32, ev: &Value) -> bool {
+    /// The sequence rules (by position) for which an event could meet some stage.
+    fn seq_candidates(&self, keys: &prefilter::KeyValues) -> Vec<u32> {
+        let set = self.set;
+        let mut out = set.seq_always.clone();
+        for (field, index) in set.seq_index.iter().enumerate() {
+            if index.is_empty() {
+                continue;
+            }
+            match keys.values(field) {
+                Some(values) => {
+                    for v in values {
+                        if let Some(ks) = index.get(v) {
+                            out.extend_from_slice(ks);
+                        }
+                    }
+                }
+                None => index.values().for_each(|ks| out.extend_from_slice(ks)),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|&k| {
+            let id = set.sequences[k as usize] as usize;
+            set.seq_reqs[id].as_ref().is_none_or(|stages| {
+                stages
+                    .iter()
+                    .any(|reqs| reqs.iter().all(|r| keys.may_meet(r)))
+            })
+        });
+        out
+    }
+
+    fn matches(&self, id: u32, ev: &table::Table<'_>) -> bool {
         match &self.set.entries[id as usize].prepared.engine {
-            Engine::EqlEvent(c) => c.matches(ev),
-            Engine::Kql(c) => c.matches(ev),
+            Engine::EqlEvent(c) => c.matches_event(ev),
+            Engine::Kql(c) => c.matches_doc(ev),
             Engine::Threshold { filter, .. } | Engine::NewTerms { filter, .. } => {
-                filter.matches(ev)
+                filter.matches_doc(ev)
             }
             Engine::EqlSequence(_) => false,
         }
@@ -611,17 +775,41 @@ impl<'s, 'r> FileRun<'s, 'r> {
         }
         // Parallel: which per-event rules and filters each event matches.
         let this = &*self;
-        let hits: Vec<Vec<u32>> = batch
+        type PerEvent<'t> = (Vec<u32>, Vec<u32>, Option<table::Table<'t>>);
+        let per_event: Vec<PerEvent<'_>> = batch
             .par_iter()
             .map_init(Vec::new, |cands, ev| {
                 this.candidates(&ev.keys, cands);
-                cands
+                let seqs = this.seq_candidates(&ev.keys);
+                if cands.is_empty() && seqs.is_empty() {
+                    return (Vec::new(), seqs, None);
+                }
+                // The event's fields, looked up once for every rule that may match it.
+                let table = this.set.slots.table(&ev.value);
+                let hits = cands
                     .iter()
                     .copied()
-                    .filter(|&id| this.matches(id, &ev.value))
-                    .collect::<Vec<u32>>()
+                    .filter(|&id| this.matches(id, &table))
+                    .collect::<Vec<u32>>();
+                (hits, seqs, Some(table))
             })
             .collect();
+        let mut hits = Vec::with_capacity(per_event.len());
+        let mut seq_cands = Vec::with_capacity(per_event.len());
+        let mut tables = Vec::with_capacity(per_event.len());
+        for (h, s, t) in per_event {
+            hits.push(h);
+            seq_cands.push(s);
+            tables.push(t);
+        }
+        // Per sequence rule, the events of the batch that may concern it (in order).
+        let mut per_seq: Vec<Vec<usize>> = vec![Vec::new(); self.sequences.len()];
+        for (i, ks) in seq_cands.iter().enumerate() {
+            for &k in ks {
+                per_seq[k as usize].push(i);
+            }
+        }
+        let order_error = self.check_default_order(&batch);
         // Merge in input order.
         for (ev, ids) in batch.iter().zip(&hits) {
             for &id in ids {
@@ -647,11 +835,36 @@ impl<'s, 'r> FileRun<'s, 'r> {
                 }
             }
         }
-        // Sequences: each rule is fed the batch in order; rules run in parallel.
+        // Sequences: each rule is fed its events of the batch in order; rules run in parallel.
         let path = &self.path;
+        let order_error = order_error.as_deref();
         self.sequences
             .par_iter_mut()
-            .for_each(|s| feed_sequence(s, &batch, path));
+            .zip(per_seq)
+            .for_each(|(s, events)| feed_sequence(s, &batch, &tables, &events, path, order_error));
+    }
+
+    /// Time order for the sequence rules that order events by `@timestamp` (EQL's default),
+    /// checked once for all of them: the error of the first event without a usable time or
+    /// earlier than the one before it, if any so far.
+    fn check_default_order(&mut self, batch: &[Ev]) -> Option<String> {
+        if self.order_error.is_none() {
+            for ev in batch {
+                match ev.eql_time {
+                    None => {
+                        self.order_error = Some(no_time_error(&self.path, ev.position));
+                        break;
+                    }
+                    Some(ts) if ts < self.last_ts => {
+                        self.order_error =
+                            Some(order_error(&self.path, ev.position, ts, self.last_ts));
+                        break;
+                    }
+                    Some(ts) => self.last_ts = ts,
+                }
+            }
+        }
+        self.order_error.clone()
     }
 
     fn alert_event(&self, position: usize, index: usize) -> AlertEvent {
@@ -685,7 +898,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
         for (id, k) in kept {
             let entry = &self.set.entries[id as usize];
             let out = &mut results[id as usize];
-            match scheduled_alerts(&entry.prepared.engine, k, &self.path) {
+            match scheduled_alerts(&entry.prepared.engine, k, &self.path, self.baseline) {
                 Ok(alerts) => out.alerts.extend(alerts),
                 Err(e) => out.errors.push(e.to_string()),
             }
@@ -693,46 +906,65 @@ impl<'s, 'r> FileRun<'s, 'r> {
     }
 }
 
-fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
+fn no_time_error(path: &Path, position: usize) -> String {
+    format!(
+        "{}:{}: the event has no usable timestamp; an EQL sequence needs event time",
+        path.display(),
+        position
+    )
+}
+
+fn order_error(path: &Path, position: usize, ts: i64, last: i64) -> String {
+    format!(
+        "{}:{}: event time {} is before the previous event's {}: sequence rules need each recording in timestamp order",
+        path.display(),
+        position,
+        crate::event::format_millis(ts),
+        crate::event::format_millis(last),
+    )
+}
+
+/// Feeds a sequence rule the events of a batch that may concern it (`events`, batch indexes
+/// in order). Every event of the batch is checked for time order, pushed or not: for rules
+/// ordered by `@timestamp` that check was made once for all (`order_error`).
+fn feed_sequence(
+    s: &mut SeqState<'_>,
+    batch: &[Ev],
+    tables: &[Option<table::Table<'_>>],
+    events: &[usize],
+    path: &Path,
+    order_error: Option<&str>,
+) {
+    if s.executor.is_none() {
+        return;
+    }
+    if s.default_time {
+        if let Some(e) = order_error {
+            s.error = Some(e.to_string());
+            s.executor = None;
+            return;
+        }
+    } else if !check_own_order(s, batch, path) {
+        return;
+    }
     let Some(ex) = s.executor.as_mut() else {
         return;
     };
     // The executor's time: the last event pushed to it.
     let mut now = i64::MIN;
-    for ev in batch {
-        // As in the per-rule replay, an event a sequence cannot place in time is an error:
-        // dropping it could silently lose an alert.
+    for &i in events {
+        let ev = &batch[i];
         let time = if s.default_time {
             ev.eql_time
         } else {
             s.compiled.event_time(&ev.value)
         };
-        let Some(ts) = time else {
-            s.error = Some(format!(
-                "{}:{}: the event has no usable timestamp; an EQL sequence needs event time",
-                path.display(),
-                ev.position
-            ));
-            s.executor = None;
-            return;
-        };
-        if ts < s.last_ts {
-            s.error = Some(format!(
-                "{}:{}: event time {} is before the previous event's {}: sequence rules need each recording in timestamp order",
-                path.display(),
-                ev.position,
-                crate::event::format_millis(ts),
-                crate::event::format_millis(s.last_ts),
-            ));
-            s.executor = None;
-            return;
-        }
-        s.last_ts = ts;
-        // An event no stage can match changes nothing in the sequence's state.
-        if s.stages.is_some_and(|st| {
-            !st.iter()
-                .any(|reqs| reqs.iter().all(|r| ev.keys.may_meet(r)))
-        }) {
+        // Checked above: every event of the batch has a time.
+        let Some(ts) = time else { continue };
+        // Every event with sequence candidates has a table. One that matches no stage (nor
+        // `until`) would change nothing in the executor's state.
+        let Some(table) = &tables[i] else { continue };
+        if !s.compiled.concerns(table) {
             continue;
         }
         if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
@@ -741,7 +973,7 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
             return;
         }
         now = ts;
-        if s.compiled.matches(&ev.value) {
+        if s.compiled.matches_event(table) {
             s.seen.insert(ev.index, (ev.position, ts, info_of(ev)));
         }
     }
@@ -755,11 +987,31 @@ fn feed_sequence(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) {
     // be forgotten: a queued match completed within `maxspan` of now and spans at most
     // `maxspan`, so its events are no older than two spans.
     if let Some(span) = s.compiled.maxspan() {
-        if ex.streams_hits() {
+        if ex.streams_hits() && now != i64::MIN {
             let horizon = now.saturating_sub(span.saturating_mul(2)).saturating_sub(1);
             s.seen.retain(|_, (_, t, _)| *t >= horizon);
         }
     }
+}
+
+/// Time order with the rule's own timestamp field, on every event of the batch; false (and
+/// the rule stopped with its error) on the first violation. As in the per-rule replay, an
+/// event a sequence cannot place in time is an error: dropping it could lose an alert.
+fn check_own_order(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) -> bool {
+    for ev in batch {
+        let error = match s.compiled.event_time(&ev.value) {
+            None => no_time_error(path, ev.position),
+            Some(ts) if ts < s.last_ts => order_error(path, ev.position, ts, s.last_ts),
+            Some(ts) => {
+                s.last_ts = ts;
+                continue;
+            }
+        };
+        s.error = Some(error);
+        s.executor = None;
+        return false;
+    }
+    true
 }
 
 fn sequence_alert(
@@ -812,6 +1064,7 @@ fn scheduled_alerts(
     engine: &Engine,
     k: Kept,
     path: &Path,
+    baseline: Option<i64>,
 ) -> Result<Vec<StreamAlert>, super::ReplayError> {
     let file = EventFile::from_parts(path.to_path_buf(), k.values, k.positions, k.timestamps);
     let alerts = match engine {
@@ -819,7 +1072,7 @@ fn scheduled_alerts(
             filter,
             threshold,
             schedule,
-        } => schedule::threshold(match_all(filter), threshold, schedule, &file, None)?,
+        } => schedule::threshold(match_all(filter), threshold, schedule, &file, baseline)?,
         Engine::NewTerms {
             filter,
             fields,
@@ -831,7 +1084,7 @@ fn scheduled_alerts(
             *history_ms,
             schedule,
             &file,
-            None,
+            baseline,
         )?,
         _ => Vec::new(),
     };

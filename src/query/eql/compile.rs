@@ -23,6 +23,9 @@ use std::borrow::Cow;
 /// Compiles expressions against a set of options (field types, timestamp field).
 pub(crate) struct Compiler<'o> {
     pub opts: &'o Options,
+    /// Every field path a compiled [`FieldRef`] reads, in the order they were resolved (for
+    /// [`super::Compiled::fields_read`]).
+    reads: std::cell::RefCell<Vec<String>>,
 }
 
 /// Result of compiling a sub-expression for a script: the expression and whether it reads a
@@ -33,7 +36,23 @@ struct Folded {
 
 impl<'o> Compiler<'o> {
     pub fn new(opts: &'o Options) -> Self {
-        Compiler { opts }
+        Compiler {
+            opts,
+            reads: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Records that the compiled statement reads `path`.
+    pub fn note_read(&self, path: &str) {
+        self.reads.borrow_mut().push(path.to_string());
+    }
+
+    /// The field paths recorded so far, sorted and without duplicates.
+    pub fn reads(&self) -> Vec<String> {
+        let mut v = self.reads.borrow().clone();
+        v.sort();
+        v.dedup();
+        v
     }
 
     /// Resolves a field; `Ok(None)` for an optional field the mapping does not know.
@@ -49,6 +68,7 @@ impl<'o> Compiler<'o> {
             } else {
                 Ty::Dynamic
             };
+            self.note_read(name);
             return Ok(Some(FieldRef {
                 name: name.to_string(),
                 path: FieldPath::new(name),
@@ -100,6 +120,7 @@ impl<'o> Compiler<'o> {
         } else {
             None
         };
+        self.note_read(&info.source);
         Ok(Some(FieldRef {
             name: name.to_string(),
             path: FieldPath::new(&info.source),

@@ -16,22 +16,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-/// A field's type for comparison purposes.
-/// Where field values come from. The evaluator only asks for the scalar values of a dotted
-/// field (any order); [`serde_json::Value`] walks the document, [`FlatEvent`] looks them up in
-/// a table of dotted names (for events that arrive flattened, or to inspect what a rule sees).
-pub trait Event {
-    /// Calls `f` with every scalar value of `path` (arrays flattened, nulls skipped); `f`
-    /// returns true to stop. Returns true if stopped.
-    fn visit_field<'a>(&'a self, path: &FieldPath, f: &mut dyn FnMut(&'a Value) -> bool) -> bool;
-}
-
-impl Event for Value {
-    #[inline]
-    fn visit_field<'a>(&'a self, path: &FieldPath, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
-        path.visit_unordered(self, f)
-    }
-}
+pub use crate::query::field::Event;
 
 /// An event flattened once into dotted field names, the way Elasticsearch indexes it: every
 /// spelling (`{"a":{"b":1}}`, `{"a.b":1}`) lands under `a.b`, arrays flatten, nulls and empty
@@ -348,6 +333,15 @@ impl Test {
     #[inline]
     fn check(&self, ty: &Ty, v: &Value) -> bool {
         match self {
+            // The common `field == "text"` on a string value: equal bytes, lengths first.
+            Test::Cmp(CmpOp::Eq, lit) if lit.is_str && matches!(ty, Ty::Dynamic | Ty::Keyword) => {
+                match v {
+                    Value::String(s) => {
+                        s.len() == lit.text.len() && s.as_bytes() == lit.text.as_bytes()
+                    }
+                    _ => op_holds(CmpOp::Eq, cmp_scalar(ty, v, lit)),
+                }
+            }
             Test::Cmp(op, lit) => op_holds(*op, cmp_scalar(ty, v, lit)),
             Test::In(set) => {
                 if set.hashed {

@@ -40,6 +40,8 @@ pub struct Compiled {
     pub(crate) opts: Options,
     pub(crate) timestamp: FieldRef,
     pub(crate) tiebreaker: Option<FieldRef>,
+    /// Every field path the statement reads (sorted): see [`Compiled::fields_read`].
+    pub(crate) reads: Vec<String>,
 }
 
 pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlError> {
@@ -63,6 +65,7 @@ pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlErr
         pipes.push((p.kind, p.count as usize));
     }
     let special = |name: &str| -> Result<FieldRef, EqlError> {
+        c.note_read(name);
         Ok(c.field(name, true, &(0..0))?.unwrap_or_else(|| FieldRef {
             name: name.to_string(),
             path: crate::query::FieldPath::new(name),
@@ -84,6 +87,7 @@ pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlErr
         opts: opts.clone(),
         timestamp,
         tiebreaker,
+        reads: c.reads(),
     })
 }
 
@@ -139,6 +143,26 @@ impl Compiled {
                 .iter()
                 .any(|st| !st.missing && st.filter.matches(event)),
             Plan::Sample(s) => s.stages.iter().any(|st| st.filter.matches(event)),
+        }
+    }
+
+    /// Every field path (dotted, as looked up in events) that evaluating, ordering or joining
+    /// this statement can read: the fields of its conditions, join keys, timestamp and
+    /// tiebreaker. A document reduced to these fields gives the same results.
+    pub fn fields_read(&self) -> &[String] {
+        &self.reads
+    }
+
+    /// Could feeding this event to an [`Executor`] change its state? For sequences: does it
+    /// match some stage, missing-event stages and `until` included (an event that matches
+    /// none only advances time). For event queries and samples: [`matches_event`](Self::matches_event).
+    pub fn concerns<E: Event + ?Sized>(&self, event: &E) -> bool {
+        match &self.plan {
+            Plan::Sequence(s) => {
+                s.stages.iter().any(|st| st.filter.matches(event))
+                    || s.until.as_ref().is_some_and(|u| u.filter.matches(event))
+            }
+            _ => self.matches_event(event),
         }
     }
 

@@ -14,7 +14,7 @@ use super::values::{
     parse_number, value_bool, value_date, value_ip, value_number, within_ignore_above,
 };
 use super::walk;
-use crate::query::FieldPath;
+use crate::query::{Document, FieldPath};
 
 /// Something the compiler wants a user to know; the query still runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,24 @@ impl Compiled {
         self.root.eval(event, &self.types)
     }
 
+    /// [`matches`](Self::matches) over any [`Document`], e.g. one whose fields were looked up
+    /// once and are shared by many rules.
+    pub fn matches_doc<E: Document + ?Sized>(&self, event: &E) -> bool {
+        self.root.eval(event, &self.types)
+    }
+
+    /// What evaluating the query reads from an event: a document reduced to these gives the
+    /// same result.
+    pub fn fields_read(&self) -> FieldsRead {
+        let mut out = FieldsRead::default();
+        self.root.reads(&mut out);
+        for v in [&mut out.fields, &mut out.subtrees] {
+            v.sort();
+            v.dedup();
+        }
+        out
+    }
+
     /// Approximations the query relies on (free text, fields typed from event values, …).
     pub fn warnings(&self) -> &[KqlWarning] {
         &self.warnings
@@ -54,6 +72,17 @@ impl Compiled {
     pub fn uses_date_math(&self) -> bool {
         self.uses_now
     }
+}
+
+/// The parts of an event a query reads ([`Compiled::fields_read`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldsRead {
+    /// Fields whose scalar values are read.
+    pub fields: Vec<String>,
+    /// Paths read with everything below them (nested queries, flattened and geo fields).
+    pub subtrees: Vec<String>,
+    /// Every field may be read (free text, field names with `*`).
+    pub everything: bool,
 }
 
 /// How values of a field are read and compared.
@@ -328,6 +357,27 @@ impl Matcher {
         }
     }
 
+    fn reads(&self, out: &mut FieldsRead) {
+        match self {
+            Matcher::All => {}
+            Matcher::And(items) | Matcher::Or(items) => items.iter().for_each(|m| m.reads(out)),
+            Matcher::Not(inner) => inner.reads(out),
+            Matcher::Field {
+                path, sem, deep, ..
+            } => {
+                if *deep || *sem == Sem::Geo {
+                    out.subtrees.push(path.as_str().to_string());
+                } else {
+                    out.fields.push(path.as_str().to_string());
+                }
+            }
+            Matcher::Set { path, .. } => out.fields.push(path.as_str().to_string()),
+            Matcher::Fields { .. } => out.everything = true,
+            // The inner query reads paths relative to the objects at `path`.
+            Matcher::Nested { path, .. } => out.subtrees.push(path.as_str().to_string()),
+        }
+    }
+
     pub(crate) fn resolve_now(&mut self, now_ms: i64) {
         self.for_each_lit(&mut |l| {
             if let Some(m) = &l.date_math {
@@ -336,12 +386,13 @@ impl Matcher {
         });
     }
 
-    pub(crate) fn eval(&self, event: &Value, types: &FieldTypes) -> bool {
+    pub(crate) fn eval<E: Document + ?Sized>(&self, ev: &E, types: &FieldTypes) -> bool {
+        let event = ev.document();
         match self {
             Matcher::All => true,
-            Matcher::And(items) => items.iter().all(|m| m.eval(event, types)),
-            Matcher::Or(items) => items.iter().any(|m| m.eval(event, types)),
-            Matcher::Not(inner) => !inner.eval(event, types),
+            Matcher::And(items) => items.iter().all(|m| m.eval(ev, types)),
+            Matcher::Or(items) => items.iter().any(|m| m.eval(ev, types)),
+            Matcher::Not(inner) => !inner.eval(ev, types),
             Matcher::Field {
                 path,
                 sem,
@@ -359,7 +410,7 @@ impl Matcher {
                     // geo_point values are usually objects: only existence is supported.
                     matches!(test, Test::Exists) && !walk::nodes_at(event, path.as_str()).is_empty()
                 } else {
-                    path.visit(event, &mut |v| test_value(*sem, test, v))
+                    ev.visit_field(path, &mut |v| test_value(*sem, test, v))
                 }
             }
             Matcher::Set {
@@ -367,7 +418,7 @@ impl Matcher {
                 sem,
                 exact,
                 globs,
-            } => path.visit(event, &mut |v| {
+            } => ev.visit_field(path, &mut |v| {
                 let Some(s) = keyword_form(v) else {
                     return false;
                 };

@@ -54,7 +54,7 @@ mod walk;
 
 pub use ast::{Literal, LiteralValue, Node, NodeKind, Part, RangeOp, Span, ValueKind, ValueNode};
 pub use error::{KqlError, KqlErrorKind};
-pub use matcher::{Compiled, KqlWarning};
+pub use matcher::{Compiled, FieldsRead, KqlWarning};
 pub use parser::MAX_DEPTH;
 pub use types::{FieldType, FieldTypes, generate_ecs_table, generate_integration_table};
 

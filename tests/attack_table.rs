@@ -4,13 +4,10 @@
 #[path = "../tools/gen_attack_table.rs"]
 mod gen_attack_table;
 
-use std::path::{Path, PathBuf};
+#[path = "common/generated.rs"]
+mod generated;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("RULEFORGE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
+use generated::{assert_committed, shared_dir};
 
 #[test]
 #[cfg_attr(
@@ -18,19 +15,10 @@ fn shared_dir() -> PathBuf {
     ignore = "needs ../shared (absent here): this proof did not run"
 )]
 fn committed_attack_table_matches_generator() {
-    let generated = match gen_attack_table::generate(&shared_dir()) {
-        Ok(g) => g,
-        Err(e) => panic!("generator failed: {e}"),
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/attack.tsv");
-    if std::env::var("RULEFORGE_REGEN").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).expect("write table");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "data/attack.tsv differs from the generator output; run RULEFORGE_REGEN=1 cargo test --test attack_table"
+    assert_committed(
+        "data/attack.tsv",
+        gen_attack_table::generate(&shared_dir()),
+        "attack_table",
     );
 }
 

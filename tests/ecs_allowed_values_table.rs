@@ -5,13 +5,10 @@
 #[path = "../tools/gen_ecs_allowed_values.rs"]
 mod gen_ecs_allowed_values;
 
-use std::path::{Path, PathBuf};
+#[path = "common/generated.rs"]
+mod generated;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("RULEFORGE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
+use generated::{assert_committed, shared_dir};
 
 #[test]
 #[cfg_attr(
@@ -19,19 +16,10 @@ fn shared_dir() -> PathBuf {
     ignore = "needs ../shared (absent here): this proof did not run"
 )]
 fn committed_allowed_values_match_generator() {
-    let generated = match gen_ecs_allowed_values::generate(&shared_dir()) {
-        Ok(g) => g,
-        Err(e) => panic!("generator failed: {e}"),
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ecs_allowed_values.tsv");
-    if std::env::var("RULEFORGE_REGEN").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).expect("write table");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "data/ecs_allowed_values.tsv differs from the generator output; run RULEFORGE_REGEN=1 cargo test --test ecs_allowed_values_table"
+    assert_committed(
+        "data/ecs_allowed_values.tsv",
+        gen_ecs_allowed_values::generate(&shared_dir()),
+        "ecs_allowed_values_table",
     );
 }
 

@@ -4,13 +4,10 @@
 #[path = "../tools/gen_field_schema.rs"]
 mod gen_field_schema;
 
-use std::path::{Path, PathBuf};
+#[path = "common/generated.rs"]
+mod generated;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("RULEFORGE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
+use generated::{assert_committed, shared_dir};
 
 #[test]
 #[cfg_attr(
@@ -18,25 +15,13 @@ fn shared_dir() -> PathBuf {
     ignore = "needs ../shared (absent here): this proof did not run"
 )]
 fn committed_field_schema_matches_generator() {
-    let shared = shared_dir();
-    let generated = match gen_field_schema::generate(&shared) {
-        Ok(g) => g,
-        Err(e) => panic!("generator failed: {e}"),
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/field_schema.tsv");
-    if std::env::var("RULEFORGE_REGEN").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).expect("write table");
-        println!(
-            "regenerated data/field_schema.tsv ({} bytes)",
-            generated.len()
-        );
+    let Some(generated) = assert_committed(
+        "data/field_schema.tsv",
+        gen_field_schema::generate(&shared_dir()),
+        "field_schema_table",
+    ) else {
         return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "data/field_schema.tsv differs from the generator output; run RULEFORGE_REGEN=1 cargo test --test field_schema_table"
-    );
+    };
     assert!(
         generated.len() < 4_000_000,
         "data/field_schema.tsv is over 4 MB"
@@ -49,20 +34,13 @@ fn committed_field_schema_matches_generator() {
     ignore = "needs ../shared (absent here): this proof did not run"
 )]
 fn committed_integration_only_fields_match_generator() {
-    let generated = match gen_field_schema::generate_integration_only(&shared_dir()) {
-        Ok(g) => g,
-        Err(e) => panic!("generator failed: {e}"),
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/integration_only_fields.tsv");
-    if std::env::var("RULEFORGE_REGEN").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).expect("write table");
+    let Some(generated) = assert_committed(
+        "data/integration_only_fields.tsv",
+        gen_field_schema::generate_integration_only(&shared_dir()),
+        "field_schema_table",
+    ) else {
         return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "data/integration_only_fields.tsv differs from the generator output; run RULEFORGE_REGEN=1 cargo test --test field_schema_table"
-    );
+    };
     assert!(
         generated.len() < 1_000_000,
         "data/integration_only_fields.tsv is over 1 MB"

@@ -555,15 +555,7 @@ impl<'a> Parser<'a> {
     }
 
     pub fn expr(&mut self) -> Result<Expr, EsqlError> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            let span = self.peek().span.clone();
-            return Err(EsqlError::new(
-                super::error::EsqlErrorKind::NestingLimit,
-                format!("expression nested deeper than {MAX_NESTING}"),
-                span,
-            ));
-        }
+        self.enter()?;
         let r = self.or();
         self.depth -= 1;
         r
@@ -572,9 +564,14 @@ impl<'a> Parser<'a> {
     /// One more level of nesting (a parenthesis, an operand of a chain of operators); deeper
     /// than [`MAX_NESTING`] is an error, so that later recursive passes cannot overflow.
     fn enter(&mut self) -> Result<(), EsqlError> {
+        let span = self.peek().span.clone();
+        self.enter_at(span)
+    }
+
+    /// [`Self::enter`], with a nesting-limit error located at `span`.
+    fn enter_at(&mut self, span: std::ops::Range<usize>) -> Result<(), EsqlError> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            let span = self.peek().span.clone();
             return Err(EsqlError::new(
                 super::error::EsqlErrorKind::NestingLimit,
                 format!("expression nested deeper than {MAX_NESTING}"),
@@ -582,6 +579,17 @@ impl<'a> Parser<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// Runs one precedence level's operator chain; the nesting its operands added ends with it.
+    fn depth_scoped(
+        &mut self,
+        chain: fn(&mut Self) -> Result<Expr, EsqlError>,
+    ) -> Result<Expr, EsqlError> {
+        let saved = self.depth;
+        let r = chain(self);
+        self.depth = saved;
+        r
     }
 
     fn binary(op: BinOp, left: Expr, right: Expr) -> Expr {
@@ -597,10 +605,7 @@ impl<'a> Parser<'a> {
     }
 
     fn or(&mut self) -> Result<Expr, EsqlError> {
-        let saved = self.depth;
-        let r = self.or_chain();
-        self.depth = saved;
-        r
+        self.depth_scoped(Self::or_chain)
     }
 
     fn or_chain(&mut self) -> Result<Expr, EsqlError> {
@@ -614,10 +619,7 @@ impl<'a> Parser<'a> {
     }
 
     fn and(&mut self) -> Result<Expr, EsqlError> {
-        let saved = self.depth;
-        let r = self.and_chain();
-        self.depth = saved;
-        r
+        self.depth_scoped(Self::and_chain)
     }
 
     fn and_chain(&mut self) -> Result<Expr, EsqlError> {
@@ -633,15 +635,7 @@ impl<'a> Parser<'a> {
     fn not(&mut self) -> Result<Expr, EsqlError> {
         if self.is_kw("not") {
             let start = self.bump().span.start;
-            self.depth += 1;
-            if self.depth > MAX_NESTING {
-                let span = self.peek().span.clone();
-                return Err(EsqlError::new(
-                    super::error::EsqlErrorKind::NestingLimit,
-                    format!("expression nested deeper than {MAX_NESTING}"),
-                    span,
-                ));
-            }
+            self.enter()?;
             let inner = self.not();
             self.depth -= 1;
             let inner = inner?;
@@ -655,10 +649,7 @@ impl<'a> Parser<'a> {
     }
 
     fn predicate(&mut self) -> Result<Expr, EsqlError> {
-        let saved = self.depth;
-        let r = self.predicate_chain();
-        self.depth = saved;
-        r
+        self.depth_scoped(Self::predicate_chain)
     }
 
     fn predicate_chain(&mut self) -> Result<Expr, EsqlError> {
@@ -756,10 +747,7 @@ impl<'a> Parser<'a> {
     }
 
     fn additive(&mut self) -> Result<Expr, EsqlError> {
-        let saved = self.depth;
-        let r = self.additive_chain();
-        self.depth = saved;
-        r
+        self.depth_scoped(Self::additive_chain)
     }
 
     fn additive_chain(&mut self) -> Result<Expr, EsqlError> {
@@ -778,10 +766,7 @@ impl<'a> Parser<'a> {
     }
 
     fn multiplicative(&mut self) -> Result<Expr, EsqlError> {
-        let saved = self.depth;
-        let r = self.multiplicative_chain();
-        self.depth = saved;
-        r
+        self.depth_scoped(Self::multiplicative_chain)
     }
 
     fn multiplicative_chain(&mut self) -> Result<Expr, EsqlError> {
@@ -803,14 +788,7 @@ impl<'a> Parser<'a> {
     fn unary(&mut self) -> Result<Expr, EsqlError> {
         if self.is_op("-") || self.is_op("+") {
             let t = self.bump();
-            self.depth += 1;
-            if self.depth > MAX_NESTING {
-                return Err(EsqlError::new(
-                    super::error::EsqlErrorKind::NestingLimit,
-                    format!("expression nested deeper than {MAX_NESTING}"),
-                    t.span,
-                ));
-            }
+            self.enter_at(t.span.clone())?;
             let inner = self.unary();
             self.depth -= 1;
             let inner = inner?;
@@ -849,10 +827,7 @@ impl<'a> Parser<'a> {
     }
 
     fn primary_with_cast(&mut self) -> Result<Expr, EsqlError> {
-        let saved = self.depth;
-        let r = self.cast_chain();
-        self.depth = saved;
-        r
+        self.depth_scoped(Self::cast_chain)
     }
 
     fn cast_chain(&mut self) -> Result<Expr, EsqlError> {

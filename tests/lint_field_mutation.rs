@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use ruleforge::lint::schema::{FieldSchema, eql_fields, kql_fields};
 use ruleforge::lint::{Selection, run};
-use ruleforge::rule::{Collection, Rule, load_str};
+use ruleforge::rule::{Collection, Rule};
 
 /// A misspelling of `name` that no schema knows: swap two adjacent differing letters of the
 /// last segment, else drop one of its letters.
@@ -82,41 +81,10 @@ fn misspelled_query_fields_are_reported_at_their_span() {
     );
 
     let schema = FieldSchema::builtin();
-    let mut mutants = Vec::new();
-    let mut expected: HashMap<std::path::PathBuf, (String, Range<usize>)> = HashMap::new();
-    for rule in &original.rules {
-        if rule.is_deprecated() || rule.tree.path("metadata.query_schema_validation").is_some() {
-            continue;
-        }
-        let refs = field_refs(rule);
-        if refs.is_empty() {
-            continue;
-        }
-        // Vary which field is mutated across rules, deterministically.
-        let pick = rule.rule_id.bytes().map(usize::from).sum::<usize>() % refs.len();
-        let Some((span, bad)) = refs
-            .iter()
-            .cycle()
-            .skip(pick)
-            .take(refs.len())
-            .find_map(|(n, s)| misspell(n, schema).map(|m| (s, m)))
-        else {
-            continue;
-        };
-        let mut text = rule.text.to_string();
-        text.replace_range(span.clone(), &bad);
-        let mutated = load_str(&rule.path, text, rule.placement).unwrap();
-        expected.insert(
-            rule.path.clone(),
-            (bad.clone(), span.start..span.start + bad.len()),
-        );
-        mutants.push(mutated);
-    }
-    let total = mutants.len();
-    let collection = Collection {
-        rules: mutants,
-        failed: Vec::new(),
-    };
+    let (collection, expected) = common::mutate_one_per_rule(&original, field_refs, |(n, s)| {
+        misspell(n, schema).map(|m| (s.clone(), m))
+    });
+    let total = collection.rules.len();
     let found = run(&collection, &only_rf604);
     let mut caught = 0;
     let mut missed = Vec::new();

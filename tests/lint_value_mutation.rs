@@ -6,13 +6,12 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use ruleforge::lint::comparisons::{self, Op, Value};
 use ruleforge::lint::schema::AllowedValues;
 use ruleforge::lint::{Selection, run};
-use ruleforge::rule::{Collection, Rule, load_str};
+use ruleforge::rule::{Collection, Rule};
 
 /// A misspelling of `value` that no allowed value of `field` equals, ignoring case.
 fn misspell(value: &str, field: &str, allowed: &AllowedValues) -> Option<String> {
@@ -128,40 +127,12 @@ fn misspelled_ecs_values_are_reported_at_their_span() {
     assert_eq!(clean.len(), 101, "the corpus's known non-ECS values");
 
     let allowed = AllowedValues::builtin();
-    let mut mutants = Vec::new();
-    let mut expected: HashMap<std::path::PathBuf, (String, Range<usize>)> = HashMap::new();
-    for rule in &original.rules {
-        if rule.is_deprecated() || rule.tree.path("metadata.query_schema_validation").is_some() {
-            continue;
-        }
-        let refs = value_refs(rule, allowed);
-        if refs.is_empty() {
-            continue;
-        }
-        let pick = rule.rule_id.bytes().map(usize::from).sum::<usize>() % refs.len();
-        let Some((span, bad)) = refs
-            .iter()
-            .cycle()
-            .skip(pick)
-            .take(refs.len())
-            .find_map(|(f, v, s)| misspell(v, f, allowed).map(|m| (s, m)))
-        else {
-            continue;
-        };
-        let mut text = rule.text.to_string();
-        text.replace_range(span.clone(), &bad);
-        let mutated = load_str(&rule.path, text, rule.placement).unwrap();
-        expected.insert(
-            rule.path.clone(),
-            (bad.clone(), span.start..span.start + bad.len()),
-        );
-        mutants.push(mutated);
-    }
-    let total = mutants.len();
-    let collection = Collection {
-        rules: mutants,
-        failed: Vec::new(),
-    };
+    let (collection, expected) = common::mutate_one_per_rule(
+        &original,
+        |r| value_refs(r, allowed),
+        |(f, v, s)| misspell(v, f, allowed).map(|m| (s.clone(), m)),
+    );
+    let total = collection.rules.len();
     let found = run(&collection, &only);
     let mut caught = 0;
     let mut missed = Vec::new();

@@ -1,6 +1,8 @@
 //! Every EQL query of the detection-rules corpus (`../shared/corpus/elastic-detection-rules`,
 //! deprecated rules included) must parse and verify.
 
+mod common;
+
 use ruleforge::query::eql;
 use std::path::{Path, PathBuf};
 
@@ -8,44 +10,9 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/elastic-detection-rules")
 }
 
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in rd.flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 /// (file, query) for every rule with `language = "eql"`.
 fn eql_queries() -> Vec<(PathBuf, String)> {
-    let mut files = Vec::new();
-    for sub in ["rules", "rules_building_block"] {
-        toml_files(&corpus_dir().join(sub), &mut files);
-    }
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let Ok(doc) = toml::from_str::<toml::Table>(&text) else {
-            continue;
-        };
-        let Some(rule) = doc.get("rule").and_then(|r| r.as_table()) else {
-            continue;
-        };
-        if rule.get("language").and_then(|l| l.as_str()) != Some("eql") {
-            continue;
-        }
-        if let Some(q) = rule.get("query").and_then(|q| q.as_str()) {
-            out.push((f, q.to_string()));
-        }
-    }
-    out
+    common::corpus_queries("eql")
 }
 
 #[test]

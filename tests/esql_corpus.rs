@@ -3,6 +3,8 @@
 //! integration field types) and run over sample events without error. `COMPLETION` (an
 //! inference endpoint) is the one construct rejected, by name.
 
+mod common;
+
 use ruleforge::query::esql::{self, DataType, EsqlErrorKind, EventCatalog};
 use ruleforge::query::kql::FieldTypes;
 use serde_json::json;
@@ -15,48 +17,17 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/elastic-detection-rules")
 }
 
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in rd.flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 fn esql_queries() -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    for sub in ["rules", "rules_building_block"] {
-        toml_files(&corpus_dir().join(sub), &mut files);
-    }
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let Ok(doc) = toml::from_str::<toml::Table>(&text) else {
-            continue;
-        };
-        let Some(rule) = doc.get("rule").and_then(|r| r.as_table()) else {
-            continue;
-        };
-        if rule.get("language").and_then(|l| l.as_str()) != Some("esql") {
-            continue;
-        }
-        if let Some(q) = rule.get("query").and_then(|q| q.as_str()) {
+    (common::corpus_queries("esql").into_iter())
+        .map(|(f, q)| {
             let name = f
                 .strip_prefix(corpus_dir())
                 .unwrap_or(&f)
                 .display()
                 .to_string();
-            out.push((name, q.to_string()));
-        }
-    }
-    out
+            (name, q)
+        })
+        .collect()
 }
 
 /// A value of the field's type for a sample event.

@@ -2,6 +2,8 @@
 //! `threat_query` when `threat_language = "kuery"`, deprecated rules included — parses and
 //! compiles against the shipped ECS field types; likewise every `language = "lucene"` query.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ruleforge::query::kql::{self, FieldTypes};
@@ -13,26 +15,10 @@ fn corpus_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 /// (rule file, key, query) for every query in `language`.
 fn corpus_queries(root: &Path, language: &str) -> Vec<(String, &'static str, String)> {
-    let mut files = Vec::new();
-    toml_files(&root.join("rules"), &mut files);
-    toml_files(&root.join("rules_building_block"), &mut files);
+    let mut files = common::toml_files(&root.join("rules"));
+    files.extend(common::toml_files(&root.join("rules_building_block")));
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read rule");

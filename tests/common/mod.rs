@@ -68,3 +68,53 @@ pub fn mutate_one_per_rule<T>(
     };
     (collection, expected)
 }
+
+/// The `.toml` files under `dir`, depth first in path order; none when `dir` cannot be read.
+pub fn toml_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out
+}
+
+/// (file, query) for every corpus rule (rules and building blocks, deprecated included) whose
+/// `language` is `language`, in path order; empty when the corpus is absent. Files that are no
+/// TOML rule are passed over: the corpus load tests report those.
+pub fn corpus_queries(language: &str) -> Vec<(PathBuf, String)> {
+    let root =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/elastic-detection-rules");
+    let mut out = Vec::new();
+    for sub in ["rules", "rules_building_block"] {
+        for f in toml_files(&root.join(sub)) {
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
+            let Ok(doc) = toml::from_str::<toml::Table>(&text) else {
+                continue;
+            };
+            let Some(rule) = doc.get("rule").and_then(|r| r.as_table()) else {
+                continue;
+            };
+            if rule.get("language").and_then(|l| l.as_str()) != Some(language) {
+                continue;
+            }
+            if let Some(q) = rule.get("query").and_then(|q| q.as_str()) {
+                out.push((f, q.to_string()));
+            }
+        }
+    }
+    out
+}

@@ -143,18 +143,24 @@ fn a_non_empty_directory_ruleforge_did_not_create_is_refused() {
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }
 
+/// `docs` run on a scratch copy whose `docs-templates/rule.md` is `template`: the copy, the
+/// site folder asked for, and the result.
+fn docs_with_rule_template(
+    template: &str,
+) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
+    let dir = scratch_copy();
+    std::fs::create_dir(dir.path().join("docs-templates")).unwrap();
+    std::fs::write(dir.path().join("docs-templates/rule.md"), template).unwrap();
+    let site = dir.path().join("site");
+    let res = docs(dir.path(), &site);
+    (dir, site, res)
+}
+
 /// A user's template asking for a hundred billion elements is a template error, not an abort.
 #[test]
 fn a_huge_range_in_a_template_is_a_template_error() {
-    let dir = scratch_copy();
-    std::fs::create_dir(dir.path().join("docs-templates")).unwrap();
-    std::fs::write(
-        dir.path().join("docs-templates/rule.md"),
-        "{% for i in range(end=100000000000) %}x{% endfor %}\n",
-    )
-    .unwrap();
-    let site = dir.path().join("site");
-    let res = docs(dir.path(), &site);
+    let (_dir, site, res) =
+        docs_with_rule_template("{% for i in range(end=100000000000) %}x{% endfor %}\n");
     let stderr = text(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{stderr}");
     assert!(
@@ -167,14 +173,9 @@ fn a_huge_range_in_a_template_is_a_template_error() {
 /// Nested loops within the per-call range limit still multiply: bounded per page.
 #[test]
 fn nested_ranges_in_a_template_are_bounded_per_page() {
-    let dir = scratch_copy();
-    std::fs::create_dir(dir.path().join("docs-templates")).unwrap();
-    std::fs::write(
-        dir.path().join("docs-templates/rule.md"),
+    let (_dir, _site, res) = docs_with_rule_template(
         "{% for i in range(end=100000) %}{% for j in range(end=100000) %}{% endfor %}{% endfor %}\n",
-    )
-    .unwrap();
-    let res = docs(dir.path(), &dir.path().join("site"));
+    );
     let stderr = text(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("template rule.md"), "{stderr}");
@@ -184,16 +185,10 @@ fn nested_ranges_in_a_template_are_bounded_per_page() {
 /// is produced, not after).
 #[test]
 fn a_page_past_the_size_limit_is_a_template_error() {
-    let dir = scratch_copy();
-    std::fs::create_dir(dir.path().join("docs-templates")).unwrap();
     // About 10 KiB of JSON per iteration: over 64 MiB well before the loop ends.
-    std::fs::write(
-        dir.path().join("docs-templates/rule.md"),
+    let (_dir, site, res) = docs_with_rule_template(
         "{% for i in range(end=10000) %}{{ file | json_encode() }}{% endfor %}\n",
-    )
-    .unwrap();
-    let site = dir.path().join("site");
-    let res = docs(dir.path(), &site);
+    );
     let stderr = text(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{stderr}");
     assert!(

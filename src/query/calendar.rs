@@ -1,6 +1,32 @@
 //! Proleptic Gregorian calendar arithmetic on days since 1970-01-01 (Howard Hinnant's civil
 //! algorithms), shared by the EQL and KQL date handling and by event timestamps.
 
+/// English month names, January first (Java's `MMMM`; `MMM` is the first three letters).
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+/// English day names, Monday first (ISO weekday 1), as Java's `EEEE`.
+pub const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// Days from 1970-01-01 to the given date.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

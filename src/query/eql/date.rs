@@ -1,8 +1,7 @@
 //! Date parsing to epoch milliseconds: ISO-8601 (`strict_date_optional_time`), epoch millis,
 //! and the Java `DateTimeFormatter` letters that index mappings use (`dd-MM-yyyy`).
 
-use crate::query::calendar::days_from_civil;
-use crate::query::calendar::days_in_month;
+use crate::query::calendar::{DAYS, MONTHS, days_from_civil, days_in_month};
 
 struct Cur<'a> {
     b: &'a [u8],
@@ -126,30 +125,6 @@ struct Parts {
     /// `D`: day of the year.
     day_of_year: Option<u32>,
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
 
 /// Matches one of `names` (full when `n >= 4`, else the three-letter form) at the cursor;
 /// returns its 0-based index. Case-sensitive, as java.time parses by default.

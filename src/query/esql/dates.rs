@@ -3,7 +3,7 @@
 use super::ast::BinOp;
 use super::eval::Ctx;
 use super::types::{DataType, Value};
-use crate::query::calendar::{civil_from_days, days_from_civil, days_in_month};
+use crate::query::calendar::{DAYS, MONTHS, civil_from_days, days_from_civil, days_in_month};
 
 type R = Result<Value, String>;
 const DAY: i64 = 86_400_000;
@@ -216,30 +216,6 @@ pub fn date_extract(a: &[Value], _: &[DataType], _: &Ctx) -> R {
     };
     Ok(Value::Int(v))
 }
-
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 pub fn day_name(a: &[Value], _: &[DataType], _: &Ctx) -> R {
     Ok(Value::Str(

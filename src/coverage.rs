@@ -140,6 +140,24 @@ struct Piece {
     span: std::ops::Range<usize>,
 }
 
+impl From<crate::query::eql::explain::mutate::Part> for Piece {
+    fn from(p: crate::query::eql::explain::mutate::Part) -> Piece {
+        Piece {
+            text: p.text,
+            span: p.span,
+        }
+    }
+}
+
+impl From<kql::mutate::Part> for Piece {
+    fn from(p: kql::mutate::Part) -> Piece {
+        Piece {
+            text: p.text,
+            span: p.span,
+        }
+    }
+}
+
 impl Subject {
     fn of(rule: &Rule, prepared: &Prepared) -> Result<Subject, NotAnalysed> {
         let unsupported = |m: String| NotAnalysed::Unsupported(m);
@@ -162,44 +180,20 @@ impl Subject {
 
     fn branches(&self) -> Vec<Piece> {
         match self {
-            Subject::Eql(ex) => ex
-                .query
-                .branches()
-                .into_iter()
-                .map(|p| Piece {
-                    text: p.text,
-                    span: p.span,
-                })
-                .collect(),
-            Subject::Kql { query, text } => query
-                .branches(text)
-                .into_iter()
-                .map(|p| Piece {
-                    text: p.text,
-                    span: p.span,
-                })
+            Subject::Eql(ex) => (ex.query.branches().into_iter()).map(Piece::from).collect(),
+            Subject::Kql { query, text } => (query.branches(text).into_iter())
+                .map(Piece::from)
                 .collect(),
         }
     }
 
     fn exclusions(&self) -> Vec<Piece> {
         match self {
-            Subject::Eql(ex) => ex
-                .query
-                .exclusions()
-                .into_iter()
-                .map(|p| Piece {
-                    text: p.text,
-                    span: p.span,
-                })
+            Subject::Eql(ex) => (ex.query.exclusions().into_iter())
+                .map(Piece::from)
                 .collect(),
-            Subject::Kql { query, text } => query
-                .exclusions(text)
-                .into_iter()
-                .map(|p| Piece {
-                    text: p.text,
-                    span: p.span,
-                })
+            Subject::Kql { query, text } => (query.exclusions(text).into_iter())
+                .map(Piece::from)
                 .collect(),
         }
     }

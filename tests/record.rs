@@ -276,3 +276,39 @@ fn a_recorded_real_mkinitramfs_run_does_not_alert() {
     );
     assert!(alerts(KERNEL_UNPACKING, &out.with_extension("ndjson")).is_empty());
 }
+
+#[test]
+fn the_committed_mkinitramfs_recording_is_a_real_run_the_unpacking_rule_stays_quiet_on() {
+    let events = project().join("fixtures/recorded/mkinitramfs_rebuild.ndjson");
+    let manifest =
+        std::fs::read_to_string(events.with_extension("toml")).expect("the manifest is committed");
+    assert!(manifest.contains("verdict = \"benign\""), "{manifest}");
+    assert!(
+        manifest.contains("recorded by ruleforge record (ptrace)"),
+        "{manifest}"
+    );
+    let execs: Vec<serde_json::Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"]["action"] == "exec")
+        .collect();
+    assert_eq!(execs[0]["process"]["name"], "mkinitramfs");
+    let first_args = execs[0]["process"]["args"].to_string();
+    assert!(
+        first_args.contains("\"-o\",\"/boot/initrd.img-"),
+        "{first_args}"
+    );
+    // Normalised: pids count from 1000 and time from 2026-01-01, one millisecond apart.
+    assert_eq!(execs[0]["process"]["pid"], 1000);
+    assert_eq!(execs[0]["@timestamp"], "2026-01-01T00:00:00.000000Z");
+    assert!(
+        execs
+            .iter()
+            .filter(|e| e["process"]["parent"]["name"] == "mkinitramfs")
+            .count()
+            > 10,
+        "mkinitramfs's own children are in the recording"
+    );
+    assert!(alerts(KERNEL_UNPACKING, &events).is_empty());
+}

@@ -89,20 +89,95 @@ fn explain_of_a_position_without_an_event_is_an_error() {
     assert!(stderr.contains("no event at position 100000"), "{stderr}");
 }
 
+const KALLSYMS: &str = "rules/linux/credential_access_kallsyms_read.toml";
+const KALLSYMS_NEAR_MISSES: &str =
+    "fixtures/kernel_symbol_reads/service_and_admin_near_misses.ndjson";
+
 #[test]
-fn explain_refuses_kql_instead_of_pretending() {
-    let (code, _, stderr) = eval(&[
-        "process.name : gunzip",
-        MKINITRAMFS,
+fn explain_of_a_kql_rule_names_the_excluded_parent_as_the_deciding_clause() {
+    // Line 2 is a systemd unit's `grep … /proc/kallsyms`: the right tool on the right file,
+    // excluded only by its parent's executable.
+    let (code, stdout, stderr) = eval(&[
+        KALLSYMS,
+        KALLSYMS_NEAR_MISSES,
+        "--explain",
+        "--position",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(r#"deciding clause: process.parent.executable: /usr/lib/systemd/* (process.parent.executable = "/usr/lib/systemd/systemd")"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("near miss: the event would match if"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("explain_kql_systemd_kallsyms_grep", stdout);
+}
+
+#[test]
+fn explain_of_a_kql_query_as_json_gives_the_deciding_clause_and_values() {
+    // An ad-hoc KQL query, not a rule: line 12 is `ls -l /proc/kallsyms`.
+    let (code, stdout, stderr) = eval(&[
+        r#"process.name:(cat or grep) and process.args:"/proc/kallsyms""#,
+        KALLSYMS_NEAR_MISSES,
         "--language",
         "kuery",
         "--explain",
+        "--position",
+        "12",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["position"], 12);
+    assert_eq!(line["matched"], false);
+    assert_eq!(line["failing_clauses"], 1);
+    assert_eq!(line["deciding"], "process.name:(cat or grep)");
+    assert_eq!(line["deciding_reads"][0]["field"], "process.name");
+    assert_eq!(line["deciding_reads"][0]["values"][0], "ls");
+    assert!(
+        line["near_miss"].as_str().unwrap().contains("were true"),
+        "{line}"
+    );
+}
+
+#[test]
+fn explain_of_a_rule_without_a_clause_tree_says_so() {
+    let (code, _, stderr) = eval(&[
+        "rules/linux/command_and_control_linux_indicator_match.toml",
+        KALLSYMS_NEAR_MISSES,
+        "--explain",
     ]);
     assert_eq!(code, 2);
-    assert!(
-        stderr.contains("KQL has no clause-level explanation"),
-        "{stderr}"
+    assert!(stderr.contains("not replayable: threat_match"), "{stderr}");
+}
+
+#[test]
+fn a_missing_alert_of_a_kql_rule_shows_the_closest_event_clause_by_clause() {
+    let dir = scratch_copy();
+    edit(dir.path(), KALLSYMS, "grep or head or less", "grep or less");
+    let out = run(
+        dir.path(),
+        &["test", "--rule", "credential_access_kallsyms_read"],
     );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let rt001 = stdout
+        .split("error[")
+        .find(|s| s.starts_with("RT001") && s.contains("attacker_kallsyms_root_shell"))
+        .unwrap_or_else(|| panic!("no RT001 for the kallsyms fixture:\n{stdout}"));
+    assert!(
+        rt001.contains(
+            "closest event: fixtures/kernel_symbol_reads/attacker_kallsyms_root_shell.ndjson:"
+        ),
+        "{rt001}"
+    );
+    assert!(rt001.contains("(1 failing top-level clause)"), "{rt001}");
+    assert!(rt001.contains("<== deciding"), "{rt001}");
+    assert!(!rt001.contains("no explanation"), "{rt001}");
 }
 
 #[test]

@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use ruleforge::event;
 use ruleforge::query::{eql, kql};
-use ruleforge::replay::explain::Explainer;
+use ruleforge::replay::explain::{Explainer, KqlExplainer, RuleExplainer};
 use ruleforge::replay::{self, Detail, NotReplayable};
 use ruleforge::report::Format;
 use ruleforge::report::diagnostics::{self, Sources};
@@ -44,7 +44,7 @@ pub struct EvalArgs {
     /// Keep only the last N results (`| tail N`).
     #[arg(long)]
     tail: Option<usize>,
-    /// Explain, clause by clause, why each event matches or not (EQL); for sequences, the
+    /// Explain, clause by clause, why each event matches or not (EQL, KQL); for sequences, the
     /// stages each event matched and why no sequence completed.
     #[arg(long)]
     explain: bool,
@@ -88,7 +88,7 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             }
         };
         if args.explain {
-            let ex = Explainer::of_rule(&rule)
+            let ex = RuleExplainer::of_rule(&rule)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             super::explain::print(&ex, &file, &args.events, &args.position, format)?;
             return Ok(ExitCode::SUCCESS);
@@ -117,14 +117,20 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             })
             .collect()
     } else if args.language == "kuery" || args.language == "kql" {
-        if args.explain {
-            bail!("eval --explain explains EQL queries; KQL has no clause-level explanation yet");
-        }
         let q =
             kql::parse(&args.query).map_err(|e| query_error(&args.query, &e.message, &e.span))?;
         let c = q
             .compile(&kql::FieldTypes::ecs())
             .map_err(|e| query_error(&args.query, &e.message, &e.span))?;
+        if args.explain {
+            let ex = RuleExplainer::Kql(Box::new(KqlExplainer {
+                query: q,
+                text: args.query.clone(),
+                types: kql::FieldTypes::ecs(),
+            }));
+            super::explain::print(&ex, &file, &args.events, &args.position, format)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         let mut hits: Vec<Hit> = (0..file.len())
             .filter(|&i| c.matches(&file.values[i]))
             .map(|i| Hit {
@@ -189,7 +195,7 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             }
         };
         if args.explain {
-            let ex = Explainer { query: q, opts };
+            let ex = RuleExplainer::Eql(Box::new(Explainer { query: q, opts }));
             super::explain::print(&ex, &file, &args.events, &args.position, format)?;
             return Ok(ExitCode::SUCCESS);
         }

@@ -1,10 +1,10 @@
 //! `ruleforge eval --explain`: each event (or those named with `--position`) against the
-//! query, clause by clause; for sequences, the stages each event matched and why no sequence
+//! query (EQL or KQL), clause by clause; for sequences, the stages each event matched and why no sequence
 //! completed per join key.
 
 use anyhow::{Result, bail};
 use ruleforge::event::EventFile;
-use ruleforge::replay::explain::{Explainer, indent};
+use ruleforge::replay::explain::{Explainer, RuleExplainer, indent};
 use ruleforge::report::Format;
 use serde_json::json;
 use std::path::Path;
@@ -42,14 +42,16 @@ fn label(file: &EventFile, i: usize, shown: &Path) -> String {
 }
 
 pub fn print(
-    ex: &Explainer,
+    ex: &RuleExplainer,
     file: &EventFile,
     shown: &Path,
     positions: &[usize],
     format: Format,
 ) -> Result<()> {
     let picked = selected(file, positions)?;
-    if ex.is_sequence() {
+    if let RuleExplainer::Eql(ex) = ex
+        && ex.is_sequence()
+    {
         return print_sequence(ex, file, shown, &picked, format);
     }
     for i in picked {

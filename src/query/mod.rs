@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod eql;
 pub mod esql;
+pub mod explain;
 pub mod field;
 pub mod kql;
 pub mod lucene;

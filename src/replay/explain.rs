@@ -2,12 +2,14 @@
 //! `ruleforge test` (the closest event to a missing alert, the event behind a false positive,
 //! found-versus-expected field values).
 //!
-//! The clause-level explanation lives beside the evaluator (`query::eql::explain`); this module
-//! only ties it to rules and recordings. KQL rules have no clause-level explanation yet, and say
-//! so instead of pretending.
+//! The clause-level explanations live beside the evaluators (`query::eql::explain`,
+//! `query::kql::explain`, both rendered by `query::explain`); this module only ties them to
+//! rules and recordings. Other rule types (ES|QL, machine_learning, threat_match) have no
+//! clause-level explanation, and say so instead of pretending.
 
 use crate::event::EventFile;
-use crate::query::eql::{self, explain::EventExplanation};
+use crate::query::explain::EventExplanation;
+use crate::query::{eql, kql};
 use crate::rule::{Rule, RuleType};
 use serde_json::Value;
 use std::path::Path;
@@ -19,6 +21,15 @@ pub enum ExplainError {
     Unsupported(String),
     #[error("{message} (at byte {start} of the query)")]
     Query { message: String, start: usize },
+}
+
+impl From<kql::KqlError> for ExplainError {
+    fn from(e: kql::KqlError) -> Self {
+        ExplainError::Query {
+            message: e.message,
+            start: e.span.start,
+        }
+    }
 }
 
 impl From<eql::EqlError> for ExplainError {
@@ -63,29 +74,11 @@ impl Explainer {
         Ok(self.query.explain_event(&self.opts, ev)?)
     }
 
-    /// The event that came closest to matching without matching: fewest failing top-level
-    /// clauses, then one with a single deciding clause, then the earliest.
     pub fn closest(
         &self,
         file: &EventFile,
     ) -> Result<Option<(usize, EventExplanation)>, ExplainError> {
-        let mut best: Option<(usize, EventExplanation)> = None;
-        for (i, ev) in file.values.iter().enumerate() {
-            let x = self.event(ev)?;
-            if x.matched {
-                continue;
-            }
-            let better = match &best {
-                None => true,
-                Some((_, b)) => {
-                    (x.failing, x.deciding.is_none()) < (b.failing, b.deciding.is_none())
-                }
-            };
-            if better {
-                best = Some((i, x));
-            }
-        }
-        Ok(best)
+        closest(file, |ev| self.event(ev))
     }
 
     /// Explanations of the events at `indexes`: of the event query, or for a sequence of each
@@ -152,6 +145,92 @@ impl Explainer {
     }
 }
 
+/// The event that came closest to matching without matching: fewest failing top-level clauses,
+/// then one with a single deciding clause, then the earliest.
+fn closest(
+    file: &EventFile,
+    explain: impl Fn(&Value) -> Result<EventExplanation, ExplainError>,
+) -> Result<Option<(usize, EventExplanation)>, ExplainError> {
+    let mut best: Option<(usize, EventExplanation)> = None;
+    for (i, ev) in file.values.iter().enumerate() {
+        let x = explain(ev)?;
+        if x.matched {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((_, b)) => (x.failing, x.deciding.is_none()) < (b.failing, b.deciding.is_none()),
+        };
+        if better {
+            best = Some((i, x));
+        }
+    }
+    Ok(best)
+}
+
+/// A KQL query ready to explain events, with the field types replay compiles it with.
+pub struct KqlExplainer {
+    pub query: kql::Query,
+    /// The query text the spans point into.
+    pub text: String,
+    pub types: kql::FieldTypes,
+}
+
+impl KqlExplainer {
+    pub fn new(text: &str) -> Result<KqlExplainer, ExplainError> {
+        Ok(KqlExplainer {
+            query: kql::parse(text)?,
+            text: text.to_string(),
+            types: kql::FieldTypes::ecs(),
+        })
+    }
+
+    pub fn event(&self, ev: &Value) -> Result<EventExplanation, ExplainError> {
+        Ok(self.query.explain_event(&self.text, &self.types, ev)?)
+    }
+}
+
+/// The explainer of a rule's query in its language.
+pub enum RuleExplainer {
+    Eql(Box<Explainer>),
+    Kql(Box<KqlExplainer>),
+}
+
+impl RuleExplainer {
+    /// EQL rules, and KQL rules of the types replay evaluates a KQL query for (query,
+    /// threshold and new_terms: their per-event filter is explained).
+    pub fn of_rule(rule: &Rule) -> Result<RuleExplainer, ExplainError> {
+        let kql_type = matches!(
+            rule.rule_type,
+            Some(RuleType::Query | RuleType::Threshold | RuleType::NewTerms)
+        );
+        match (rule.query.as_ref(), rule.language.as_deref()) {
+            (Some(q), Some("kuery") | None) if kql_type => {
+                Ok(RuleExplainer::Kql(Box::new(KqlExplainer::new(&q.text)?)))
+            }
+            _ => Ok(RuleExplainer::Eql(Box::new(Explainer::of_rule(rule)?))),
+        }
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        matches!(self, RuleExplainer::Eql(ex) if ex.is_sequence())
+    }
+
+    pub fn event(&self, ev: &Value) -> Result<EventExplanation, ExplainError> {
+        match self {
+            RuleExplainer::Eql(ex) => ex.event(ev),
+            RuleExplainer::Kql(ex) => ex.event(ev),
+        }
+    }
+
+    pub fn closest(
+        &self,
+        file: &EventFile,
+    ) -> Result<Option<(usize, EventExplanation)>, ExplainError> {
+        closest(file, |ev| self.event(ev))
+    }
+}
+
 /// Indents every line of `text` by `n` spaces.
 pub fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
@@ -161,11 +240,13 @@ pub fn indent(text: &str, n: usize) -> String {
 /// Why a rule raised fewer alerts than expected on a recording: the closest event for an
 /// event query, the per-join-key diagnosis for a sequence.
 pub fn missing_alert_text(rule: &Rule, file: &EventFile, shown: &Path) -> String {
-    let ex = match Explainer::of_rule(rule) {
+    let ex = match RuleExplainer::of_rule(rule) {
         Ok(ex) => ex,
         Err(e) => return format!("(no explanation: {e})\n"),
     };
-    if ex.is_sequence() {
+    if let RuleExplainer::Eql(ex) = &ex
+        && ex.is_sequence()
+    {
         return match ex.sequence_text(file, 5) {
             Ok(t) => format!("why no sequence completed:\n{}", indent(&t, 2)),
             Err(e) => format!("(no explanation: {e})\n"),
@@ -190,7 +271,7 @@ pub fn missing_alert_text(rule: &Rule, file: &EventFile, shown: &Path) -> String
 
 /// Why an event raised an alert (for a false positive): every clause it passed.
 pub fn alert_text(rule: &Rule, file: &EventFile, index: usize, shown: &Path) -> String {
-    let ex = match Explainer::of_rule(rule) {
+    let ex = match RuleExplainer::of_rule(rule) {
         Ok(ex) if !ex.is_sequence() => ex,
         Ok(_) => return String::new(),
         Err(e) => return format!("(no explanation: {e})\n"),

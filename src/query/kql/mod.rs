@@ -43,6 +43,7 @@
 mod ast;
 pub(crate) mod compile;
 mod error;
+mod explain;
 pub(crate) mod glob;
 pub(crate) mod matcher;
 /// Branches and exclusions of a query, and mutations that remove one exclusion (coverage).

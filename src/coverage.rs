@@ -1,5 +1,6 @@
-//! Coverage of a rule's query by the fixtures: which branches (each disjunct of an `or`) an
-//! alert of a malicious fixture exercises, and which exclusions (each `not (…)` clause, each
+//! Coverage of a rule's query by the fixtures: which branches (each disjunct of an `or`) and
+//! which values of positive lists (each element of `process.name in ("a", "b")`) an alert of a
+//! malicious fixture exercises, and which exclusions (each `not (…)` clause, each
 //! element of a negated list) a benign fixture proves necessary: with that one exclusion
 //! removed from the query, the benign fixture raises more alerts than with it (mutation per
 //! exclusion).
@@ -9,7 +10,7 @@
 
 use crate::fixture::{Fixture, Verdict};
 use crate::query::kql;
-use crate::replay::explain::Explainer;
+use crate::replay::explain::{Explainer, KqlExplainer};
 use crate::replay::{self, Alert, Engine, NotReplayable, Prepared};
 use crate::rule::Rule;
 use std::path::PathBuf;
@@ -51,12 +52,22 @@ pub struct Exclusion {
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub branches: Vec<Branch>,
+    /// Each element of a positive list, as a branch: exercised when it holds on an event of
+    /// an alert of a malicious fixture.
+    pub values: Vec<Branch>,
     pub exclusions: Vec<Exclusion>,
 }
 
 impl Analysis {
     pub fn exercised(&self) -> usize {
         self.branches
+            .iter()
+            .filter(|b| b.exercised_by.is_some())
+            .count()
+    }
+
+    pub fn values_exercised(&self) -> usize {
+        self.values
             .iter()
             .filter(|b| b.exercised_by.is_some())
             .count()
@@ -86,6 +97,8 @@ pub struct Totals {
     pub analysed: usize,
     pub branches: usize,
     pub exercised: usize,
+    pub values: usize,
+    pub values_exercised: usize,
     pub exclusions: usize,
     pub proven: usize,
 }
@@ -100,6 +113,8 @@ pub fn totals(all: &[RuleCoverage]) -> Totals {
             t.analysed += 1;
             t.branches += a.branches.len();
             t.exercised += a.exercised();
+            t.values += a.values.len();
+            t.values_exercised += a.values_exercised();
             t.exclusions += a.exclusions.len();
             t.proven += a.proven();
         }
@@ -131,7 +146,7 @@ fn run(p: &Prepared, f: &Fixture) -> Result<Vec<Alert>, NotAnalysed> {
 /// The query of a rule, in the language it is written in.
 enum Subject {
     Eql(Box<Explainer>),
-    Kql { query: kql::Query, text: String },
+    Kql(Box<KqlExplainer>),
 }
 
 /// A branch or an exclusion: its text and its span in the query.
@@ -171,9 +186,9 @@ impl Subject {
                     .as_ref()
                     .map(|q| q.text.clone())
                     .unwrap_or_default();
-                let query = kql::parse(&text)
-                    .map_err(|e| NotAnalysed::Invalid(format!("KQL: {}", e.message)))?;
-                Ok(Subject::Kql { query, text })
+                let ex = KqlExplainer::new(&text)
+                    .map_err(|e| NotAnalysed::Invalid(format!("KQL: {e}")))?;
+                Ok(Subject::Kql(Box::new(ex)))
             }
         }
     }
@@ -181,7 +196,18 @@ impl Subject {
     fn branches(&self) -> Vec<Piece> {
         match self {
             Subject::Eql(ex) => (ex.query.branches().into_iter()).map(Piece::from).collect(),
-            Subject::Kql { query, text } => (query.branches(text).into_iter())
+            Subject::Kql(ex) => (ex.query.branches(&ex.text).into_iter())
+                .map(Piece::from)
+                .collect(),
+        }
+    }
+
+    fn list_values(&self) -> Vec<Piece> {
+        match self {
+            Subject::Eql(ex) => (ex.query.list_values().into_iter())
+                .map(Piece::from)
+                .collect(),
+            Subject::Kql(ex) => (ex.query.list_values(&ex.text).into_iter())
                 .map(Piece::from)
                 .collect(),
         }
@@ -192,7 +218,7 @@ impl Subject {
             Subject::Eql(ex) => (ex.query.exclusions().into_iter())
                 .map(Piece::from)
                 .collect(),
-            Subject::Kql { query, text } => (query.exclusions(text).into_iter())
+            Subject::Kql(ex) => (ex.query.exclusions(&ex.text).into_iter())
                 .map(Piece::from)
                 .collect(),
         }
@@ -219,23 +245,16 @@ impl Subject {
                     (i, holds.collect())
                 })
                 .collect()),
-            Subject::Kql { query, .. } => {
-                let types = kql::FieldTypes::ecs();
-                let mut compiled = Vec::new();
-                for b in branches {
-                    let part = query
-                        .part_at(&b.span)
-                        .ok_or_else(|| fail("no branch".into()))?;
-                    compiled.push(part.compile(&types).map_err(|e| fail(e.message))?);
-                }
-                Ok(indexes
-                    .iter()
-                    .map(|&i| {
-                        let ev = &f.events.values[i];
-                        (i, compiled.iter().map(|c| c.matches(ev)).collect())
-                    })
-                    .collect())
-            }
+            Subject::Kql(ex) => indexes
+                .iter()
+                .map(|&i| {
+                    let t = ex
+                        .event(&f.events.values[i])
+                        .map_err(|e| fail(e.to_string()))?;
+                    let holds = branches.iter().map(|b| t.holds_at(&b.span) == Some(true));
+                    Ok((i, holds.collect()))
+                })
+                .collect(),
         }
     }
 
@@ -257,11 +276,9 @@ impl Subject {
                     Engine::EqlEvent(compiled)
                 }
             }
-            Subject::Kql { query, .. } => {
-                let q = query.without_exclusion(span).ok_or_else(missing)?;
-                let filter = q
-                    .compile(&kql::FieldTypes::ecs())
-                    .map_err(|e| broken(e.message))?;
+            Subject::Kql(ex) => {
+                let q = ex.query.without_exclusion(span).ok_or_else(missing)?;
+                let filter = q.compile(&ex.types).map_err(|e| broken(e.message))?;
                 match &prepared.engine {
                     Engine::Threshold {
                         threshold,
@@ -304,8 +321,15 @@ fn analyse_rule(rule: &Rule, fixtures: &[Fixture]) -> Result<Analysis, NotAnalys
         NotReplayable::Unsupported(m) => NotAnalysed::Unsupported(m),
     })?;
     let subject = Subject::of(rule, &prepared)?;
+    let branch_parts = subject.branches();
+    let n = branch_parts.len();
+    let mut parts = branch_parts;
+    parts.extend(subject.list_values());
+    let mut exercised = exercised(&subject, &prepared, fixtures, &parts)?;
+    let values = exercised.split_off(n);
     Ok(Analysis {
-        branches: branches(&subject, &prepared, fixtures)?,
+        branches: exercised,
+        values,
         exclusions: exclusions(&subject, &prepared, fixtures)?,
     })
 }
@@ -318,13 +342,14 @@ fn evidence(f: &Fixture, index: usize) -> Evidence {
     }
 }
 
-/// A branch is exercised when it holds on an event of an alert of a malicious fixture.
-fn branches(
+/// A branch (or list value) is exercised when it holds on an event of an alert of a
+/// malicious fixture.
+fn exercised(
     subject: &Subject,
     prepared: &Prepared,
     fixtures: &[Fixture],
+    parts: &[Piece],
 ) -> Result<Vec<Branch>, NotAnalysed> {
-    let parts = subject.branches();
     let mut out: Vec<Branch> = parts
         .iter()
         .map(|p| Branch {
@@ -349,7 +374,7 @@ fn branches(
         if indexes.is_empty() {
             continue;
         }
-        for (index, holds) in subject.branch_values(f, &indexes, &parts)? {
+        for (index, holds) in subject.branch_values(f, &indexes, parts)? {
             for (b, h) in out.iter_mut().zip(holds) {
                 if b.exercised_by.is_none() && h {
                     b.exercised_by = Some(evidence(f, index));
@@ -464,6 +489,19 @@ pub fn render(all: &[RuleCoverage], root: &std::path::Path) -> String {
                 None => out.push_str(&format!("    NOT exercised  {}\n", b.text)),
             }
         }
+        if !a.values.is_empty() {
+            out.push_str(&format!(
+                "  list values proven by a malicious fixture: {}/{}\n",
+                a.values_exercised(),
+                a.values.len()
+            ));
+            for v in &a.values {
+                match &v.exercised_by {
+                    Some(e) => out.push_str(&format!("    proven    {}  ({})\n", v.text, at(e))),
+                    None => out.push_str(&format!("    unproven  {}\n", v.text)),
+                }
+            }
+        }
         out.push_str(&format!(
             "  exclusions proven by a benign fixture: {}/{}\n",
             a.proven(),
@@ -482,8 +520,15 @@ pub fn render(all: &[RuleCoverage], root: &std::path::Path) -> String {
     }
     let t = totals(all);
     out.push_str(&format!(
-        "coverage: {} of {} rules analysed; branches {}/{} exercised; exclusions {}/{} proven\n",
-        t.analysed, t.rules, t.exercised, t.branches, t.proven, t.exclusions
+        "coverage: {} of {} rules analysed; branches {}/{} exercised; list values {}/{} proven; exclusions {}/{} proven\n",
+        t.analysed,
+        t.rules,
+        t.exercised,
+        t.branches,
+        t.values_exercised,
+        t.values,
+        t.proven,
+        t.exclusions
     ));
     out
 }

@@ -407,6 +407,76 @@ fn an_unproven_exclusion_is_reported_and_rt017_is_off_until_configured() {
 }
 
 #[test]
+fn every_value_of_a_positive_list_needs_a_malicious_event_and_unproven_ones_are_listed() {
+    let dir = scratch_copy();
+    edit(
+        dir.path(),
+        KERNEL_UNPACKING,
+        r#"process.name in ("gunzip", "#,
+        r#"process.name in ("nothing-runs-this", "gunzip", "#,
+    );
+    edit(
+        dir.path(),
+        KALLSYMS,
+        "(awk or cat or",
+        "(awk or never-run or cat or",
+    );
+    let out = run(dir.path(), &["coverage"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(r#"unproven  process.name == "nothing-runs-this""#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"proven    process.name == "gunzip"  (fixtures/"#),
+        "{stdout}"
+    );
+    // Values of negated lists are exclusions, not list values.
+    assert!(
+        !stdout.contains(
+            r#"proven    process.parent.name == "mkinitramfs"  (fixtures/kernel_unpacking/attacker"#
+        ),
+        "{stdout}"
+    );
+    // KQL value lists too.
+    assert!(
+        stdout.contains("unproven  process.name: never-run"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("proven    process.name: cat  (fixtures/"),
+        "{stdout}"
+    );
+    let last = stdout.lines().last().unwrap();
+    assert!(last.contains(" list values "), "{last}");
+
+    let out = run(
+        dir.path(),
+        &[
+            "coverage",
+            "--format",
+            "json",
+            "--rule",
+            "credential_access_kallsyms_read",
+        ],
+    );
+    let rule: serde_json::Value =
+        serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    let values = rule["list_values"].as_array().unwrap();
+    let never = values
+        .iter()
+        .find(|v| v["clause"] == "process.name: never-run")
+        .unwrap();
+    assert!(never["exercised_by"].is_null(), "{never}");
+    let cat = values
+        .iter()
+        .find(|v| v["clause"] == "process.name: cat")
+        .unwrap();
+    assert!(cat["exercised_by"]["position"].as_u64().is_some(), "{cat}");
+}
+
+#[test]
 fn check_verbose_prints_the_coverage_section() {
     let out = run(&project(), &["check", "-v"]);
     let stdout = text(&out.stdout);

@@ -77,6 +77,7 @@ fn print_json(all: &[RuleCoverage], root: &std::path::Path) {
             Ok(a) => json!({
                 "rule": r.name, "stem": r.stem,
                 "branches": a.branches.iter().map(|b| json!({"clause": b.text, "exercised_by": ev(&b.exercised_by)})).collect::<Vec<_>>(),
+                "list_values": a.values.iter().map(|b| json!({"clause": b.text, "exercised_by": ev(&b.exercised_by)})).collect::<Vec<_>>(),
                 "exclusions": a.exclusions.iter().map(|x| json!({"clause": x.text, "proven_by": ev(&x.proven_by)})).collect::<Vec<_>>(),
             }),
             Err(e) => json!({"rule": r.name, "stem": r.stem, "not_analysed": e.to_string()}),
@@ -87,6 +88,7 @@ fn print_json(all: &[RuleCoverage], root: &std::path::Path) {
     out!(
         "{}",
         json!({"totals": {"rules": t.rules, "analysed": t.analysed, "branches": t.branches,
-            "exercised": t.exercised, "exclusions": t.exclusions, "proven": t.proven}})
+            "exercised": t.exercised, "list_values": t.values,
+            "list_values_exercised": t.values_exercised, "exclusions": t.exclusions, "proven": t.proven}})
     );
 }

@@ -52,6 +52,24 @@ fn exclusions_of(src: &str, n: &Node, out: &mut Vec<Part>) {
     }
 }
 
+/// The values of positive lists (`f:(a or b)`), outside negations and `path:{ … }`.
+fn values_of(src: &str, n: &Node, out: &mut Vec<Part>) {
+    match &n.kind {
+        NodeKind::And(xs) | NodeKind::Or(xs) => xs.iter().for_each(|x| values_of(src, x, out)),
+        NodeKind::Is { .. } => {
+            if let Some((field, items)) = value_list(n) {
+                for v in items {
+                    out.push(Part {
+                        text: format!("{}: {}", text(src, field), text(src, &v.span)),
+                        span: v.span.clone(),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn branches_of(src: &str, n: &Node, out: &mut Vec<Part>) {
     match &n.kind {
         NodeKind::Or(xs) => {
@@ -121,6 +139,16 @@ impl Query {
         out
     }
 
+    /// Every value of a positive value list (`f:(a or b)` gives `f: a` and `f: b`), outside
+    /// negations.
+    pub fn list_values(&self, src: &str) -> Vec<Part> {
+        let mut out = Vec::new();
+        if let Some(root) = &self.root {
+            values_of(src, root, &mut out);
+        }
+        out
+    }
+
     /// The query with the exclusion at `span` removed; `None` when none sits there (or it is
     /// the whole query).
     pub fn without_exclusion(&self, span: &Span) -> Option<Query> {
@@ -174,6 +202,21 @@ mod tests {
             .map(|p| p.text)
             .collect();
         assert_eq!(texts, ["b:2", "c:3"]);
+    }
+
+    #[test]
+    fn list_values_are_the_values_of_positive_lists_only() {
+        let q = parse(Q).unwrap();
+        let v: Vec<String> = q.list_values(Q).into_iter().map(|p| p.text).collect();
+        assert_eq!(v, ["process.name: cat", "process.name: grep"]);
+        let nested = "a:(x or y) or (b:1 and not c:(p or q)) or d:{ e:(m or n) }";
+        let v: Vec<String> = parse(nested)
+            .unwrap()
+            .list_values(nested)
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert_eq!(v, ["a: x", "a: y"]);
     }
 
     #[test]

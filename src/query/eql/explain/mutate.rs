@@ -119,6 +119,30 @@ fn excluded_parts(src: &str, e: &Expr, out: &mut Vec<Part>) {
     }
 }
 
+/// The elements of positive lists (`x in ("a", "b")`, `x like ("a*", "b*")`), outside
+/// negations: each is a value a malicious recording should prove.
+fn list_values(src: &str, e: &Expr, out: &mut Vec<Part>) {
+    match &e.kind {
+        ExprKind::Not(_) | ExprKind::In { negated: true, .. } => {}
+        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| list_values(src, x, out)),
+        _ => {
+            if let Some((field, items)) = list_of(e) {
+                let op = member_op(&e.kind);
+                for item in items {
+                    out.push(Part {
+                        text: format!(
+                            "{} {op} {}",
+                            collapse(src, &field.span),
+                            collapse(src, &item.span)
+                        ),
+                        span: item.span.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
 fn or_parts(src: &str, e: &Expr, out: &mut Vec<Part>) {
     e.walk(&mut |x| {
         if let ExprKind::Or(xs) = &x.kind {
@@ -189,6 +213,16 @@ impl Query {
         let mut out = Vec::new();
         for c in conditions(&self.statement) {
             or_parts(&self.source, c, &mut out);
+        }
+        out
+    }
+
+    /// Every element of a positive list test on a field (`in`, `like`, `:`, `regex` with more
+    /// than one element), outside negations, as the positive test `field == "x"`.
+    pub fn list_values(&self) -> Vec<Part> {
+        let mut out = Vec::new();
+        for c in conditions(&self.statement) {
+            list_values(&self.source, c, &mut out);
         }
         out
     }

@@ -130,6 +130,28 @@ fn exclusions_are_each_negated_list_element_and_each_not_clause() {
 }
 
 #[test]
+fn list_values_are_the_elements_of_positive_lists_outside_negations() {
+    let q = eql::parse(Q).unwrap();
+    let texts: Vec<String> = q.list_values().into_iter().map(|p| p.text).collect();
+    assert_eq!(
+        texts,
+        [r#"process.name == "gunzip""#, r#"process.name == "file""#]
+    );
+    let q = eql::parse(r#"any where x like~ ("a*", "b*") or not y in (1, 2) or z : ("p", "q")"#)
+        .unwrap();
+    let texts: Vec<String> = q.list_values().into_iter().map(|p| p.text).collect();
+    assert_eq!(
+        texts,
+        [
+            r#"x like~ "a*""#,
+            r#"x like~ "b*""#,
+            r#"z : "p""#,
+            r#"z : "q""#
+        ]
+    );
+}
+
+#[test]
 fn removing_one_exclusion_lets_exactly_the_events_it_excluded_through() {
     let q = eql::parse(Q).unwrap();
     let opts = Options::default();

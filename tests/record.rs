@@ -312,3 +312,49 @@ fn the_committed_mkinitramfs_recording_is_a_real_run_the_unpacking_rule_stays_qu
     );
     assert!(alerts(KERNEL_UNPACKING, &events).is_empty());
 }
+
+#[test]
+fn a_daemonised_grandchild_is_recorded_until_it_exits() {
+    // The command returns at once; its grandchild leaves the session (setsid) after its parent
+    // exited, then runs two programs. Recording ends when the last traced process does.
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("daemon-ran");
+    let out = tmp.path().join("daemon");
+    let script = format!(
+        "(setsid sh -c 'sleep 0.2; touch {}' &); exit 0",
+        marker.display()
+    );
+    let events = record(&out, &["sh", "-c", &script]);
+    assert!(
+        marker.exists(),
+        "record returned before the daemon finished"
+    );
+    let all: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let exec_of = |name: &str| {
+        all.iter()
+            .find(|e| e["event"]["action"] == "exec" && e["process"]["name"] == name)
+            .unwrap_or_else(|| panic!("no exec of {name}:\n{events}"))
+    };
+    let touch = exec_of("touch");
+    let root = &all[0];
+    assert_ne!(
+        touch["process"]["session_leader"]["pid"], root["process"]["session_leader"]["pid"],
+        "the daemon runs in its own session"
+    );
+    // The root's end comes before the daemon's programs: the recorder outlived it.
+    let position = |pred: &dyn Fn(&serde_json::Value) -> bool| all.iter().position(pred).unwrap();
+    let root_end = position(&|e| {
+        e["event"]["action"] == "end" && e["process"]["pid"] == root["process"]["pid"]
+    });
+    let touch_at = position(&|e| e == touch);
+    assert!(root_end < touch_at, "{events}");
+    assert!(
+        all.iter().any(|e| e["event"]["action"] == "end"
+            && e["process"]["name"] == "touch"
+            && e["process"]["exit_code"] == 0),
+        "{events}"
+    );
+}

@@ -361,15 +361,17 @@ impl Parser {
         })
     }
 
-    /// One literal character; under `regex~` also its other-case forms.
+    /// One literal character; under `regex~` also its other case (ASCII letters).
     fn literal(&self, c: char) -> Rc<Re> {
         let mut ranges = vec![(c, c)];
-        if self.ci {
-            for x in c.to_lowercase().chain(c.to_uppercase()) {
-                if x != c && c.to_lowercase().count() == 1 && c.to_uppercase().count() == 1 {
-                    ranges.push((x, x));
-                }
-            }
+        // ASCII letters only, as Lucene's ASCII_CASE_INSENSITIVE.
+        if self.ci && c.is_ascii_alphabetic() {
+            let other = if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            };
+            ranges.push((other, other));
         }
         Rc::new(Re::Set {
             ranges,

@@ -9,7 +9,7 @@
 use super::ast::{ArithOp, CmpOp};
 use super::functions::{self, ArgKind, Func, IpNet};
 use super::pattern::PatternSet;
-use super::value::{FastSet, Num, Val, fold, parse_bool};
+use super::value::{FastSet, Num, Val, fold, java_equals_ignore_case, parse_bool};
 use crate::query::FieldPath;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -622,7 +622,7 @@ impl SExpr {
                 let hit = list.iter().any(|l| {
                     if *ci {
                         if let (Some(a), Some(b)) = (x.to_text(), l.to_text()) {
-                            return fold(&a) == fold(&b);
+                            return java_equals_ignore_case(&a, &b);
                         }
                     }
                     x.loose_cmp(l) == Some(Ordering::Equal)

@@ -2,7 +2,7 @@
 //!
 //! Positions and lengths count UTF-16 code units, as Java strings do.
 
-use super::value::{Num, Val, fold_char};
+use super::value::{Num, Val, java_lower};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -149,11 +149,7 @@ fn text<'v>(v: &'v Val<'_>) -> Option<Cow<'v, str>> {
 
 fn utf16(s: &str, ci: bool) -> Vec<u16> {
     if ci {
-        s.chars()
-            .map(fold_char)
-            .collect::<String>()
-            .encode_utf16()
-            .collect()
+        java_lower(s).encode_utf16().collect()
     } else {
         s.encode_utf16().collect()
     }
@@ -324,7 +320,7 @@ pub fn call<'a>(f: Func, ci: bool, args: &[Val<'a>], cidrs: &[IpNet]) -> FnResul
 }
 
 fn fold_str(s: &str) -> String {
-    s.chars().map(fold_char).collect()
+    java_lower(s)
 }
 
 fn between<'a>(args: &[Val<'a>], ci: bool) -> FnResult<'a> {

@@ -12,7 +12,9 @@ use regex::Regex;
 
 pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
     let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::from(if ci { "(?si)^(?:" } else { "(?s)^(?:" });
+    // No `(?i)`: the regex crate folds Unicode, Lucene's ASCII_CASE_INSENSITIVE (which
+    // Elasticsearch's case-insensitive regexp query sets) only ASCII letters; see `push_lit`.
+    let mut out = String::from("(?s)^(?:");
     let mut i = 0;
     let mut depth = 0usize;
     // Values all numeric intervals of the pattern may still spell out (see `interval`).
@@ -24,7 +26,7 @@ pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
                 let Some(&n) = chars.get(i + 1) else {
                     return Err("trailing backslash".into());
                 };
-                push_lit(&mut out, n);
+                push_lit(&mut out, n, ci);
                 i += 2;
                 continue;
             }
@@ -34,7 +36,7 @@ pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
                 };
                 out.push_str("(?:");
                 for &x in &chars[i + 1..i + 1 + end] {
-                    push_lit(&mut out, x);
+                    push_lit(&mut out, x, ci);
                 }
                 out.push(')');
                 i += end + 2;
@@ -92,7 +94,7 @@ pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
             }
             '~' => return Err("the complement operator ~ is not supported".into()),
             '&' => return Err("the intersection operator & is not supported".into()),
-            c => push_lit(&mut out, c),
+            c => push_lit(&mut out, c, ci),
         }
         i += 1;
     }
@@ -103,7 +105,17 @@ pub fn translate(pattern: &str, ci: bool) -> Result<String, String> {
     Ok(out)
 }
 
-fn push_lit(out: &mut String, c: char) {
+/// A literal character; case-insensitive: an ASCII letter with its other case, any other
+/// character as itself.
+fn push_lit(out: &mut String, c: char, ci: bool) {
+    if ci && c.is_ascii_alphabetic() {
+        out.push_str(&format!(
+            "[{}{}]",
+            c.to_ascii_lowercase(),
+            c.to_ascii_uppercase()
+        ));
+        return;
+    }
     let mut buf = [0u8; 4];
     out.push_str(&regex::escape(c.encode_utf8(&mut buf)));
 }

@@ -169,30 +169,60 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Simple case folding per code point, as Lucene's case-insensitive matching does it
-/// (no multi-character folds).
+/// Case folding of Elasticsearch's case-insensitive `term`, `wildcard` and `prefix` queries, which
+/// `:`, `in~`, `like~` and `startsWith~`/`endsWith~`/`stringContains~` on a field become: its
+/// `AutomatonQueries` accepts the other case of ASCII letters only and every other code point as
+/// itself, so `"É" : "é"` is false and `"K"` (Kelvin sign) is not `k`.
 #[inline]
 pub fn fold_char(c: char) -> char {
-    if c.is_ascii() {
-        c.to_ascii_lowercase()
+    c.to_ascii_lowercase()
+}
+
+/// Folds a string for case-insensitive comparison (ASCII letters only, see [`fold_char`]);
+/// borrows when nothing changes.
+pub fn fold(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
     } else {
-        let mut l = c.to_lowercase();
-        match (l.next(), l.next()) {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Java's `String.toLowerCase(Locale.ROOT)`, which Elasticsearch's scripts use for the `fn~`
+/// string functions: full Unicode lower-casing, so `İ` becomes `i̇` (two code points) and a
+/// word-final `Σ` becomes `ς`. Rust's `str::to_lowercase` applies the same (locale-free)
+/// Unicode rules.
+pub fn java_lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Java's `String.equalsIgnoreCase` / `compareToIgnoreCase(..) == 0`, which Elasticsearch's
+/// scripts use for `:` and `in~` on a computed value: the same number of characters, each pair
+/// equal, or equal once upper-cased, or once upper- then lower-cased (simple, one-to-one
+/// mappings: `σ`, `ς` and `Σ` are equal; `ß` is not `SS`; `İ` and `ı` equal `i` and `I`).
+pub fn java_equals_ignore_case(a: &str, b: &str) -> bool {
+    fn simple(mut m: impl Iterator<Item = char>, c: char) -> char {
+        match (m.next(), m.next()) {
             (Some(x), None) => x,
             _ => c,
         }
     }
-}
-
-/// Folds a string for case-insensitive comparison; borrows when nothing changes.
-pub fn fold(s: &str) -> Cow<'_, str> {
-    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-        Cow::Borrowed(s)
-    } else if s.is_ascii() {
-        Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        Cow::Owned(s.chars().map(fold_char).collect())
-    }
+    let up = |c: char| simple(c.to_uppercase(), c);
+    // Rust gives İ's full lower case (i + U+0307); Java's one-character mapping is i.
+    let low = |c: char| {
+        if c == 'İ' {
+            'i'
+        } else {
+            simple(c.to_lowercase(), c)
+        }
+    };
+    a.chars().count() == b.chars().count()
+        && a.chars().zip(b.chars()).all(|(x, y)| {
+            x == y || {
+                let (ux, uy) = (up(x), up(y));
+                ux == uy || low(ux) == low(uy)
+            }
+        })
 }
 
 /// A fast, non-cryptographic hasher for literal sets (short strings from the query, looked up

@@ -551,6 +551,10 @@ impl<'o> Compiler<'o> {
                     }
                 }
                 let s = match matcher(self)? {
+                    Ok(_) if kind == MatchKind::Seq && ci => SExpr::Patterns(
+                        Box::new(c.expr),
+                        PatternSet::for_script_seq(pats.iter().map(String::as_str)),
+                    ),
                     Ok(p) => SExpr::Patterns(Box::new(c.expr), p),
                     Err(r) => SExpr::Regex(Box::new(c.expr), r),
                 };
@@ -734,6 +738,10 @@ impl<'o> Compiler<'o> {
                     MatchKind::Regex => {
                         SExpr::Regex(b(x), self.regexes(&pats, *insensitive, patterns)?)
                     }
+                    MatchKind::Seq if *insensitive => SExpr::Patterns(
+                        b(x),
+                        PatternSet::for_script_seq(pats.iter().map(String::as_str)),
+                    ),
                     _ => SExpr::Patterns(
                         b(x),
                         PatternSet::new(pats.iter().map(String::as_str), *insensitive),

@@ -2,7 +2,7 @@
 //! lowered once to exact / prefix / suffix / contains strategies before the general,
 //! linear-time matcher of [`crate::query::wildcard`].
 
-use super::value::{FastSet, fold, fold_char};
+use super::value::{FastSet, fold, fold_char, java_equals_ignore_case};
 use crate::query::wildcard::{Matcher, Tok as G};
 use memchr::memmem;
 use std::cell::RefCell;
@@ -151,6 +151,8 @@ pub struct PatternSet {
     exact: FastSet<Box<str>>,
     others: Vec<Wildcard>,
     ci: bool,
+    /// Wildcard-free patterns compare as Java's `compareToIgnoreCase` (a script's `:`).
+    java_exact: bool,
 }
 
 impl PatternSet {
@@ -166,11 +168,30 @@ impl PatternSet {
                 None => others.push(w),
             }
         }
-        PatternSet { exact, others, ci }
+        PatternSet {
+            exact,
+            others,
+            ci,
+            java_exact: false,
+        }
+    }
+
+    /// `:` on a computed value: Elasticsearch runs a script whose wildcard-free comparison is
+    /// Java's `compareToIgnoreCase` (Unicode, one-to-one mappings) while wildcards go through a
+    /// case-insensitive pattern (ASCII letters).
+    pub fn for_script_seq<'a>(patterns: impl IntoIterator<Item = &'a str>) -> PatternSet {
+        PatternSet {
+            java_exact: true,
+            ..PatternSet::new(patterns, true)
+        }
     }
 
     pub fn is_match(&self, value: &str) -> bool {
-        if !self.exact.is_empty() {
+        if self.java_exact {
+            if self.exact.iter().any(|p| java_equals_ignore_case(value, p)) {
+                return true;
+            }
+        } else if !self.exact.is_empty() {
             let hit = if self.ci {
                 self.exact.contains(&*fold(value))
             } else {

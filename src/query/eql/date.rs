@@ -110,6 +110,7 @@ pub fn parse_iso(s: &str) -> Option<i64> {
 }
 
 /// Date-time fields read so far by [`parse_with_pattern`].
+#[derive(Clone)]
 struct Parts {
     y: i64,
     mo: u32,
@@ -124,6 +125,13 @@ struct Parts {
     pm: Option<bool>,
     /// `D`: day of the year.
     day_of_year: Option<u32>,
+    /// `Y`: week-based year; `w`: week of it; `e`/`c`/`E`: day of the week, 1 = Monday.
+    week_year: Option<i64>,
+    week: Option<u32>,
+    day_of_week: Option<u32>,
+    /// Minimal days of the first week: 4 under the ISO rules of the built-in week formats, 1
+    /// for custom patterns (java.time's root locale: Monday first, one day is a week).
+    min_days: u32,
 }
 
 /// Matches one of `names` (full when `n >= 4`, else the three-letter form) at the cursor;
@@ -212,21 +220,38 @@ fn letter(c: &mut Cur<'_>, ch: char, n: usize, adjacent: bool, p: &mut Parts) ->
             });
             c.i += 2;
         }
-        'E' => {
-            name_at(c, &DAYS, n)?;
+        'E' => p.day_of_week = Some(name_at(c, &DAYS, n)? as u32 + 1),
+        'e' | 'c' if n >= 3 => p.day_of_week = Some(name_at(c, &DAYS, n)? as u32 + 1),
+        'e' | 'c' => {
+            let d = c.digits(1, 1)?;
+            p.day_of_week = Some((1..=7).contains(&d).then_some(d as u32)?);
         }
+        'Y' => {
+            let y = match (n, adjacent) {
+                (2, _) => c.digits(2, 2)? + 2000,
+                (_, true) => c.digits(n.max(4), n.max(4))?,
+                _ => c.digits(1, 9)?,
+            };
+            p.week_year = Some(y);
+        }
+        'w' => p.week = Some(c.digits(n.min(2), 2)? as u32),
         'Z' | 'X' | 'x' => p.offset_min = offset_at(c, ch, n)?,
         _ => return None,
     }
     Some(())
 }
 
-/// Parses with one Java `DateTimeFormatter` pattern: `y`/`u` (`yy` = 2000–2099), `M`/`L`
+/// Parses with one Java `DateTimeFormatter` pattern: optional sections `[…]`, `y`/`u` (`yy` =
+/// 2000–2099), `Y`/`w`/`e`/`c` (week-based year, week and day of week, root-locale rules), `M`/`L`
 /// (`MMM` `Jan`, `MMMM` `January`), `d`, `D` (day of year), `H`, `k`, `h`/`K` with `a`
 /// (`AM`/`PM`), `m`, `s`, `S…` (a fraction of 1–9 digits), `E` (day name, read and
 /// not checked), `Z`/`X`/`x` offsets, quoted literals; other characters are literal. Unknown
 /// letters make the pattern unusable (no match) rather than guessed.
 pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
+    parse_pattern(s, pattern, 1)
+}
+
+fn parse_pattern(s: &str, pattern: &str, min_days: u32) -> Option<i64> {
     let mut c = Cur {
         b: s.as_bytes(),
         i: 0,
@@ -242,11 +267,60 @@ pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
         offset_min: 0,
         pm: None,
         day_of_year: None,
+        week_year: None,
+        week: None,
+        day_of_week: None,
+        min_days,
     };
     let pat: Vec<char> = pattern.chars().collect();
+    sequence(&pat, &mut c, &mut p)?;
+    if !c.done() {
+        return None;
+    }
+    resolve(&p)
+}
+
+/// The index after the `]` that closes the optional section opening at `open` (quotes and
+/// nested sections skipped).
+fn section_end(pat: &[char], open: usize) -> Option<usize> {
+    let (mut depth, mut quoted) = (0usize, false);
+    for (k, &ch) in pat.iter().enumerate().skip(open) {
+        match ch {
+            '\'' => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Parses `pat` at the cursor. An optional section `[…]` (nestable) is parsed if it can be, as
+/// java.time does: when it fails, the cursor and every field it read are restored and the
+/// section is skipped; there is no backtracking into a section that succeeded.
+fn sequence(pat: &[char], c: &mut Cur<'_>, p: &mut Parts) -> Option<()> {
     let mut k = 0;
     while k < pat.len() {
         let ch = pat[k];
+        if ch == '[' {
+            let end = section_end(pat, k)?;
+            let (at, saved) = (c.i, p.clone());
+            if sequence(&pat[k + 1..end - 1], c, p).is_none() {
+                c.i = at;
+                *p = saved;
+            }
+            k = end;
+            continue;
+        }
+        if ch == ']' {
+            // An unopened `]` makes the pattern invalid, as in java.time.
+            return None;
+        }
         if ch == '\'' {
             k += 1;
             if pat.get(k) == Some(&'\'') {
@@ -262,12 +336,12 @@ pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
                     (None, _) => break,
                     // '' inside quotes is a literal quote.
                     (Some('\''), Some('\'')) => {
-                        literal(&mut c, '\'')?;
+                        literal(c, '\'')?;
                         k += 2;
                     }
                     (Some('\''), _) => break,
                     (Some(&ch), _) => {
-                        literal(&mut c, ch)?;
+                        literal(c, ch)?;
                         k += 1;
                     }
                 }
@@ -282,16 +356,13 @@ pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
             }
             k += n;
             let adjacent = pat.get(k).is_some_and(char::is_ascii_alphabetic);
-            letter(&mut c, ch, n, adjacent, &mut p)?;
+            letter(c, ch, n, adjacent, p)?;
             continue;
         }
-        literal(&mut c, ch)?;
+        literal(c, ch)?;
         k += 1;
     }
-    if !c.done() {
-        return None;
-    }
-    resolve(&p)
+    Some(())
 }
 
 fn literal(c: &mut Cur<'_>, ch: char) -> Option<()> {
@@ -310,6 +381,9 @@ fn resolve(p: &Parts) -> Option<i64> {
     if let Some(pm) = p.pm {
         h = h % 12 + if pm { 12 } else { 0 };
     }
+    if p.week_year.is_some() || p.week.is_some() {
+        return week_date_ms(p, h);
+    }
     let (mo, d) = match p.day_of_year {
         None => (p.mo, p.d),
         Some(doy) => {
@@ -326,6 +400,43 @@ fn resolve(p: &Parts) -> Option<i64> {
         }
     };
     civil_ms(p.y, mo, d, h, p.mi, p.sec, p.ms)?.checked_sub(p.offset_min * 60_000)
+}
+
+/// Epoch day of the Monday that starts week 1 of week-based year `y`: the week holding
+/// January `min_days`.
+fn week_one(y: i64, min_days: u32) -> i64 {
+    let jan = days_from_civil(y, 1, min_days);
+    // 1970-01-01 was a Thursday: Monday-based weekday 3.
+    jan - (jan + 3).rem_euclid(7)
+}
+
+/// A week-based date (`Y`, `w`, day of week; week 1 and Monday when absent), strictly: a week
+/// past the year's last is no date.
+fn week_date_ms(p: &Parts, h: i64) -> Option<i64> {
+    let y = p.week_year?;
+    if !(-300_000..=300_000).contains(&y) || h > 23 || p.mi > 59 || p.sec > 59 {
+        return None;
+    }
+    let start = week_one(y, p.min_days);
+    let weeks = (week_one(y + 1, p.min_days) - start) / 7;
+    let w = i64::from(p.week.unwrap_or(1));
+    if w < 1 || w > weeks {
+        return None;
+    }
+    let day = start + (w - 1) * 7 + i64::from(p.day_of_week.unwrap_or(1)) - 1;
+    let ms = ((day * 24 + h) * 60 + p.mi) * 60_000 + p.sec * 1000 + p.ms;
+    ms.checked_sub(p.offset_min * 60_000)
+}
+
+/// Elasticsearch's built-in week formats: ISO week rules (Monday first, week 1 holds January 4).
+fn named_week_pattern(name: &str) -> Option<&'static str> {
+    Some(match name.strip_prefix("strict_").unwrap_or(name) {
+        "weekyear" => "YYYY",
+        "weekyear_week" => "YYYY-'W'ww",
+        "weekyear_week_day" | "week_date" => "YYYY-'W'ww-e",
+        "basic_week_date" => "YYYY'W'wwe",
+        _ => return None,
+    })
 }
 
 /// Elasticsearch's built-in named formats as java.time patterns (`strict_` variants alike).
@@ -366,7 +477,7 @@ const ISO_NAMES: [&str; 8] = [
 ];
 
 /// Pattern letters [`parse_with_pattern`] understands.
-const PATTERN_LETTERS: &str = "yuMLdDHkhKmsSaEZXx";
+const PATTERN_LETTERS: &str = "yuMLdDHkhKmsSaEZXxYwec";
 
 /// Checks every part of a mapping's `format` is one this module can parse, so that a field
 /// with an unsupported format is reported instead of never matching.
@@ -375,18 +486,28 @@ pub fn check_format(format: &str) -> Result<(), String> {
         if f == "epoch_millis" || f == "epoch_second" || ISO_NAMES.contains(&f) {
             continue;
         }
-        if named_pattern(f).is_some() {
+        if named_pattern(f).is_some() || named_week_pattern(f).is_some() {
             continue;
         }
-        let mut quoted = false;
+        let (mut quoted, mut depth) = (false, 0i32);
         for ch in f.chars() {
             if ch == '\'' {
                 quoted = !quoted;
-            } else if !quoted && ch.is_ascii_alphabetic() && !PATTERN_LETTERS.contains(ch) {
+            } else if quoted {
+            } else if ch == '[' || ch == ']' {
+                depth += if ch == '[' { 1 } else { -1 };
+                if depth < 0 {
+                    return Err(format!("invalid date format [{f}]: `]` closes no `[`"));
+                }
+            } else if ch.is_ascii_alphabetic() && !PATTERN_LETTERS.contains(ch) {
+                // Zone ids (`VV`, `z`) need a time-zone database ruleforge does not carry.
                 return Err(format!(
                     "unsupported date format [{f}] (pattern letter `{ch}`)"
                 ));
             }
+        }
+        if depth != 0 {
+            return Err(format!("invalid date format [{f}]: `[` without `]`"));
         }
     }
     Ok(())
@@ -400,7 +521,10 @@ pub fn parse_with_format(s: &str, format: &str) -> Option<i64> {
             "epoch_millis" => s.trim().parse::<i64>().ok(),
             "epoch_second" => s.trim().parse::<i64>().ok().map(|v| v * 1000),
             _ if ISO_NAMES.contains(&f) => parse_iso(s),
-            _ => parse_with_pattern(s, named_pattern(f).unwrap_or(f)),
+            _ => match named_week_pattern(f) {
+                Some(w) => parse_pattern(s, w, 4),
+                None => parse_with_pattern(s, named_pattern(f).unwrap_or(f)),
+            },
         };
         if r.is_some() {
             return r;
@@ -529,7 +653,66 @@ mod tests {
         );
         assert!(check_format("dd-MM-yyyy||epoch_millis||basic_date").is_ok());
         assert!(check_format("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").is_ok());
-        assert!(check_format("week_date").is_err());
-        assert!(check_format("yyyy-ww").is_err());
+        assert!(check_format("week_date").is_ok());
+        assert!(check_format("yyyy-MM-dd[ HH:mm]").is_ok());
+        assert!(check_format("yyyy-MM-dd[ HH:mm").is_err());
+        assert!(check_format("yyyy-MM-dd'T'HH:mmVV").is_err());
+        assert!(check_format("yyyy-MM-dd HH:mm z").is_err());
+    }
+
+    #[test]
+    fn optional_sections_parse_when_they_can_and_are_skipped_when_not() {
+        let day = parse_iso("2024-03-05").unwrap();
+        let f = "yyyy-MM-dd[ HH:mm[:ss]][XXX]";
+        assert_eq!(parse_with_pattern("2024-03-05", f), Some(day));
+        assert_eq!(
+            parse_with_pattern("2024-03-05 10:20", f),
+            parse_iso("2024-03-05T10:20:00Z")
+        );
+        assert_eq!(
+            parse_with_pattern("2024-03-05 10:20:30+02:00", f),
+            parse_iso("2024-03-05T10:20:30+02:00")
+        );
+        // A section that fails leaves what it read behind: `10` alone is not ` HH:mm`.
+        assert_eq!(parse_with_pattern("2024-03-05 10", f), None);
+        // `]` inside quotes is a literal.
+        assert_eq!(
+            parse_with_pattern("2024-03-05]", "yyyy-MM-dd[']']"),
+            Some(day)
+        );
+    }
+
+    #[test]
+    fn week_based_fields() {
+        // Custom patterns: java.time's root locale, Monday first and week 1 holds January 1.
+        // 2021-01-01 was a Friday, so week 1 of 2021 starts on Monday 2020-12-28.
+        assert_eq!(
+            parse_with_pattern("2021-01-1", "YYYY-ww-e"),
+            parse_iso("2020-12-28")
+        );
+        assert_eq!(
+            parse_with_pattern("2021 02 Wednesday", "YYYY ww EEEE"),
+            parse_iso("2021-01-06")
+        );
+        // The built-in week formats use ISO rules: week 1 holds January 4, so ISO week 1 of
+        // 2021 starts on Monday 2021-01-04, and 2020 has 53 weeks.
+        assert_eq!(
+            parse_with_format("2021-W01-1", "week_date"),
+            parse_iso("2021-01-04")
+        );
+        assert_eq!(
+            parse_with_format("2020-W53-7", "strict_week_date"),
+            parse_iso("2021-01-03")
+        );
+        assert_eq!(parse_with_format("2021-W53-1", "week_date"), None);
+        assert_eq!(
+            parse_with_format("2021W017", "basic_week_date"),
+            parse_iso("2021-01-10")
+        );
+        assert_eq!(
+            parse_with_format("2021-W02", "weekyear_week"),
+            parse_iso("2021-01-11")
+        );
+        assert_eq!(parse_with_pattern("2021-01-8", "YYYY-ww-e"), None);
     }
 }

@@ -362,7 +362,7 @@ fn templates_are_docs_work_and_etc_data_affects_everything() {
     let stdout = text(&out.stdout);
     assert!(
         stdout
-            .contains("docs affected: docs-templates/rule.md.tera changed (run `ruleforge docs`)"),
+            .contains("docs affected: docs-templates/rule.md.tera changed (`check` renders them)"),
         "{stdout}"
     );
     assert!(
@@ -381,6 +381,58 @@ fn templates_are_docs_work_and_etc_data_affects_everything() {
         ],
         "{stdout}"
     );
+}
+
+/// RT018 findings (the docs did not render) in `check --format json` output.
+fn docs_findings(stdout: &str) -> Vec<serde_json::Value> {
+    (stdout.lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["code"] == "RT018")
+        .collect()
+}
+
+#[test]
+fn a_template_change_makes_check_render_the_docs() {
+    let (dir, repo) = repo();
+    // A template whose variable no rule has: it parses, and fails on the first page.
+    std::fs::create_dir_all(dir.path().join("docs-templates")).unwrap();
+    let template = dir.path().join("docs-templates/rule.md");
+    std::fs::write(&template, "# {{ nmae }}\n").unwrap();
+    let args = ["check", "--changed-since", "base", "--format", "json"];
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let found = docs_findings(&text(&out.stdout));
+    assert_eq!(found.len(), 1, "{}", text(&out.stdout));
+    assert_eq!(found[0]["file"], "docs-templates/rule.md");
+    assert!(
+        found[0]["message"].as_str().unwrap().contains("nmae"),
+        "{}",
+        found[0]
+    );
+
+    // Fixed, the same run renders them cleanly.
+    std::fs::write(&template, "# {{ name }}\n").unwrap();
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // A broken template already on the base is not this change's work: a rule-only change does
+    // not render the docs, and the full run (which always renders them) still finds it.
+    std::fs::write(&template, "# {{ nmae }}\n").unwrap();
+    let id = commit_all(&repo, "broken template");
+    repo.branch("base", &repo.find_commit(id).unwrap(), true)
+        .unwrap();
+    edit(
+        dir.path(),
+        KERNEL_UNPACKING,
+        "implants are tuned against",
+        "implants are tuned to evade",
+    );
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(docs_findings(&text(&out.stdout)).is_empty());
+    let full = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(full.status.code(), Some(1));
+    assert_eq!(docs_findings(&text(&full.stdout)).len(), 1);
 }
 
 #[test]

@@ -577,3 +577,26 @@ fn a_malformed_report_request_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn a_second_format_is_a_usage_error_that_names_report() {
+    let clean = scratch_copy();
+    for args in [
+        &["check", "--format", "junit", "--format", "sarif"][..],
+        &["--format", "json", "lint", "--format", "github"][..],
+    ] {
+        let out = run(clean.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing half-written");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("--format was given 2 times")
+                && stderr.contains("--report FORMAT=PATH"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // One `--format`, before or after the command, is as before.
+    let out = run(clean.path(), &["--format", "json", "check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("\"kind\":\"summary\""));
+}

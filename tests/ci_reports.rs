@@ -600,3 +600,40 @@ fn a_second_format_is_a_usage_error_that_names_report() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("\"kind\":\"summary\""));
 }
+
+#[test]
+fn help_uris_are_opt_in_absolute_urls_and_the_explanation_is_always_there() {
+    let clean = scratch_copy();
+    // Without --help-uri: no link ruleforge cannot vouch for, and every code's explanation
+    // (what `lint --explain` prints) in its help text, which code scanning shows on the alert.
+    let out = run(clean.path(), &["check", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "RT018"));
+    for r in rules {
+        assert!(r.get("helpUri").is_none(), "{r:#}");
+        let id = r["id"].as_str().unwrap();
+        let markdown = r["help"]["markdown"].as_str().unwrap();
+        assert!(
+            markdown.contains(&format!("ruleforge lint --explain {id}")) && markdown.len() > 80,
+            "{r:#}"
+        );
+    }
+    // A template that would not be an absolute URI is refused before anything runs.
+    for bad in ["docs/codes.md#{code}", "https://rules.example/a code"] {
+        let out = run(
+            clean.path(),
+            &["check", "--format", "sarif", "--help-uri", bad],
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            text(&out.stderr).contains("--help-uri"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

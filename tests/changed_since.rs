@@ -213,6 +213,45 @@ fn a_change_that_affects_nothing_selects_nothing_and_says_so() {
 }
 
 #[test]
+fn a_changed_snapshot_runs_its_rule() {
+    let (dir, _repo) = repo();
+    // A hand edit of an accepted snapshot (unstaged): the rule is replayed and the snapshot
+    // compared again, so the edit cannot slip through.
+    let snap = "snapshots/discovery_kernel_unpacking.snap";
+    let path = dir.path().join(snap);
+    let body = std::fs::read_to_string(&path).unwrap();
+    let edited = body.replacen("alerts: ", "alerts: 1", 1);
+    assert_ne!(edited, body, "{snap} has no alerts line; update this test");
+    std::fs::write(&path, edited).unwrap();
+    let out = run(dir.path(), &["-v", "check", "--changed-since", "base"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        selections(&stdout),
+        [format!(
+            "selected rule {KERNEL_UNPACKING}: its snapshot {snap} changed"
+        )],
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error[RT006]"), "{stdout}");
+    // The full run fails on the same edit; its summary line still counts the fixtures.
+    let full = text(&run(dir.path(), &["check"]).stdout);
+    let (_, fixtures) = full_counts(&full.replace("check: FAILED. ", "check: ok. "));
+    let replayed = results(&stdout);
+    assert_eq!(
+        replayed.len(),
+        fixtures,
+        "that rule over every fixture: {stdout}"
+    );
+    assert!(
+        replayed
+            .iter()
+            .all(|l| l.contains("Kernel Image Unpacking from Boot Directory")),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn outside_a_repository_or_with_an_unknown_ref_it_exits_2() {
     let plain = scratch_copy();
     for cmd in ["check", "test", "lint"] {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 fn main() {
     chromium();
+    published_schemas();
     println!("cargo::rustc-check-cfg=cfg(shared_absent)");
     println!("cargo::rerun-if-env-changed=RULEFORGE_SHARED");
     let shared = std::env::var_os("RULEFORGE_SHARED")
@@ -46,5 +47,23 @@ fn chromium() {
     println!("cargo::rerun-if-changed=/usr/bin");
     if found.is_none() && std::env::var_os("CI").is_none() {
         println!("cargo::rustc-cfg=chromium_absent");
+    }
+}
+
+/// The report schema tests validate against the published SARIF and JUnit schemas, fetched by
+/// `.ci/published-schemas.sh` (never committed), JUnit with `xmllint`: without them (and outside
+/// CI, where their absence is a failure) those tests are listed as ignored, with the reason.
+fn published_schemas() {
+    println!("cargo::rustc-check-cfg=cfg(published_schemas_absent)");
+    let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
+        .join(".ci/published-schemas");
+    println!("cargo::rerun-if-changed={}", dir.display());
+    let schemas = ["sarif-schema-2.1.0.json", "junit-10.xsd"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    let xmllint = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("xmllint").is_file()));
+    if !(schemas && xmllint) && std::env::var_os("CI").is_none() {
+        println!("cargo::rustc-cfg=published_schemas_absent");
     }
 }

@@ -304,6 +304,19 @@ benign recording of the activity the exclusion is for (it must alert without the
 or remove the exclusion. `ruleforge coverage` lists every exclusion and its proof.",
     },
     LintInfo {
+        code: "RT018",
+        name: "docs-do-not-render",
+        severity: Severity::Error,
+        doc: "`ruleforge check` renders the docs (the HTML site and the Markdown pages, into a \
+temporary folder it then deletes) when the repository has a templates folder, and in a \
+`--changed-since` run when a template changed; a template that does not parse or fails on a \
+rule (an unknown variable, a filter misspelt, a page past the size limit) is this finding, \
+located at the templates folder.\n\nWithout it a template change would pass the pull request \
+and break the docs job after the merge.\n\nExample: `the docs do not render: template \
+rule.md: Variable `rule.nmae` not found`.\n\nFix: correct the template; `ruleforge docs --out \
+DIR` (and `--pages markdown`) renders the same pages.",
+    },
+    LintInfo {
         code: "FX001",
         name: "unreadable-manifest",
         severity: Severity::Error,

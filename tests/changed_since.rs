@@ -213,6 +213,45 @@ fn a_change_that_affects_nothing_selects_nothing_and_says_so() {
 }
 
 #[test]
+fn a_changed_snapshot_runs_its_rule() {
+    let (dir, _repo) = repo();
+    // A hand edit of an accepted snapshot (unstaged): the rule is replayed and the snapshot
+    // compared again, so the edit cannot slip through.
+    let snap = "snapshots/discovery_kernel_unpacking.snap";
+    let path = dir.path().join(snap);
+    let body = std::fs::read_to_string(&path).unwrap();
+    let edited = body.replacen("alerts: ", "alerts: 1", 1);
+    assert_ne!(edited, body, "{snap} has no alerts line; update this test");
+    std::fs::write(&path, edited).unwrap();
+    let out = run(dir.path(), &["-v", "check", "--changed-since", "base"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        selections(&stdout),
+        [format!(
+            "selected rule {KERNEL_UNPACKING}: its snapshot {snap} changed"
+        )],
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error[RT006]"), "{stdout}");
+    // The full run fails on the same edit; its summary line still counts the fixtures.
+    let full = text(&run(dir.path(), &["check"]).stdout);
+    let (_, fixtures) = full_counts(&full.replace("check: FAILED. ", "check: ok. "));
+    let replayed = results(&stdout);
+    assert_eq!(
+        replayed.len(),
+        fixtures,
+        "that rule over every fixture: {stdout}"
+    );
+    assert!(
+        replayed
+            .iter()
+            .all(|l| l.contains("Kernel Image Unpacking from Boot Directory")),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn outside_a_repository_or_with_an_unknown_ref_it_exits_2() {
     let plain = scratch_copy();
     for cmd in ["check", "test", "lint"] {
@@ -362,7 +401,7 @@ fn templates_are_docs_work_and_etc_data_affects_everything() {
     let stdout = text(&out.stdout);
     assert!(
         stdout
-            .contains("docs affected: docs-templates/rule.md.tera changed (run `ruleforge docs`)"),
+            .contains("docs affected: docs-templates/rule.md.tera changed (`check` renders them)"),
         "{stdout}"
     );
     assert!(
@@ -381,6 +420,58 @@ fn templates_are_docs_work_and_etc_data_affects_everything() {
         ],
         "{stdout}"
     );
+}
+
+/// RT018 findings (the docs did not render) in `check --format json` output.
+fn docs_findings(stdout: &str) -> Vec<serde_json::Value> {
+    (stdout.lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["code"] == "RT018")
+        .collect()
+}
+
+#[test]
+fn a_template_change_makes_check_render_the_docs() {
+    let (dir, repo) = repo();
+    // A template whose variable no rule has: it parses, and fails on the first page.
+    std::fs::create_dir_all(dir.path().join("docs-templates")).unwrap();
+    let template = dir.path().join("docs-templates/rule.md");
+    std::fs::write(&template, "# {{ nmae }}\n").unwrap();
+    let args = ["check", "--changed-since", "base", "--format", "json"];
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let found = docs_findings(&text(&out.stdout));
+    assert_eq!(found.len(), 1, "{}", text(&out.stdout));
+    assert_eq!(found[0]["file"], "docs-templates/rule.md");
+    assert!(
+        found[0]["message"].as_str().unwrap().contains("nmae"),
+        "{}",
+        found[0]
+    );
+
+    // Fixed, the same run renders them cleanly.
+    std::fs::write(&template, "# {{ name }}\n").unwrap();
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // A broken template already on the base is not this change's work: a rule-only change does
+    // not render the docs, and the full run (which always renders them) still finds it.
+    std::fs::write(&template, "# {{ nmae }}\n").unwrap();
+    let id = commit_all(&repo, "broken template");
+    repo.branch("base", &repo.find_commit(id).unwrap(), true)
+        .unwrap();
+    edit(
+        dir.path(),
+        KERNEL_UNPACKING,
+        "implants are tuned against",
+        "implants are tuned to evade",
+    );
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(docs_findings(&text(&out.stdout)).is_empty());
+    let full = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(full.status.code(), Some(1));
+    assert_eq!(docs_findings(&text(&full.stdout)).len(), 1);
 }
 
 #[test]

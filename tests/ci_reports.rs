@@ -1,20 +1,13 @@
 //! The reports CI reads, from one `ruleforge check` run of a copy of the project's rules: JUnit
-//! (validated against the JUnit schema Jenkins documents, tests/data/junit-jenkins-subset.xsd),
-//! SARIF 2.1.0 (validated against tests/data/sarif-2.1.0-subset.schema.json), JSON lines with a
-//! summary, and the GitHub annotations and job summary.
+//! and SARIF 2.1.0, validated against the published schemas (Jenkins' junit-10.xsd with libxml2's
+//! xmllint, OASIS's SARIF 2.1.0 JSON schema with the jsonschema crate; `.ci/published-schemas.sh`
+//! fetches them), JSON lines with a summary, and the GitHub annotations and job summary.
 
 #[path = "common/scratch.rs"]
 mod scratch;
 
 use scratch::{KERNEL_UNPACKING, edit, run, scratch_copy, text};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
 
 /// The README's false-positive pull request: the mkinitramfs exclusion removed from the
 /// kernel-unpacking rule.
@@ -39,154 +32,74 @@ fn with_lint_error(dir: &Path) {
     );
 }
 
-// ---- a validator for the XML Schema constructs the JUnit schema file uses ------------------
+// ---- the published schemas (fetched by .ci/published-schemas.sh, never committed) ---------
 
-struct Decl {
-    mixed: bool,
-    /// (element name, minOccurs, maxOccurs; None = unbounded), in order.
-    sequence: Vec<(String, usize, Option<usize>)>,
-    /// (attribute name, type, required).
-    attributes: Vec<(String, String, bool)>,
-}
-
-fn load_xsd(text: &str) -> HashMap<String, Decl> {
-    let doc = roxmltree::Document::parse(text).expect("the XSD parses");
-    let xs = |n: &roxmltree::Node, name: &str| n.is_element() && n.tag_name().name() == name;
-    let mut decls = HashMap::new();
-    for el in doc.root_element().children().filter(|n| xs(n, "element")) {
-        let name = el.attribute("name").expect("named element").to_string();
-        let ty = el
-            .children()
-            .find(|n| xs(n, "complexType"))
-            .expect("complexType");
-        let mut decl = Decl {
-            mixed: ty.attribute("mixed") == Some("true"),
-            sequence: Vec::new(),
-            attributes: Vec::new(),
-        };
-        for part in ty.children().filter(|n| n.is_element()) {
-            match part.tag_name().name() {
-                "sequence" => {
-                    for r in part.children().filter(|n| xs(n, "element")) {
-                        let min = r.attribute("minOccurs").map_or(1, |v| v.parse().unwrap());
-                        let max = match r.attribute("maxOccurs") {
-                            Some("unbounded") => None,
-                            Some(v) => Some(v.parse().unwrap()),
-                            None => Some(1),
-                        };
-                        decl.sequence.push((
-                            r.attribute("ref").expect("ref").to_string(),
-                            min,
-                            max,
-                        ));
-                    }
-                }
-                "attribute" => decl.attributes.push((
-                    part.attribute("name").unwrap().to_string(),
-                    part.attribute("type").unwrap_or("xs:string").to_string(),
-                    part.attribute("use") == Some("required"),
-                )),
-                other => panic!("the validator does not know xs:{other}"),
-            }
-        }
-        decls.insert(name, decl);
-    }
-    decls
-}
-
-fn validate(node: roxmltree::Node, decls: &HashMap<String, Decl>, errors: &mut Vec<String>) {
-    let name = node.tag_name().name();
-    let Some(decl) = decls.get(name) else {
-        errors.push(format!("<{name}> is not declared"));
-        return;
-    };
-    for a in node.attributes() {
-        match decl.attributes.iter().find(|(n, _, _)| n == a.name()) {
-            None => errors.push(format!("<{name}> has undeclared attribute {}", a.name())),
-            Some((_, ty, _)) => {
-                let ok = match ty.as_str() {
-                    "xs:int" => a.value().parse::<i32>().is_ok(),
-                    "xs:decimal" => a.value().parse::<f64>().is_ok(),
-                    _ => true,
-                };
-                if !ok {
-                    errors.push(format!("<{name} {}={:?}> is not {ty}", a.name(), a.value()));
-                }
-            }
-        }
-    }
-    for (attr, _, required) in &decl.attributes {
-        if *required && node.attribute(attr.as_str()).is_none() {
-            errors.push(format!("<{name}> lacks required attribute {attr}"));
-        }
-    }
-    if !decl.mixed
-        && node
-            .children()
-            .any(|c| c.is_text() && !c.text().unwrap_or("").trim().is_empty())
-    {
-        errors.push(format!("<{name}> has text content but is not mixed"));
-    }
-    // Children against the sequence: in order, each within its occurrence bounds.
-    let mut at = 0;
-    let mut count = 0;
-    for child in node.children().filter(|c| c.is_element()) {
-        let cname = child.tag_name().name();
-        while at < decl.sequence.len() && decl.sequence[at].0 != cname {
-            if count < decl.sequence[at].1 {
-                errors.push(format!(
-                    "<{name}> needs at least {} <{}>",
-                    decl.sequence[at].1, decl.sequence[at].0
-                ));
-            }
-            at += 1;
-            count = 0;
-        }
-        if at == decl.sequence.len() {
-            errors.push(format!("<{name}> may not contain <{cname}> here"));
-            return;
-        }
-        count += 1;
-        if decl.sequence[at].2.is_some_and(|max| count > max) {
-            errors.push(format!("<{name}> has too many <{cname}>"));
-        }
-        validate(child, decls, errors);
-    }
-    for (el, min, _) in decl.sequence.iter().skip(at + usize::from(count > 0)) {
-        if *min > 0 {
-            errors.push(format!("<{name}> needs <{el}>"));
-        }
-    }
-}
-
-fn assert_valid_junit(xml: &str) -> roxmltree::Document<'_> {
-    let decls = load_xsd(&std::fs::read_to_string(data("junit-jenkins-subset.xsd")).unwrap());
-    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"));
-    let mut errors = Vec::new();
-    validate(doc.root_element(), &decls, &mut errors);
+fn published(name: &str) -> PathBuf {
+    let path = scratch::project().join(".ci/published-schemas").join(name);
     assert!(
-        errors.is_empty(),
-        "JUnit schema violations: {errors:#?}\n{xml}"
+        path.is_file(),
+        "{} is absent: run .ci/published-schemas.sh (CI does) to fetch the published schema",
+        path.display()
     );
-    doc
+    path
+}
+
+/// Validates with libxml2's `xmllint` against Jenkins' junit-10.xsd; the error lines, if any.
+fn junit_schema_errors(xml: &str) -> Vec<String> {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), xml).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(published("junit-10.xsd"))
+        .arg(file.path())
+        .output()
+        .expect("xmllint runs (apt-get install libxml2-utils)");
+    let stderr = text(&out.stderr);
+    if out.status.success() {
+        assert!(stderr.contains("validates"), "xmllint said: {stderr}");
+        return Vec::new();
+    }
+    let errors: Vec<String> = stderr
+        .lines()
+        .filter(|l| !l.ends_with("fails to validate"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        !errors.is_empty(),
+        "xmllint failed without a reason: {stderr}"
+    );
+    errors
+}
+
+fn parse_xml(xml: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"))
 }
 
 #[test]
-fn the_junit_validator_rejects_what_the_schema_forbids() {
-    let decls = load_xsd(&std::fs::read_to_string(data("junit-jenkins-subset.xsd")).unwrap());
+#[cfg_attr(
+    published_schemas_absent,
+    ignore = "needs .ci/published-schemas.sh and xmllint (libxml2-utils); outside CI this schema test did not run"
+)]
+fn the_junit_validator_rejects_what_the_jenkins_schema_forbids() {
     for bad in [
+        // testsuite without its required name, tests, failures and errors
         "<testsuites><testsuite tests=\"1\"/></testsuites>",
-        "<testsuites><testsuite name=\"a\" tests=\"one\"/></testsuites>",
-        "<testsuites><testsuite name=\"a\" tests=\"1\"><testcase/></testsuite></testsuites>",
-        "<testsuites><testsuite name=\"a\" tests=\"1\"><testcase name=\"x\"><system-out/><failure/></testcase></testsuite></testsuites>",
-        "<testsuites><testsuite name=\"a\" tests=\"1\"><testcase name=\"x\" file=\"f\"/></testsuite></testsuites>",
-        "<testsuites>text<testsuite name=\"a\" tests=\"1\"/></testsuites>",
+        // testcase without its name
+        "<testsuites><testsuite name=\"a\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase/></testsuite></testsuites>",
+        // an attribute junit-10.xsd does not declare on testcase
+        "<testsuites><testsuite name=\"a\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase name=\"x\" file=\"f\"/></testsuite></testsuites>",
+        // a time that is not Surefire's decimal
+        "<testsuites time=\"1.5s\"/>",
+        // an element it does not know
+        "<testsuites><suite/></testsuites>",
     ] {
-        let doc = roxmltree::Document::parse(bad).unwrap();
-        let mut errors = Vec::new();
-        validate(doc.root_element(), &decls, &mut errors);
-        assert!(!errors.is_empty(), "accepted: {bad}");
+        assert!(!junit_schema_errors(bad).is_empty(), "accepted: {bad}");
     }
+    assert!(junit_schema_errors(
+        "<testsuites><testsuite name=\"a\" tests=\"1\" failures=\"1\" errors=\"0\"><testcase name=\"x\" classname=\"c\"><failure message=\"m\" type=\"t\">text</failure><system-out>o</system-out></testcase></testsuite></testsuites>"
+    )
+    .is_empty());
 }
 
 fn cases<'a>(doc: &'a roxmltree::Document, suite: &str) -> Vec<roxmltree::Node<'a, 'a>> {
@@ -221,12 +134,12 @@ fn failure_text(case: &roxmltree::Node) -> Option<String> {
 }
 
 #[test]
-fn junit_has_a_case_per_rule_and_fixture_and_validates_against_the_jenkins_schema() {
+fn junit_has_a_case_per_rule_and_fixture_with_the_diagnostic_diff_and_events() {
     let clean = scratch_copy();
     let out = run(clean.path(), &["check", "--format", "junit"]);
     assert_eq!(out.status.code(), Some(0));
     let xml = text(&out.stdout);
-    let doc = assert_valid_junit(&xml);
+    let doc = parse_xml(&xml);
     let (rules, fixtures) = (project_tomls("rules"), project_tomls("fixtures"));
     assert_eq!(
         cases(&doc, "lint").len(),
@@ -243,7 +156,7 @@ fn junit_has_a_case_per_rule_and_fixture_and_validates_against_the_jenkins_schem
     let out = run(pr.path(), &["check", "--format", "junit"]);
     assert_eq!(out.status.code(), Some(1));
     let xml = text(&out.stdout);
-    let doc = assert_valid_junit(&xml);
+    let doc = parse_xml(&xml);
     let fp = (cases(&doc, "replay").into_iter())
         .find(|c| {
             c.attribute("classname") == Some("rules.linux.discovery_kernel_unpacking")
@@ -275,28 +188,34 @@ fn junit_has_a_case_per_rule_and_fixture_and_validates_against_the_jenkins_schem
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(data("sarif-2.1.0-subset.schema.json")).unwrap(),
-    )
-    .unwrap();
+    let path = published("sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        schema["title"],
+        "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema",
+        "{} is not the SARIF 2.1.0 schema",
+        path.display()
+    );
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
         .expect("the schema compiles")
 }
 
-fn assert_valid_sarif(text: &str) -> serde_json::Value {
-    let doc: serde_json::Value = serde_json::from_str(text).expect("SARIF is JSON");
-    let errors: Vec<String> = sarif_validator()
-        .iter_errors(&doc)
+fn sarif_schema_errors(doc: &serde_json::Value) -> Vec<String> {
+    sarif_validator()
+        .iter_errors(doc)
         .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "SARIF schema violations: {errors:#?}");
-    doc
+        .collect()
 }
 
 #[test]
-fn the_sarif_schema_rejects_what_sarif_forbids() {
+#[cfg_attr(
+    published_schemas_absent,
+    ignore = "needs .ci/published-schemas.sh; outside CI this schema test did not run"
+)]
+fn the_sarif_validator_rejects_what_the_published_schema_forbids() {
     let v = sarif_validator();
     for bad in [
         serde_json::json!({"version": "2.0.0", "runs": []}),
@@ -304,9 +223,92 @@ fn the_sarif_schema_rejects_what_sarif_forbids() {
         serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"message": {}}]}]}),
         serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a"}, "region": {"startLine": 0}}}]}]}]}),
         serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "rules": [{"id": "A", "helpUri": "not a uri"}]}}}]}),
+        serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"}, "level": "fatal"}]}]}),
     ] {
         assert!(!v.is_valid(&bad), "accepted: {bad}");
     }
+    assert!(v.is_valid(&serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": []}]})));
+}
+
+/// One `check` run of `dir` writing the JUnit and SARIF reports (and the human output).
+fn junit_and_sarif_of_one_run(dir: &Path) -> (String, serde_json::Value) {
+    let out = run(
+        dir,
+        &[
+            "check",
+            "--report",
+            "junit=out/ruleforge.xml",
+            "--report",
+            "sarif=out/ruleforge.sarif",
+        ],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    let sarif = serde_json::from_str(&read("out/ruleforge.sarif")).expect("SARIF is JSON");
+    (read("out/ruleforge.xml"), sarif)
+}
+
+/// A clean run, the false-positive PR, and that PR with a lint error too.
+fn runs_to_validate() -> Vec<(&'static str, tempfile::TempDir)> {
+    let lint = false_positive_pr();
+    with_lint_error(lint.path());
+    vec![
+        ("clean", scratch_copy()),
+        ("false positive", false_positive_pr()),
+        ("false positive and lint error", lint),
+    ]
+}
+
+#[test]
+#[cfg_attr(
+    published_schemas_absent,
+    ignore = "needs .ci/published-schemas.sh and xmllint (libxml2-utils); outside CI this schema test did not run"
+)]
+fn junit_reports_validate_against_the_published_jenkins_schema() {
+    for (name, dir) in runs_to_validate() {
+        let (xml, _) = junit_and_sarif_of_one_run(dir.path());
+        let errors = junit_schema_errors(&xml);
+        assert!(
+            errors.is_empty(),
+            "{name}: JUnit schema violations: {errors:#?}"
+        );
+        assert!(xml.contains("<testcase"), "{name}: {xml}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    published_schemas_absent,
+    ignore = "needs .ci/published-schemas.sh; outside CI this schema test did not run"
+)]
+fn sarif_reports_validate_against_the_published_sarif_2_1_0_schema() {
+    for (name, dir) in runs_to_validate() {
+        let (_, sarif) = junit_and_sarif_of_one_run(dir.path());
+        let errors = sarif_schema_errors(&sarif);
+        assert!(
+            errors.is_empty(),
+            "{name}: SARIF schema violations: {errors:#?}"
+        );
+    }
+    // With help URIs too (a `format: uri` the schema checks).
+    let pr = false_positive_pr();
+    let out = run(
+        pr.path(),
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--help-uri",
+            "https://rules.example/codes#{code}",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert!(doc["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"].is_string());
+    assert_eq!(sarif_schema_errors(&doc), Vec::<String>::new());
 }
 
 fn results_with<'a>(doc: &'a serde_json::Value, code: &str) -> Vec<&'a serde_json::Value> {
@@ -319,7 +321,7 @@ fn results_with<'a>(doc: &'a serde_json::Value, code: &str) -> Vec<&'a serde_jso
 }
 
 #[test]
-fn sarif_validates_with_rule_metadata_regions_and_stable_fingerprints() {
+fn sarif_has_rule_metadata_regions_and_stable_fingerprints() {
     let pr = false_positive_pr();
     with_lint_error(pr.path());
     let args = [
@@ -331,7 +333,7 @@ fn sarif_validates_with_rule_metadata_regions_and_stable_fingerprints() {
     ];
     let out = run(pr.path(), &args);
     assert_eq!(out.status.code(), Some(1));
-    let doc = assert_valid_sarif(&text(&out.stdout));
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).expect("SARIF is JSON");
     let driver = &doc["runs"][0]["tool"]["driver"];
     let rules = driver["rules"].as_array().unwrap();
     let rf407 = rules
@@ -379,7 +381,8 @@ fn sarif_validates_with_rule_metadata_regions_and_stable_fingerprints() {
     let path = pr.path().join(KERNEL_UNPACKING);
     let body = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("# a comment\n# another\n{body}")).unwrap();
-    let moved = assert_valid_sarif(&text(&run(pr.path(), &args).stdout));
+    let moved: serde_json::Value =
+        serde_json::from_str(&text(&run(pr.path(), &args).stdout)).unwrap();
     let lint = results_with(&moved, "RF407");
     assert_eq!(
         lint[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -435,14 +438,47 @@ fn json_prints_every_finding_and_a_final_summary_even_when_clean() {
     assert_eq!(lines[0]["command"], "lint");
 }
 
+/// A rule repository of the kernel-unpacking rule and its own fixture folder only, with its
+/// snapshot accepted in place: what the job summary shows then depends on that rule and those
+/// recordings, not on the rules and fixtures the project adds elsewhere.
+fn kernel_unpacking_repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join(KERNEL_UNPACKING);
+    std::fs::create_dir_all(rule.parent().unwrap()).unwrap();
+    std::fs::copy(scratch::project().join(KERNEL_UNPACKING), &rule).unwrap();
+    scratch::copy_dir(
+        &scratch::project().join("fixtures/kernel_unpacking"),
+        &dir.path().join("fixtures/kernel_unpacking"),
+    );
+    std::fs::copy(
+        scratch::project().join("ruleforge.toml"),
+        dir.path().join("ruleforge.toml"),
+    )
+    .unwrap();
+    let accepted = run(dir.path(), &["test", "--accept", "-q"]);
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        text(&accepted.stdout)
+    );
+    dir
+}
+
 #[test]
 fn the_github_job_summary_renders_the_false_positive_snapshot_diff() {
-    let pr = false_positive_pr();
+    let pr = kernel_unpacking_repository();
+    edit(
+        pr.path(),
+        KERNEL_UNPACKING,
+        "process.parent.name not in (\"mkinitramfs\", \"kdumpctl\")",
+        "process.parent.name not in (\"kdumpctl\")",
+    );
     let summary = tempfile::NamedTempFile::new().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruleforge"))
         .arg("-C")
         .arg(pr.path())
-        .args(["check", "--format", "github"])
+        .args(["check", "--format", "github", "--report", "json=run.json"])
         .env("GITHUB_STEP_SUMMARY", summary.path())
         .output()
         .unwrap();
@@ -457,6 +493,26 @@ fn the_github_job_summary_renders_the_false_positive_snapshot_diff() {
         "{stdout}"
     );
     let markdown = std::fs::read_to_string(summary.path()).unwrap();
+    // The counts row is the run's own totals (as its JSON summary gives them); the recordings'
+    // number and size may grow, so the snapshot shows the row's place, not its numbers.
+    let json = json_lines(&std::fs::read_to_string(pr.path().join("run.json")).unwrap());
+    let t = json.last().unwrap();
+    let row = format!(
+        "| {} | {} | {} | {} | {} | {} | {} |",
+        t["rules"],
+        t["replayed_rules"],
+        t["fixtures"],
+        t["events"],
+        t["alerts"],
+        t["errors"],
+        t["warnings"]
+    );
+    assert!(markdown.contains(&row), "{row} in:\n{markdown}");
+    assert_eq!(
+        (t["rules"].as_u64(), t["errors"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let markdown = markdown.replacen(&row, "| (the run's totals) |", 1);
     insta::assert_snapshot!("github_job_summary_false_positive", markdown);
 }
 
@@ -485,8 +541,12 @@ fn one_run_writes_every_report_and_they_agree() {
     );
     let read =
         |p: &str| std::fs::read_to_string(pr.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
-    assert_valid_junit(&read("reports/ruleforge.xml"));
-    let sarif = assert_valid_sarif(&read("ruleforge.sarif"));
+    let junit = read("reports/ruleforge.xml");
+    let failures = parse_xml(&junit)
+        .root_element()
+        .attribute("failures")
+        .map(str::to_string);
+    let sarif: serde_json::Value = serde_json::from_str(&read("ruleforge.sarif")).unwrap();
     let json = json_lines(&read("ruleforge.json"));
     let errors = sarif["runs"][0]["results"]
         .as_array()
@@ -496,6 +556,11 @@ fn one_run_writes_every_report_and_they_agree() {
         .count();
     assert_eq!(json.last().unwrap()["errors"], errors);
     assert_eq!(errors, 3, "RF407, RT003 and RT006");
+    assert_eq!(
+        failures.as_deref(),
+        Some("3"),
+        "the same three, as JUnit cases"
+    );
     assert!(read("summary.md").contains("### Snapshot diffs"));
 }
 
@@ -508,6 +573,66 @@ fn a_malformed_report_request_is_a_usage_error() {
         assert!(
             text(&out.stderr).contains("--report"),
             "{bad}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_second_format_is_a_usage_error_that_names_report() {
+    let clean = scratch_copy();
+    for args in [
+        &["check", "--format", "junit", "--format", "sarif"][..],
+        &["--format", "json", "lint", "--format", "github"][..],
+    ] {
+        let out = run(clean.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing half-written");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("--format was given 2 times")
+                && stderr.contains("--report FORMAT=PATH"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // One `--format`, before or after the command, is as before.
+    let out = run(clean.path(), &["--format", "json", "check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("\"kind\":\"summary\""));
+}
+
+#[test]
+fn help_uris_are_opt_in_absolute_urls_and_the_explanation_is_always_there() {
+    let clean = scratch_copy();
+    // Without --help-uri: no link ruleforge cannot vouch for, and every code's explanation
+    // (what `lint --explain` prints) in its help text, which code scanning shows on the alert.
+    let out = run(clean.path(), &["check", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "RT018"));
+    for r in rules {
+        assert!(r.get("helpUri").is_none(), "{r:#}");
+        let id = r["id"].as_str().unwrap();
+        let markdown = r["help"]["markdown"].as_str().unwrap();
+        assert!(
+            markdown.contains(&format!("ruleforge lint --explain {id}")) && markdown.len() > 80,
+            "{r:#}"
+        );
+    }
+    // A template that would not be an absolute URI is refused before anything runs.
+    for bad in ["docs/codes.md#{code}", "https://rules.example/a code"] {
+        let out = run(
+            clean.path(),
+            &["check", "--format", "sarif", "--help-uri", bad],
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            text(&out.stderr).contains("--help-uri"),
+            "{}",
             text(&out.stderr)
         );
     }

@@ -96,7 +96,7 @@ impl Affected {
         if !self.docs.is_empty() {
             let _ = writeln!(
                 out,
-                "docs affected: {} (run `ruleforge docs`)",
+                "docs affected: {} (`check` renders them)",
                 esc(&self.docs.join("; "))
             );
         }

@@ -19,15 +19,15 @@ pub struct ChangedArgs {
     pub changed_since: Option<String>,
 }
 
-/// The scope of a changed-only run: `Ok(None)` without `--changed-since` or when everything is
-/// affected. Errors (no repository, unknown REF) are usage errors: exit 2, never "nothing
-/// changed".
+/// The selection of a changed-only run (`Ok(None)` without `--changed-since`) and its scope
+/// (`None` when everything is affected). Errors (no repository, unknown REF) are usage errors:
+/// exit 2, never "nothing changed".
 pub fn scope(
     cli: &Cli,
     args: &ChangedArgs,
     config: &Config,
     collection: &Collection,
-) -> Result<Option<(Affected, Scope)>> {
+) -> Result<Option<(Affected, Option<Scope>)>> {
     let Some(reference) = &args.changed_since else {
         return Ok(None);
     };
@@ -47,5 +47,6 @@ pub fn scope(
             eprint!("{text}");
         }
     }
-    Ok(affected.scope().map(|s| (affected, s)))
+    let scope = affected.scope();
+    Ok(Some((affected, scope)))
 }

@@ -16,6 +16,7 @@ mod baseline;
 mod changed;
 mod config;
 mod coverage;
+mod docs_check;
 mod eval;
 mod explain;
 mod import;
@@ -52,8 +53,13 @@ pub struct Cli {
     /// upward.
     #[arg(short = 'C', long = "root", global = true, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Output format for findings.
-    #[arg(long, global = true, default_value = "human", value_parser = |s: &str| s.parse::<Format>())]
+    /// Output format of standard output: human, json, junit, sarif or github. One per run;
+    /// `--report FORMAT=PATH` writes the others from the same run.
+    #[arg(long = "format", global = true, value_name = "FORMAT", action = clap::ArgAction::Append,
+          value_parser = |s: &str| s.parse::<Format>())]
+    formats: Vec<Format>,
+    /// The one `--format` (human without it), set by [`run`].
+    #[arg(skip)]
     format: Format,
     /// Print only findings, no summary.
     #[arg(short, long, global = true)]
@@ -189,6 +195,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &mut Cli) -> Result<ExitCode> {
+    cli.format = one_format(&cli.formats)?;
     // detection-rules reads a custom rules directory from CUSTOM_RULES_DIR; without -C, that
     // directory is the repository. A relative value is relative to where ruleforge started.
     let custom = match std::env::var_os("CUSTOM_RULES_DIR").filter(|d| !d.is_empty()) {
@@ -376,7 +383,7 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     }
     let mut files = selected_files(&collection, &args.rules)?;
     let scope = changed::scope(cli, &args.changed, &config, &collection)?;
-    if let Some((_, scope)) = &scope {
+    if let Some((_, Some(scope))) = &scope {
         files = Some(scope.rules.iter().cloned().collect());
     }
     let only: Option<std::collections::HashSet<PathBuf>> =
@@ -482,12 +489,38 @@ fn selected_files(
     Ok(Some(files))
 }
 
+/// Standard output holds one report: a second `--format` would interleave two documents no
+/// reader could parse, so it is a usage error that names `--report`, which writes the others.
+fn one_format(formats: &[Format]) -> Result<Format> {
+    // clap keeps only the subcommand's value of a global flag also given before the command
+    // (`--format json check --format sarif`), so the command line itself is counted too.
+    let typed = (std::env::args_os().skip(1))
+        .take_while(|a| a != "--")
+        .filter(|a| {
+            a.to_str()
+                .is_some_and(|s| s == "--format" || s.starts_with("--format="))
+        })
+        .count();
+    let given = typed.max(formats.len());
+    if given > 1 {
+        anyhow::bail!(
+            "--format was given {given} times: standard output takes one format; write the others \
+from the same run with --report FORMAT=PATH (e.g. --format sarif --report junit=ruleforge.xml)"
+        );
+    }
+    Ok(formats.last().copied().unwrap_or_default())
+}
+
 fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     let start = Instant::now();
     let config = load_config(cli)?;
     let collection = load_rules(&config, &[])?;
     let mut sources = sources_for(&collection);
-    let scope = changed::scope(cli, &args.changed, &config, &collection)?.map(|(_, s)| s);
+    let changed = changed::scope(cli, &args.changed, &config, &collection)?;
+    let (affected, scope) = match changed {
+        Some((a, s)) => (Some(a), s),
+        None => (None, None),
+    };
     let mut outcome = suite::run(
         &config,
         &collection,
@@ -498,6 +531,11 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             coverage: with_lint && cli.verbose,
         },
     );
+    if with_lint && docs_check::wanted(&config, affected.as_ref()) {
+        outcome
+            .findings
+            .extend(docs_check::render(&config, &collection, &outcome)?);
+    }
     let only = scope.as_ref().map(|s| &s.rules);
     let mut lint_diags = if with_lint {
         let env = lint_environment(&config, collection.failed.is_empty())?;

@@ -23,8 +23,10 @@ pub struct ReportArgs {
     /// Markdown job summary) to PATH; repeatable. All reports come from the same run.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse)]
     pub reports: Vec<(Kind, PathBuf)>,
-    /// SARIF: each code's help URI; `{code}` in TEMPLATE is replaced by the code.
-    #[arg(long, value_name = "TEMPLATE")]
+    /// SARIF: each code's help URI, an absolute http(s) URL where `{code}` is replaced by the
+    /// code. Without it SARIF has no helpUri (ruleforge cannot know where your team publishes
+    /// the codes' documentation); the explanation itself is always in each rule's help text.
+    #[arg(long, value_name = "TEMPLATE", value_parser = parse_help_uri)]
     pub help_uri: Option<String>,
 }
 
@@ -45,6 +47,29 @@ fn parse(s: &str) -> Result<(Kind, PathBuf), String> {
         )
     };
     Ok((kind, PathBuf::from(path)))
+}
+
+/// SARIF's helpUri must be an absolute URI (code scanning rejects the upload otherwise): an
+/// http(s) URL with a host and nothing a URI cannot hold unescaped.
+fn parse_help_uri(s: &str) -> Result<String, String> {
+    let rest = (s.strip_prefix("https://"))
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!(
+                "`{s}`: expected an absolute http(s) URL, e.g. https://rules.example/codes#{{code}}"
+            )
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let bad = s.chars().find(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '|')
+    });
+    if host.is_empty() || host.contains('{') {
+        return Err(format!("`{s}`: the URL has no host"));
+    }
+    if let Some(c) = bad {
+        return Err(format!("`{s}`: {c:?} must be percent-encoded in a URL"));
+    }
+    Ok(s.to_string())
 }
 
 /// The report on standard output (in `--format`), then every `--report` file and the job summary.
@@ -83,5 +108,30 @@ pub fn emit(cli: &Cli, args: &ReportArgs, report: &RunReport, sources: &mut Sour
 pub fn rebase(args: &mut ReportArgs, typed_in: &std::path::Path) {
     for (_, p) in &mut args.reports {
         *p = super::paths::rebase(p, typed_in);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_help_uri;
+
+    #[test]
+    fn help_uris_must_be_absolute_http_urls() {
+        for ok in [
+            "https://rules.example/codes#{code}",
+            "http://wiki.local/ruleforge/{code}",
+        ] {
+            assert_eq!(parse_help_uri(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "docs/codes.md#{code}",
+            "rules.example/{code}",
+            "https:///codes",
+            "https://{code}.example/",
+            "https://rules.example/a code",
+            "ftp://rules.example/{code}",
+        ] {
+            assert!(parse_help_uri(bad).is_err(), "accepted {bad}");
+        }
     }
 }

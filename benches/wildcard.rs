@@ -10,6 +10,9 @@ use std::hint::black_box;
 
 const MB: usize = 1 << 20;
 
+/// A compiled query of one language, as a predicate over events.
+type Query = Box<dyn Fn(&Value) -> bool>;
+
 /// Ten values of about 1 MB: ASCII runs, and a multi-byte character to take the folding path.
 fn events() -> Vec<Value> {
     (0..10)
@@ -51,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let types = kql::FieldTypes::empty().with_override("v", "keyword");
     for (name, p, question_marks) in &patterns() {
         assert!(p.chars().count() >= 5000, "{name}");
-        let mut queries: Vec<(&str, Box<dyn Fn(&Value) -> bool>)> = Vec::new();
+        let mut queries: Vec<(&str, Query)> = Vec::new();
         for (op, suffix) in [("eql_like", ""), ("eql_like_ci", "~")] {
             let q = format!("any where v like{suffix} \"{p}\"");
             let rule = eql::parse(&q)

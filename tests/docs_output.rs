@@ -235,3 +235,33 @@ fn a_value_doubled_in_a_template_loop_is_a_template_error() {
     assert_eq!(tree(&site), before);
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }
+
+/// The HTML site (the default) is published the same way: a page planted as a symlink is
+/// replaced, not written through, and the page of a deleted rule goes.
+#[cfg(unix)]
+#[test]
+fn the_html_site_is_replaced_as_a_whole_too() {
+    let dir = scratch_copy();
+    let site = dir.path().join("site");
+    let html = |root: &Path| run(root, &["docs", "--out", site.to_str().unwrap()]);
+    ok(&html(dir.path()));
+    let page = site.join("discovery_kernel_unpacking.html");
+    assert!(
+        page.is_file(),
+        "{:?}",
+        tree(&site).keys().collect::<Vec<_>>()
+    );
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "precious").unwrap();
+    std::fs::remove_file(&page).unwrap();
+    std::os::unix::fs::symlink(&precious, &page).unwrap();
+    ok(&html(dir.path()));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+    assert!(std::fs::symlink_metadata(&page).unwrap().is_file());
+
+    std::fs::remove_file(dir.path().join(KERNEL_UNPACKING)).unwrap();
+    ok(&html(dir.path()));
+    assert!(!page.exists());
+    assert!(site.join("credential_access_kallsyms_read.html").is_file());
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}

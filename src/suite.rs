@@ -340,7 +340,11 @@ fn load_fixtures(run: &mut Run<'_>) -> Vec<Fixture> {
                 Finding::fatal(
                     Diagnostic::error(
                         "FX001",
-                        format!("fixture directory {} does not exist", run.display(dir)),
+                        if dir.exists() {
+                            format!("fixture directory {} is not a directory", run.display(dir))
+                        } else {
+                            format!("fixture directory {} does not exist", run.display(dir))
+                        },
                     )
                     .with_help("create it, or set fixture_dirs in ruleforge.toml"),
                 ),

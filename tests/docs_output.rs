@@ -185,10 +185,13 @@ fn nested_ranges_in_a_template_are_bounded_per_page() {
 /// is produced, not after).
 #[test]
 fn a_page_past_the_size_limit_is_a_template_error() {
-    // About 10 KiB of JSON per iteration: over 64 MiB well before the loop ends.
-    let (_dir, site, res) = docs_with_rule_template(
-        "{% for i in range(end=10000) %}{{ file | json_encode() }}{% endfor %}\n",
+    // 1 KiB of the template's own text per iteration: over 64 MiB well before the loop ends
+    // (text is not a value, so only the page cap stops it).
+    let template = format!(
+        "{{% for i in range(end=100000) %}}{}{{% endfor %}}\n",
+        "0123456789abcdef".repeat(64)
     );
+    let (_dir, site, res) = docs_with_rule_template(&template);
     let stderr = text(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{stderr}");
     assert!(
@@ -196,4 +199,69 @@ fn a_page_past_the_size_limit_is_a_template_error() {
         "{stderr}"
     );
     assert!(!site.exists());
+}
+
+/// A value doubled in a loop (forty `set_global s = s ~ s` would be a terabyte) stops at the
+/// page's value budget as a template error; the old site is left alone. Run under a 4 GB
+/// address-space limit, so that a regression aborts this child instead of the machine's memory.
+#[cfg(unix)]
+#[test]
+fn a_value_doubled_in_a_template_loop_is_a_template_error() {
+    let dir = scratch_copy();
+    let site = dir.path().join("site");
+    ok(&docs(dir.path(), &site));
+    let before = tree(&site);
+    std::fs::create_dir(dir.path().join("docs-templates")).unwrap();
+    std::fs::write(
+        dir.path().join("docs-templates/rule.md"),
+        "{% set_global s = \"ab\" %}{% for i in range(end=40) %}{% set_global s = s ~ s %}{% endfor %}{{ s }}\n",
+    )
+    .unwrap();
+    let res = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 4000000; exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_ruleforge"))
+        .arg("-C")
+        .arg(dir.path())
+        .args(["docs", "--pages", "markdown", "--out"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    let stderr = text(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("template rule.md") && stderr.contains("values grew past"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&site), before);
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+/// The HTML site (the default) is published the same way: a page planted as a symlink is
+/// replaced, not written through, and the page of a deleted rule goes.
+#[cfg(unix)]
+#[test]
+fn the_html_site_is_replaced_as_a_whole_too() {
+    let dir = scratch_copy();
+    let site = dir.path().join("site");
+    let html = |root: &Path| run(root, &["docs", "--out", site.to_str().unwrap()]);
+    ok(&html(dir.path()));
+    let page = site.join("discovery_kernel_unpacking.html");
+    assert!(
+        page.is_file(),
+        "{:?}",
+        tree(&site).keys().collect::<Vec<_>>()
+    );
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "precious").unwrap();
+    std::fs::remove_file(&page).unwrap();
+    std::os::unix::fs::symlink(&precious, &page).unwrap();
+    ok(&html(dir.path()));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+    assert!(std::fs::symlink_metadata(&page).unwrap().is_file());
+
+    std::fs::remove_file(dir.path().join(KERNEL_UNPACKING)).unwrap();
+    ok(&html(dir.path()));
+    assert!(!page.exists());
+    assert!(site.join("credential_access_kallsyms_read.html").is_file());
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }

@@ -450,6 +450,14 @@ fn usage_and_io_problems_exit_2() {
         stdout.contains("fixture directory recordings does not exist"),
         "{stdout}"
     );
+    // A file where a folder is configured is named as such, not as missing.
+    std::fs::write(dir.path().join("recordings"), "notes\n").unwrap();
+    let (code, stdout, _) = ruleforge(dir.path(), &["test"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("fixture directory recordings is not a directory"),
+        "{stdout}"
+    );
 }
 
 #[test]

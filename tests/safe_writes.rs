@@ -247,3 +247,48 @@ fn export_write_failure_exits_2() {
         text(&res.stderr)
     );
 }
+
+/// `--report json=DEVICE`: a device is written to, not replaced by a file (as root, a rename
+/// used to turn the `/dev/full` node into a regular file and the run passed). A full device
+/// is an I/O error, exit 2. The device nodes are made in a temporary folder (`mknod`, root).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_to_a_full_device_exits_2_and_the_device_stays_a_device() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let node = |name: &str, minor: &str| {
+        let p = dir.path().join(name);
+        let made = Command::new("mknod")
+            .arg(&p)
+            .args(["c", "1", minor])
+            .status()
+            .is_ok_and(|s| s.success());
+        made.then_some(p)
+    };
+    let Some(full) = node("full", "7") else {
+        assert!(std::env::var_os("CI").is_none(), "mknod failed under CI");
+        eprintln!("SKIPPED: mknod is not permitted here (not root); this proof did not run");
+        return;
+    };
+    let null = node("null", "3").unwrap();
+    let report = format!("json={}", full.display());
+    let res = run(&project(), &["lint", "--report", &report]);
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res.stderr));
+    assert!(
+        text(&res.stderr).contains("writing the report"),
+        "{}",
+        text(&res.stderr)
+    );
+    let report = format!("json={}", null.display());
+    let res = run(&project(), &["lint", "--report", &report]);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    for p in [&full, &null] {
+        let t = std::fs::symlink_metadata(p).unwrap().file_type();
+        assert!(t.is_char_device(), "{} was replaced", p.display());
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temporary left"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod attack;
 pub mod highlight;
+mod limits;
 pub mod markdown;
 pub mod site;
 
@@ -91,6 +92,8 @@ pub struct Renderer {
     tera: tera::Tera,
     /// Elements produced by `range()` since the current page started.
     range_used: Arc<AtomicUsize>,
+    /// Values, loop iterations and macro depth of the current page ([`limits`]).
+    budget: Arc<limits::Budget>,
 }
 
 fn usize_arg(
@@ -228,7 +231,14 @@ impl Renderer {
                 Ok(Value::from(md_inline(&s)))
             },
         );
-        Ok(Renderer { tera, range_used })
+        let budget = Arc::new(limits::Budget::default());
+        limits::register(&mut tera, &budget);
+        limits::instrument(&mut tera);
+        Ok(Renderer {
+            tera,
+            range_used,
+            budget,
+        })
     }
 
     pub fn render(&self, name: &str, context: &Value) -> Result<String, RenderError> {
@@ -243,6 +253,7 @@ impl Renderer {
     ) -> Result<String, RenderError> {
         let cx = tera::Context::from_value(context.clone()).map_err(|e| tera_error(name, &e))?;
         self.range_used.store(0, Ordering::Relaxed);
+        self.budget.reset();
         let mut page = Capped {
             buf: Vec::new(),
             limit,

@@ -1,5 +1,6 @@
 //! Date parsing to epoch milliseconds: ISO-8601 (`strict_date_optional_time`), epoch millis,
-//! and the Java `DateTimeFormatter` letters that index mappings use (`dd-MM-yyyy`).
+//! and the Java `DateTimeFormatter` letters that index mappings use (`dd-MM-yyyy`), zone ids
+//! resolved with the tzdb that `jiff` bundles.
 
 use crate::query::calendar::{DAYS, MONTHS, days_from_civil, days_in_month};
 
@@ -159,7 +160,7 @@ fn offset_at(c: &mut Cur<'_>, letter: char, n: usize) -> Option<i64> {
     if letter == 'Z' && n == 4 {
         return localized_offset_at(c, true);
     }
-    let colon = (letter == 'Z' && n == 5) || (letter != 'Z' && (n == 3 || n == 5));
+    let colon = n == 5 || (n == 3 && letter != 'Z');
     let zero_text = match (letter, n) {
         ('X', _) | ('Z', 5) => "Z",
         ('Z', _) | ('x', 2 | 4) => "+0000",
@@ -392,11 +393,12 @@ fn letter(c: &mut Cur<'_>, ch: char, n: usize, adjacent: bool, p: &mut Parts) ->
 }
 
 /// Parses with one Java `DateTimeFormatter` pattern: optional sections `[…]`, `y`/`u` (`yy` =
-/// 2000–2099), `Y`/`w`/`e`/`c` (week-based year, week and day of week, root-locale rules), `M`/`L`
-/// (`MMM` `Jan`, `MMMM` `January`), `d`, `D` (day of year), `H`, `k`, `h`/`K` with `a`
-/// (`AM`/`PM`), `m`, `s`, `S…` (a fraction of 1–9 digits), `E` (day name, read and
-/// not checked), `Z`/`X`/`x` offsets, quoted literals; other characters are literal. Unknown
-/// letters make the pattern unusable (no match) rather than guessed.
+/// 2000–2099), `Y`/`w`/`e`/`c` (week-based year, week and day of week, root-locale rules), `W`
+/// (week of month, with a day of week), `M`/`L` (`MMM` `Jan`, `MMMM` `January`), `d`, `D` (day
+/// of year), `H`, `k`, `h`/`K` with `a` (`AM`/`PM`), `m`, `s`, `S…` (a fraction of 1–9
+/// digits), `E` (day name, read and not checked), `Z`/`X`/`x`/`O` offsets, `VV`/`z` zones
+/// (tzdb), quoted literals; other characters are literal. Unknown letters make the pattern
+/// unusable (no match) rather than guessed.
 pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
     parse_pattern(s, pattern, 1)
 }

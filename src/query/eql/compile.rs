@@ -10,7 +10,7 @@
 use super::Options;
 use super::ast::*;
 use super::error::EqlError;
-use super::eval::{CLit, FieldRef, InSet, Pred, SExpr, Script, Test, Ty};
+use super::eval::{CLit, FieldRef, InSet, Pred, SExpr, Script, Test, Ty, lowercase_normalize};
 use super::functions::{ArgKind, Func, IpNet};
 use super::lucene;
 use super::mapping::FieldType;
@@ -68,12 +68,25 @@ impl<'o> Compiler<'o> {
             } else {
                 Ty::Dynamic
             };
+            // Elastic's ECS `*.caseless` multi-fields (keyword, lowercase normalizer) index
+            // their parent's value; without a mapping they are known by name, as in KQL.
+            if let Some(parent) = name.strip_suffix(".caseless").filter(|p| !p.is_empty()) {
+                self.note_read(parent);
+                return Ok(Some(FieldRef {
+                    name: name.to_string(),
+                    path: FieldPath::new(parent),
+                    ty: Ty::Keyword,
+                    ignore_above: None,
+                    lowercase: true,
+                }));
+            }
             self.note_read(name);
             return Ok(Some(FieldRef {
                 name: name.to_string(),
                 path: FieldPath::new(name),
                 ty,
                 ignore_above: None,
+                lowercase: false,
             }));
         };
         let Some(info) = mapping.get(name) else {
@@ -115,10 +128,10 @@ impl<'o> Compiler<'o> {
                 ));
             }
         };
-        let ignore_above = if ty == Ty::Keyword {
-            info.ignore_above
+        let (ignore_above, lowercase) = if ty == Ty::Keyword {
+            (info.ignore_above, info.lowercase)
         } else {
-            None
+            (None, false)
         };
         self.note_read(&info.source);
         Ok(Some(FieldRef {
@@ -126,6 +139,7 @@ impl<'o> Compiler<'o> {
             path: FieldPath::new(&info.source),
             ty,
             ignore_above,
+            lowercase,
         }))
     }
 
@@ -357,6 +371,15 @@ impl<'o> Compiler<'o> {
             Ty::Date(fmt) => fmt.as_deref(),
             _ => None,
         };
+        // A normalized keyword's term queries normalize the term too (`indexedValueForSearch`).
+        let normalized;
+        let v = match v {
+            Val::Str(s) if f.lowercase => {
+                normalized = Val::Str(lowercase_normalize(s).into());
+                &normalized
+            }
+            v => v,
+        };
         let lit = CLit::new(v, fmt);
         if let (Ty::Date(_), Val::Str(s), None) = (&f.ty, v, lit.date) {
             return Err(EqlError::verify(
@@ -415,7 +438,10 @@ impl<'o> Compiler<'o> {
                 if ci {
                     let set = vals
                         .iter()
-                        .filter_map(|v| v.to_text().map(|t| fold(&t).into_owned().into_boxed_str()))
+                        .filter_map(|v| {
+                            v.to_text()
+                                .map(|t| fold(&norm(&f, &t)).into_owned().into_boxed_str())
+                        })
                         .collect();
                     return Ok(Pred::Leaf(f, Test::InCi(set)));
                 }
@@ -533,9 +559,17 @@ impl<'o> Compiler<'o> {
         match self.field_of(expr)? {
             Some(Some(f)) => {
                 self.check_string_operand(&f, op, &expr.span)?;
-                let test = match matcher(self)? {
-                    Ok(p) => Test::Patterns(p),
-                    Err(r) => Test::Regex(r),
+                let test = match kind {
+                    // Wildcard queries normalize their pattern on a normalized keyword; regexp
+                    // patterns are left as written (lower-casing `\W` would change its meaning).
+                    MatchKind::Seq | MatchKind::Like if f.lowercase => {
+                        let pats: Vec<String> = pats.iter().map(|p| norm(&f, p)).collect();
+                        Test::Patterns(PatternSet::new(pats.iter().map(String::as_str), ci))
+                    }
+                    _ => match matcher(self)? {
+                        Ok(p) => Test::Patterns(p),
+                        Err(r) => Test::Regex(r),
+                    },
                 };
                 Ok(Pred::Leaf(f, test))
             }
@@ -594,6 +628,8 @@ impl<'o> Compiler<'o> {
                     _ => None,
                 };
                 let f = slots[0].clone();
+                // Prefix and wildcard queries normalize their term on a normalized keyword.
+                let lit = |i: usize| lit(i).map(|p| norm(&f, &p));
                 let test = match func {
                     Func::CidrMatch if !cidrs.is_empty() && args.len() == 1 => {
                         Some(Test::Cidr(cidrs.clone()))
@@ -951,5 +987,15 @@ fn describe(k: &ExprKind) -> String {
         },
         ExprKind::Field { name, .. } => name.clone(),
         _ => "expression".into(),
+    }
+}
+
+/// `s` as a term-level query on `f` sees it: lower-cased on a keyword with the `lowercase`
+/// normalizer, unchanged otherwise.
+fn norm(f: &FieldRef, s: &str) -> String {
+    if f.lowercase {
+        lowercase_normalize(s)
+    } else {
+        s.to_string()
     }
 }

@@ -1,5 +1,6 @@
 //! Date parsing to epoch milliseconds: ISO-8601 (`strict_date_optional_time`), epoch millis,
-//! and the Java `DateTimeFormatter` letters that index mappings use (`dd-MM-yyyy`).
+//! and the Java `DateTimeFormatter` letters that index mappings use (`dd-MM-yyyy`), zone ids
+//! resolved with the tzdb that `jiff` bundles.
 
 use crate::query::calendar::{DAYS, MONTHS, days_from_civil, days_in_month};
 
@@ -119,8 +120,13 @@ struct Parts {
     mi: i64,
     sec: i64,
     ms: i64,
-    /// Offset east of UTC in minutes.
-    offset_min: i64,
+    /// Offset east of UTC in seconds.
+    offset_sec: i64,
+    /// A zone read by `VV` or `z`; it wins over an offset, as Elasticsearch resolves the
+    /// parsed date in `TemporalQueries.zone()`, which prefers the zone id.
+    zone: Option<Zone>,
+    /// `W`: week of the month (root locale: Monday first, week 1 holds the 1st).
+    week_of_month: Option<u32>,
     /// `a`: `Some(true)` for PM; the hour then comes from `h`/`K` (clock-hour of AM/PM).
     pm: Option<bool>,
     /// `D`: day of the year.
@@ -146,13 +152,38 @@ fn name_at(c: &mut Cur<'_>, names: &[&str], n: usize) -> Option<usize> {
     Some(i)
 }
 
-/// A zone offset: `Z`/`ZZ`/`ZZZ` and `xx` read `+HHmm`; `X` `+HH[mm]` or `Z`; `XX` `+HHmm`
-/// or `Z`; `XXX`, `ZZZZZ` `+HH:mm` or `Z`; `x` `+HH[mm]`; `xxx` `+HH:mm`.
+/// A zone offset as java.time's `appendOffset` parses it strictly, in seconds. `Z`..`ZZZ`,
+/// `xx`: `+HHMM`; `X`, `x`: `+HH[mm]`; `XX`: `+HHMM`; `XXX`, `xxx`: `+HH:MM`; `XXXX`, `xxxx`:
+/// `+HHMM[ss]`; `XXXXX`, `xxxxx`, `ZZZZZ`: `+HH:MM[:ss]`; `ZZZZ` is the localized `GMT+08:00`.
+/// The zero text (`Z` for `X` and `ZZZZZ`, `+00`/`+0000`/`+00:00` otherwise) is tried first.
 fn offset_at(c: &mut Cur<'_>, letter: char, n: usize) -> Option<i64> {
-    let zulu_ok = letter == 'X' || (letter == 'Z' && n == 5);
-    if zulu_ok && c.eat(b'Z') {
+    if letter == 'Z' && n == 4 {
+        return localized_offset_at(c, true);
+    }
+    let colon = n == 5 || (n == 3 && letter != 'Z');
+    let zero_text = match (letter, n) {
+        ('X', _) | ('Z', 5) => "Z",
+        ('Z', _) | ('x', 2 | 4) => "+0000",
+        ('x', 1) => "+00",
+        _ => "+00:00",
+    };
+    if c.b[c.i..].starts_with(zero_text.as_bytes()) {
+        c.i += zero_text.len();
         return Some(0);
     }
+    let minutes_optional = letter != 'Z' && n == 1;
+    let seconds = n >= 4 && !(letter == 'Z' && n == 4);
+    signed_offset(c, colon, minutes_optional, seconds)
+}
+
+/// `±HH`, then minutes (`[:]MM`, optional when `minutes_optional`) and, when `seconds`, an
+/// optional `[:]ss`. Fields past 23/59/59 or a total beyond ±18:00 are no offset.
+fn signed_offset(
+    c: &mut Cur<'_>,
+    colon: bool,
+    minutes_optional: bool,
+    seconds: bool,
+) -> Option<i64> {
     let sign = match c.b.get(c.i)? {
         b'+' => 1,
         b'-' => -1,
@@ -160,20 +191,136 @@ fn offset_at(c: &mut Cur<'_>, letter: char, n: usize) -> Option<i64> {
     };
     c.i += 1;
     let oh = c.digits(2, 2)?;
-    let colon = (letter == 'Z' && n == 5) || (letter != 'Z' && n >= 3);
-    let minutes_optional = letter != 'Z' && n == 1;
-    if colon && !c.eat(b':') {
-        return None;
-    }
-    let om = if minutes_optional {
-        c.digits(2, 2).unwrap_or(0)
-    } else {
-        c.digits(2, 2)?
+    let part = |c: &mut Cur<'_>, optional: bool| -> Option<i64> {
+        let at = c.i;
+        let v = (!colon || c.eat(b':')).then(|| c.digits(2, 2)).flatten();
+        match v {
+            Some(v) => Some(v),
+            None if optional => {
+                c.i = at;
+                Some(0)
+            }
+            None => None,
+        }
     };
-    if !valid_offset(oh, om) {
+    let om = part(c, minutes_optional)?;
+    let os = if seconds { part(c, true)? } else { 0 };
+    let total = oh * 3600 + om * 60 + os;
+    if oh > 23 || om > 59 || os > 59 || total > 18 * 3600 {
         return None;
     }
-    Some(sign * (oh * 60 + om))
+    Some(sign * total)
+}
+
+/// java.time's localized offset (`O`, `OOOO`, `ZZZZ`): `GMT` alone is zero; `full` reads
+/// `GMT±HH:MM[:ss]`, the short form `GMT±H[H][:MM[:ss]]`.
+fn localized_offset_at(c: &mut Cur<'_>, full: bool) -> Option<i64> {
+    if !c.b[c.i..].starts_with(b"GMT") {
+        return None;
+    }
+    c.i += 3;
+    let sign = match c.b.get(c.i) {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => return Some(0),
+    };
+    c.i += 1;
+    let (h, m, s) = if full {
+        let h = c.digits(2, 2)?;
+        if !c.eat(b':') {
+            return None;
+        }
+        let m = c.digits(2, 2)?;
+        (h, m, colon_pair(c).unwrap_or(0))
+    } else {
+        let h = c.digits(1, 2)?;
+        let m = colon_pair(c);
+        let s = m.and_then(|_| colon_pair(c));
+        (h, m.unwrap_or(0), s.unwrap_or(0))
+    };
+    let total = h * 3600 + m * 60 + s;
+    if h > 23 || m > 59 || s > 59 || total > 18 * 3600 {
+        return None;
+    }
+    Some(sign * total)
+}
+
+/// `:dd` if both digits follow the colon; the cursor stays put otherwise.
+fn colon_pair(c: &mut Cur<'_>) -> Option<i64> {
+    let at = c.i;
+    let v = c.eat(b':').then(|| c.digits(2, 2)).flatten();
+    if v.is_none() {
+        c.i = at;
+    }
+    v
+}
+
+/// A parsed zone: a fixed offset (`+01:00`, `UTC+01:00`, `Z`, `GMT`) or a tzdb region.
+#[derive(Clone)]
+enum Zone {
+    Fixed(i64),
+    Region(jiff::tz::TimeZone),
+}
+
+/// The tzdb region ids, sorted longest first so the first prefix found is the longest, as
+/// java.time's prefix tree matches.
+fn region_ids() -> &'static [String] {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .collect();
+        ids.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        ids
+    })
+}
+
+/// A zone id as java.time's `appendZoneId` (`VV`) parses it, case-sensitively: `±HH:MM[:ss]`;
+/// `UTC`, `GMT`, `UT` alone or followed by such an offset (`GMT0` is `GMT`); a tzdb region id
+/// (`Europe/Paris`, longest match); else `Z`. With `names` (`z`), `UTC` is left to the region
+/// ids, as java.time's zone-text parser does; zone names (`PST`, `Pacific Standard Time`) are
+/// locale data ruleforge does not carry and do not parse.
+fn zone_at(c: &mut Cur<'_>, names: bool) -> Option<Zone> {
+    let rest = &c.b[c.i..];
+    match rest.first()? {
+        b'+' | b'-' => return signed_offset(c, true, false, true).map(Zone::Fixed),
+        _ => {}
+    }
+    let prefix = if rest.starts_with(b"GMT0") {
+        c.i += 4;
+        return Some(Zone::Fixed(0));
+    } else if rest.starts_with(b"GMT") {
+        3
+    } else if rest.starts_with(b"UTC") {
+        if names { 0 } else { 3 }
+    } else if rest.starts_with(b"UT") && !rest.starts_with(b"UTC") {
+        2
+    } else {
+        0
+    };
+    if prefix > 0 {
+        c.i += prefix;
+        // An offset after the prefix is part of the id when it parses; `0`/`Z` never are.
+        if matches!(c.b.get(c.i), Some(b'+' | b'-')) {
+            let at = c.i;
+            if let Some(off) = signed_offset(c, true, false, true) {
+                return Some(Zone::Fixed(off));
+            }
+            c.i = at;
+        }
+        return Some(Zone::Fixed(0));
+    }
+    let rest = std::str::from_utf8(&c.b[c.i..]).ok();
+    if let Some(id) = rest.and_then(|r| region_ids().iter().find(|id| r.starts_with(id.as_str()))) {
+        let tz = jiff::tz::db().get(id).ok()?;
+        c.i += id.len();
+        return Some(Zone::Region(tz));
+    }
+    if c.eat(b'Z') {
+        return Some(Zone::Fixed(0));
+    }
+    None
 }
 
 /// Reads one pattern letter run (`ch` repeated `n` times) into `p`; `adjacent`: another letter
@@ -235,18 +382,23 @@ fn letter(c: &mut Cur<'_>, ch: char, n: usize, adjacent: bool, p: &mut Parts) ->
             p.week_year = Some(y);
         }
         'w' => p.week = Some(c.digits(n.min(2), 2)? as u32),
-        'Z' | 'X' | 'x' => p.offset_min = offset_at(c, ch, n)?,
+        'Z' | 'X' | 'x' => p.offset_sec = offset_at(c, ch, n)?,
+        'O' => p.offset_sec = localized_offset_at(c, n == 4)?,
+        'V' => p.zone = Some(zone_at(c, false)?),
+        'z' => p.zone = Some(zone_at(c, true)?),
+        'W' => p.week_of_month = Some(c.digits(1, 1)? as u32),
         _ => return None,
     }
     Some(())
 }
 
 /// Parses with one Java `DateTimeFormatter` pattern: optional sections `[…]`, `y`/`u` (`yy` =
-/// 2000–2099), `Y`/`w`/`e`/`c` (week-based year, week and day of week, root-locale rules), `M`/`L`
-/// (`MMM` `Jan`, `MMMM` `January`), `d`, `D` (day of year), `H`, `k`, `h`/`K` with `a`
-/// (`AM`/`PM`), `m`, `s`, `S…` (a fraction of 1–9 digits), `E` (day name, read and
-/// not checked), `Z`/`X`/`x` offsets, quoted literals; other characters are literal. Unknown
-/// letters make the pattern unusable (no match) rather than guessed.
+/// 2000–2099), `Y`/`w`/`e`/`c` (week-based year, week and day of week, root-locale rules), `W`
+/// (week of month, with a day of week), `M`/`L` (`MMM` `Jan`, `MMMM` `January`), `d`, `D` (day
+/// of year), `H`, `k`, `h`/`K` with `a` (`AM`/`PM`), `m`, `s`, `S…` (a fraction of 1–9
+/// digits), `E` (day name, read and not checked), `Z`/`X`/`x`/`O` offsets, `VV`/`z` zones
+/// (tzdb), quoted literals; other characters are literal. Unknown letters make the pattern
+/// unusable (no match) rather than guessed.
 pub fn parse_with_pattern(s: &str, pattern: &str) -> Option<i64> {
     parse_pattern(s, pattern, 1)
 }
@@ -264,7 +416,9 @@ fn parse_pattern(s: &str, pattern: &str, min_days: u32) -> Option<i64> {
         mi: 0,
         sec: 0,
         ms: 0,
-        offset_min: 0,
+        offset_sec: 0,
+        zone: None,
+        week_of_month: None,
         pm: None,
         day_of_year: None,
         week_year: None,
@@ -375,15 +529,57 @@ fn literal(c: &mut Cur<'_>, ch: char) -> Option<()> {
     Some(())
 }
 
-/// Epoch millis from the parsed parts (AM/PM, day of year and offset applied).
+/// Epoch millis from the parsed parts (AM/PM, day of year, offset and zone applied).
 fn resolve(p: &Parts) -> Option<i64> {
     let mut h = p.h;
     if let Some(pm) = p.pm {
         h = h % 12 + if pm { 12 } else { 0 };
     }
-    if p.week_year.is_some() || p.week.is_some() {
-        return week_date_ms(p, h);
+    let local = if p.week_year.is_some() || p.week.is_some() {
+        week_date_ms(p, h)?
+    } else if p.week_of_month.is_some() {
+        week_of_month_ms(p, h)?
+    } else {
+        civil_local_ms(p, h)?
+    };
+    match &p.zone {
+        None => local.checked_sub(p.offset_sec * 1000),
+        Some(Zone::Fixed(off)) => local.checked_sub(off * 1000),
+        Some(Zone::Region(tz)) => in_zone(local, tz),
     }
+}
+
+/// The instant of local time `local_ms` (epoch millis read as UTC wall time) in `tz`, as
+/// `ZonedDateTime.of` resolves it: in a gap, later by the gap's length; in an overlap, the
+/// earlier offset.
+fn in_zone(local_ms: i64, tz: &jiff::tz::TimeZone) -> Option<i64> {
+    let wall =
+        jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::from_millisecond(local_ms).ok()?);
+    let ts = tz.to_ambiguous_timestamp(wall).compatible().ok()?;
+    Some(ts.as_millisecond())
+}
+
+/// Year, month, `W` and day of week (root locale: Monday first, week 1 holds the 1st), strictly:
+/// the day must fall in that month, as java.time's strict resolver demands.
+fn week_of_month_ms(p: &Parts, h: i64) -> Option<i64> {
+    let w = i64::from(p.week_of_month?);
+    let dow = i64::from(p.day_of_week?);
+    if !(1..=12).contains(&p.mo) || !(-300_000..=300_000).contains(&p.y) {
+        return None;
+    }
+    let first = days_from_civil(p.y, p.mo, 1);
+    // 1970-01-01 was a Thursday: Monday-based weekday 3.
+    let monday_of_week_one = first - (first + 3).rem_euclid(7);
+    let day = monday_of_week_one + (w - 1) * 7 + dow - 1;
+    let dom = day - first + 1;
+    if dom < 1 || dom > i64::from(days_in_month(p.y, p.mo)) {
+        return None;
+    }
+    civil_ms(p.y, p.mo, dom as u32, h, p.mi, p.sec, p.ms)
+}
+
+/// Epoch millis of the local date-time fields (month/day or day of year), offset not applied.
+fn civil_local_ms(p: &Parts, h: i64) -> Option<i64> {
     let (mo, d) = match p.day_of_year {
         None => (p.mo, p.d),
         Some(doy) => {
@@ -399,7 +595,7 @@ fn resolve(p: &Parts) -> Option<i64> {
             (mo, left)
         }
     };
-    civil_ms(p.y, mo, d, h, p.mi, p.sec, p.ms)?.checked_sub(p.offset_min * 60_000)
+    civil_ms(p.y, mo, d, h, p.mi, p.sec, p.ms)
 }
 
 /// Epoch day of the Monday that starts week 1 of week-based year `y`: the week holding
@@ -424,8 +620,7 @@ fn week_date_ms(p: &Parts, h: i64) -> Option<i64> {
         return None;
     }
     let day = start + (w - 1) * 7 + i64::from(p.day_of_week.unwrap_or(1)) - 1;
-    let ms = ((day * 24 + h) * 60 + p.mi) * 60_000 + p.sec * 1000 + p.ms;
-    ms.checked_sub(p.offset_min * 60_000)
+    Some(((day * 24 + h) * 60 + p.mi) * 60_000 + p.sec * 1000 + p.ms)
 }
 
 /// Elasticsearch's built-in week formats: ISO week rules (Monday first, week 1 holds January 4).
@@ -477,7 +672,7 @@ const ISO_NAMES: [&str; 8] = [
 ];
 
 /// Pattern letters [`parse_with_pattern`] understands.
-const PATTERN_LETTERS: &str = "yuMLdDHkhKmsSaEZXxYwec";
+const PATTERN_LETTERS: &str = "yuMLdDHkhKmsSaEZXxOVzYwWec";
 
 /// Checks every part of a mapping's `format` is one this module can parse, so that a field
 /// with an unsupported format is reported instead of never matching.
@@ -490,7 +685,11 @@ pub fn check_format(format: &str) -> Result<(), String> {
             continue;
         }
         let (mut quoted, mut depth) = (false, 0i32);
-        for ch in f.chars() {
+        let (chars, mut k) = (f.chars().collect::<Vec<_>>(), 0);
+        let has_day_of_week = chars.iter().any(|c| matches!(c, 'e' | 'c' | 'E'));
+        while k < chars.len() {
+            let ch = chars[k];
+            let mut n = 1;
             if ch == '\'' {
                 quoted = !quoted;
             } else if quoted {
@@ -499,12 +698,37 @@ pub fn check_format(format: &str) -> Result<(), String> {
                 if depth < 0 {
                     return Err(format!("invalid date format [{f}]: `]` closes no `[`"));
                 }
-            } else if ch.is_ascii_alphabetic() && !PATTERN_LETTERS.contains(ch) {
-                // Zone ids (`VV`, `z`) need a time-zone database ruleforge does not carry.
-                return Err(format!(
-                    "unsupported date format [{f}] (pattern letter `{ch}`)"
-                ));
+            } else if ch.is_ascii_alphabetic() {
+                while chars.get(k + n) == Some(&ch) {
+                    n += 1;
+                }
+                if !PATTERN_LETTERS.contains(ch) {
+                    return Err(format!(
+                        "unsupported date format [{f}] (pattern letter `{ch}`)"
+                    ));
+                }
+                // java.time refuses these counts when the pattern is built.
+                let bad_count = match ch {
+                    'V' => n != 2,
+                    'z' => n > 4,
+                    'O' => n != 1 && n != 4,
+                    'X' | 'x' | 'Z' => n > 5,
+                    _ => false,
+                };
+                if bad_count {
+                    return Err(format!(
+                        "invalid date format [{f}]: {n} × `{ch}` is not a valid count"
+                    ));
+                }
+                // Without a day of week, a week of month resolves to no date in java.time's
+                // strict resolver.
+                if ch == 'W' && !has_day_of_week {
+                    return Err(format!(
+                        "unsupported date format [{f}]: `W` (week of month) needs a day of week (`e`, `c` or `E`)"
+                    ));
+                }
             }
+            k += n;
         }
         if depth != 0 {
             return Err(format!("invalid date format [{f}]: `[` without `]`"));
@@ -656,8 +880,15 @@ mod tests {
         assert!(check_format("week_date").is_ok());
         assert!(check_format("yyyy-MM-dd[ HH:mm]").is_ok());
         assert!(check_format("yyyy-MM-dd[ HH:mm").is_err());
-        assert!(check_format("yyyy-MM-dd'T'HH:mmVV").is_err());
-        assert!(check_format("yyyy-MM-dd HH:mm z").is_err());
+        assert!(check_format("yyyy-MM-dd'T'HH:mmVV").is_ok());
+        assert!(check_format("yyyy-MM-dd HH:mm z").is_ok());
+        // Generic zone names need locale data; V must come in pairs; O once or four times.
+        assert!(check_format("yyyy-MM-dd HH:mm v").is_err());
+        assert!(check_format("yyyy-MM-dd HH:mm V").is_err());
+        assert!(check_format("yyyy-MM-dd HH:mm OO").is_err());
+        assert!(check_format("yyyy-MM-dd HH:mm XXXXXX").is_err());
+        assert!(check_format("yyyy-MM W").is_err());
+        assert!(check_format("yyyy-MM W e").is_ok());
     }
 
     #[test]
@@ -714,5 +945,124 @@ mod tests {
             parse_iso("2021-01-11")
         );
         assert_eq!(parse_with_pattern("2021-01-8", "YYYY-ww-e"), None);
+    }
+
+    #[test]
+    fn zone_ids_and_names() {
+        let at = |s: &str| parse_iso(s);
+        let p = parse_with_pattern;
+        // VV: a tzdb region, its rules deciding the offset (CET in winter, CEST in summer).
+        let f = "yyyy-MM-dd HH:mm VV";
+        assert_eq!(
+            p("2024-01-15 12:00 Europe/Paris", f),
+            at("2024-01-15T11:00:00Z")
+        );
+        assert_eq!(
+            p("2024-07-15 12:00 Europe/Paris", f),
+            at("2024-07-15T10:00:00Z")
+        );
+        assert_eq!(
+            p("2024-07-15 12:00 America/New_York", f),
+            at("2024-07-15T16:00:00Z")
+        );
+        // Longest id wins: `America/Indiana/Indianapolis` over a shorter prefix.
+        assert_eq!(
+            p("2024-01-15 12:00 America/Indiana/Indianapolis", f),
+            at("2024-01-15T17:00:00Z")
+        );
+        // Offsets and the UTC/GMT/UT prefixes are ids too; `Z` is UTC.
+        assert_eq!(p("2024-01-15 12:00 +05:30", f), at("2024-01-15T06:30:00Z"));
+        assert_eq!(
+            p("2024-01-15 12:00 UTC+01:00", f),
+            at("2024-01-15T11:00:00Z")
+        );
+        assert_eq!(
+            p("2024-01-15 12:00 GMT-02:00", f),
+            at("2024-01-15T14:00:00Z")
+        );
+        assert_eq!(p("2024-01-15 12:00 UT", f), at("2024-01-15T12:00:00Z"));
+        assert_eq!(p("2024-01-15 12:00 Z", f), at("2024-01-15T12:00:00Z"));
+        // Ids are case-sensitive, unknown ids and offsets past ±18:00 are no zone.
+        assert_eq!(p("2024-01-15 12:00 europe/paris", f), None);
+        assert_eq!(p("2024-01-15 12:00 Mars/Olympus", f), None);
+        assert_eq!(p("2024-01-15 12:00 +19:00", f), None);
+        // A gap moves later by its length; an overlap takes the earlier offset.
+        assert_eq!(
+            p("2024-03-31 02:30 Europe/Paris", f),
+            at("2024-03-31T01:30:00Z")
+        );
+        assert_eq!(
+            p("2024-10-27 02:30 Europe/Paris", f),
+            at("2024-10-27T00:30:00Z")
+        );
+        // The zone wins over an offset also read, as Elasticsearch resolves the zone first.
+        assert_eq!(
+            p(
+                "2024-01-15T12:00+09:00[Europe/Paris]",
+                "yyyy-MM-dd'T'HH:mmXXX'['VV']'"
+            ),
+            at("2024-01-15T11:00:00Z")
+        );
+        // A date alone starts its day in the zone.
+        assert_eq!(
+            p("2024-01-15 Asia/Tokyo", "yyyy-MM-dd VV"),
+            at("2024-01-14T15:00:00Z")
+        );
+        // z: region ids and GMT forms parse; zone names do not (no locale data).
+        let z = "yyyy-MM-dd HH:mm z";
+        assert_eq!(
+            p("2024-07-15 12:00 Europe/Paris", z),
+            at("2024-07-15T10:00:00Z")
+        );
+        assert_eq!(
+            p("2024-07-15 12:00 GMT+02:00", z),
+            at("2024-07-15T10:00:00Z")
+        );
+        assert_eq!(p("2024-07-15 12:00 UTC", z), at("2024-07-15T12:00:00Z"));
+        assert_eq!(p("2024-07-15 12:00 PDT", z), None);
+    }
+
+    #[test]
+    fn offsets_by_letter_count() {
+        let at = |s: &str| parse_iso(s);
+        let p = |s: &str, f: &str| {
+            parse_with_pattern(
+                &format!("2024-01-15 12:00 {s}"),
+                &format!("yyyy-MM-dd HH:mm {f}"),
+            )
+        };
+        let noon = at("2024-01-15T12:00:00Z");
+        let plus = |h: i64, m: i64, s: i64| noon.map(|t| t - (h * 3600 + m * 60 + s) * 1000);
+        // O: GMT with a short offset; OOOO and ZZZZ: GMT with a full one; GMT alone is zero.
+        assert_eq!(p("GMT+8", "O"), plus(8, 0, 0));
+        assert_eq!(p("GMT-5:30", "O"), plus(-5, -30, 0));
+        assert_eq!(p("GMT", "O"), noon);
+        assert_eq!(p("GMT+08:00", "OOOO"), plus(8, 0, 0));
+        assert_eq!(p("GMT+8", "OOOO"), None);
+        assert_eq!(p("GMT-03:00", "ZZZZ"), plus(-3, 0, 0));
+        // XXXX/xxxx: +HHMM with optional seconds; XXXXX/xxxxx/ZZZZZ: the same with colons.
+        assert_eq!(p("+013015", "XXXX"), plus(1, 30, 15));
+        assert_eq!(p("+0130", "xxxx"), plus(1, 30, 0));
+        assert_eq!(p("+01:30:15", "XXXXX"), plus(1, 30, 15));
+        assert_eq!(p("-01:30", "ZZZZZ"), plus(-1, -30, 0));
+        assert_eq!(p("Z", "ZZZZZ"), noon);
+        assert_eq!(p("Z", "xxx"), None);
+        assert_eq!(p("+01:30", "XXXX"), None);
+        // x's zero text `+00` is tried first, so `+0000` leaves `00` unread.
+        assert_eq!(p("+00", "x"), noon);
+        assert_eq!(p("+0000", "x"), None);
+    }
+
+    #[test]
+    fn week_of_month() {
+        // Root locale: Monday first and week 1 holds the 1st. 2024-05-01 was a Wednesday, so
+        // week 1 of May 2024 runs Monday 04-29 to Sunday 05-05.
+        let p = parse_with_pattern;
+        assert_eq!(p("2024-05 1 3", "yyyy-MM W e"), parse_iso("2024-05-01"));
+        assert_eq!(p("2024-05 2 1", "yyyy-MM W e"), parse_iso("2024-05-06"));
+        assert_eq!(p("2024-05 5 5", "yyyy-MM W e"), parse_iso("2024-05-31"));
+        // Days of week 1 before the 1st belong to April: strict resolution refuses them.
+        assert_eq!(p("2024-05 1 1", "yyyy-MM W e"), None);
+        assert_eq!(p("2024-05 6 1", "yyyy-MM W e"), None);
     }
 }

@@ -94,11 +94,23 @@ pub(crate) struct FieldRef {
     pub ty: Ty,
     /// From the mapping: longer keyword values are not indexed.
     pub ignore_above: Option<usize>,
+    /// A keyword with the `lowercase` normalizer: every value is seen lower-cased, as its doc
+    /// values and the fields API hold it.
+    pub lowercase: bool,
 }
 
 impl FieldRef {
     #[inline]
     pub fn any<E: Event + ?Sized>(&self, ev: &E, mut f: impl FnMut(&Value) -> bool) -> bool {
+        if self.lowercase {
+            return ev.visit_field(&self.path, &mut |v| {
+                self.indexed(v)
+                    && match v {
+                        Value::String(s) => f(&Value::String(lowercase_normalize(s))),
+                        other => f(other),
+                    }
+            });
+        }
         match self.ignore_above {
             None => ev.visit_field(&self.path, &mut |v| f(v)),
             Some(_) => ev.visit_field(&self.path, &mut |v| self.indexed(v) && f(v)),
@@ -123,7 +135,10 @@ impl FieldRef {
             if !self.indexed(v) {
                 return false;
             }
-            let x = typed_val(&self.ty, v);
+            let x = match (self.lowercase, v) {
+                (true, Value::String(s)) => Val::Str(Cow::Owned(lowercase_normalize(s))),
+                _ => typed_val(&self.ty, v),
+            };
             if !x.is_null() {
                 out.push(x);
             }
@@ -131,6 +146,17 @@ impl FieldRef {
         });
         out
     }
+}
+
+/// Lucene's `LowerCaseFilter` (the `lowercase` normalizer): Java's `Character.toLowerCase` per
+/// code point, the simple mapping, so `İ` becomes `i` alone (Rust's full mapping adds U+0307).
+pub(crate) fn lowercase_normalize(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{130}' => 'i',
+            c => c.to_lowercase().next().unwrap_or(c),
+        })
+        .collect()
 }
 
 /// A JSON scalar as the field's type presents it to scripts and join keys.

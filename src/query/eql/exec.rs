@@ -71,6 +71,7 @@ pub(crate) fn compile(st: &Statement, opts: &Options) -> Result<Compiled, EqlErr
             path: crate::query::FieldPath::new(name),
             ty: Ty::Dynamic,
             ignore_above: None,
+            lowercase: false,
         }))
     };
     let mut timestamp = special(&opts.timestamp_field)?;

@@ -51,6 +51,10 @@ pub struct FieldInfo {
     /// Keyword `ignore_above` (for a text field: its exact sub-field's): longer strings are not
     /// indexed, so no query matches them and scripts see no value.
     pub ignore_above: Option<usize>,
+    /// A keyword with the `lowercase` normalizer (for a text field: its exact sub-field's), as
+    /// Elastic's ECS `*.caseless` multi-fields: doc values are lower-cased and term-level
+    /// queries normalize their terms, so `==` is case-insensitive.
+    pub lowercase: bool,
 }
 
 /// An object's `dynamic` setting: what indexing does with a field the mapping does not list.
@@ -149,9 +153,9 @@ impl Mapping {
             })
             .collect();
         for (name, r) in &raw {
-            let (ty, source, ignore_above) = match r {
-                Raw::Type(ty, ia) => (ty, name, *ia),
-                Raw::Sub(ty, parent, ia) => (ty, parent, *ia),
+            let (ty, source, ignore_above, lowercase) = match r {
+                Raw::Type(ty, ia, lc) => (ty, name, *ia, *lc),
+                Raw::Sub(ty, parent, ia, lc) => (ty, parent, *ia, *lc),
                 Raw::Alias(_) => continue,
             };
             m.fields.insert(
@@ -160,6 +164,7 @@ impl Mapping {
                     source: source.clone(),
                     ty: ty.clone(),
                     ignore_above,
+                    lowercase,
                 },
             );
         }
@@ -226,6 +231,7 @@ impl Mapping {
                 source: name.to_string(),
                 ty,
                 ignore_above: None,
+                lowercase: false,
             },
         );
     }
@@ -326,6 +332,7 @@ impl Mapping {
                             source: prefix.to_string(),
                             ty: FieldType::Keyword,
                             ignore_above: Some(256),
+                            lowercase: false,
                         },
                     );
                     Some(256)
@@ -338,6 +345,7 @@ impl Mapping {
                         source: prefix.to_string(),
                         ty,
                         ignore_above,
+                        lowercase: false,
                     },
                 );
             }
@@ -432,10 +440,11 @@ impl DynamicSettings {
 }
 
 enum Raw {
-    /// A field's type and `ignore_above`.
-    Type(FieldType, Option<usize>),
-    /// A multi-field: its type, the parent whose `_source` value it indexes, `ignore_above`.
-    Sub(FieldType, String, Option<usize>),
+    /// A field's type, `ignore_above` and whether a `lowercase` normalizer applies.
+    Type(FieldType, Option<usize>, bool),
+    /// A multi-field: its type, the parent whose `_source` value it indexes, `ignore_above`,
+    /// lowercase normalizer.
+    Sub(FieldType, String, Option<usize>, bool),
     Alias(String),
 }
 
@@ -472,7 +481,7 @@ fn collect_runtime(root: &serde_json::Map<String, Value>, out: &mut Vec<(String,
     };
     for (name, def) in rt {
         let t = def.get("type").and_then(Value::as_str).unwrap_or("");
-        out.push((name.clone(), Raw::Type(simple_type(t, def), None)));
+        out.push((name.clone(), Raw::Type(simple_type(t, def), None, false)));
     }
 }
 
@@ -492,7 +501,7 @@ fn collect(
         let sub = def.get("properties").and_then(Value::as_object);
         match ty {
             None | Some("object") => {
-                out.push((name.clone(), Raw::Type(FieldType::Object, None)));
+                out.push((name.clone(), Raw::Type(FieldType::Object, None, false)));
                 if let Some(d) = def.get("dynamic") {
                     dynamic.insert(name.clone(), Dynamic::parse(d, &name)?);
                 }
@@ -509,13 +518,16 @@ fn collect(
                 // EQL cannot query nested documents: the field and everything under it.
                 out.push((
                     name.clone(),
-                    Raw::Type(FieldType::Unsupported("nested".into()), None),
+                    Raw::Type(FieldType::Unsupported("nested".into()), None, false),
                 ));
                 if let Some(sub) = sub {
                     let mut inner = Vec::new();
                     collect(sub, &name, &mut inner, &mut HashMap::new())?;
                     for (n, _) in inner {
-                        out.push((n, Raw::Type(FieldType::Unsupported("nested".into()), None)));
+                        out.push((
+                            n,
+                            Raw::Type(FieldType::Unsupported("nested".into()), None, false),
+                        ));
                     }
                 }
             }
@@ -532,26 +544,30 @@ fn collect(
             Some(t) => {
                 let fty = simple_type(t, def);
                 let mut ignore_above = ignore_above_of(def);
+                let mut lowercase = lowercase_of(def, &name)?;
                 let mut exact = None;
                 if let Some(fields) = def.get("fields").and_then(Value::as_object) {
                     for (sk, sdef) in fields {
                         let st = sdef.get("type").and_then(Value::as_str).unwrap_or("");
                         let sty = simple_type(st, sdef);
                         let sub_ia = ignore_above_of(sdef);
+                        let sub_name = format!("{name}.{sk}");
+                        let sub_lc = lowercase_of(sdef, &sub_name)?;
                         if sty == FieldType::Keyword && exact.is_none() {
-                            exact = Some(format!("{name}.{sk}"));
+                            exact = Some(sub_name.clone());
                             if matches!(fty, FieldType::Text { .. }) {
                                 ignore_above = sub_ia;
+                                lowercase = sub_lc;
                             }
                         }
-                        out.push((format!("{name}.{sk}"), Raw::Sub(sty, name.clone(), sub_ia)));
+                        out.push((sub_name, Raw::Sub(sty, name.clone(), sub_ia, sub_lc)));
                     }
                 }
                 let fty = match fty {
                     FieldType::Text { .. } => FieldType::Text { exact },
                     other => other,
                 };
-                out.push((name, Raw::Type(fty, ignore_above)));
+                out.push((name, Raw::Type(fty, ignore_above, lowercase)));
             }
         }
     }
@@ -562,6 +578,22 @@ fn ignore_above_of(def: &Value) -> Option<usize> {
     def.get("ignore_above")
         .and_then(Value::as_u64)
         .map(|n| n as usize)
+}
+
+/// Whether a field's `normalizer` is the built-in `lowercase`. Any other normalizer is defined
+/// in index settings ruleforge does not read, so it is refused rather than ignored (ignoring it
+/// would make `==` case-sensitive where Elasticsearch's is not).
+fn lowercase_of(def: &Value, name: &str) -> Result<bool, EqlError> {
+    match def.get("normalizer") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::String(n)) if n == "lowercase" => Ok(true),
+        Some(other) => Err(mapping_err(format!(
+            "[{name}]: unsupported normalizer [{}] (only the built-in `lowercase` is known without the index settings)",
+            other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_string)
+        ))),
+    }
 }
 
 fn simple_type(t: &str, def: &Value) -> FieldType {

@@ -260,7 +260,7 @@ fn imported_corpus_rules_are_filed_in_their_corpus_folders() {
         }
     }
     let mut kinds: Vec<_> = kinds.into_iter().collect();
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     println!("placement: {same} of {total} imported corpus rules filed in their corpus folder");
     for ((actual, filed), n) in &kinds {
         println!(

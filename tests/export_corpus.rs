@@ -293,3 +293,77 @@ fn first_keep_has_wildcard(query: &str) -> bool {
     }
     false
 }
+
+/// `required_fields` of a rule reading `endgame-*` (`kibana-export.md` §3.2): a non-ECS field
+/// takes its type from the corpus's endgame schema (`etc/endgame_schemas/`, the version the
+/// stack schema map gives the package stack), unless the rule has an integration schema (from
+/// its query's datasets) or a Beats schema, which come first; without `endgame-*` it stays
+/// `"unknown"`.
+#[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
+fn endgame_fields_are_typed_from_the_endgame_schema() {
+    let shared = shared_dir();
+    let etc = shared.join("corpus/elastic-detection-rules/etc");
+    let ctx = ExportContext::builtin()
+        .with_etc_dir(&etc)
+        .expect("etc dir");
+    // A field the endgame mapping types and ECS does not define.
+    let field = "source.user.effective.name";
+    let rule = |index: &[&str], query: &str| {
+        serde_json::json!({
+            "metadata": {"creation_date": "2026/12/03", "updated_date": "2026/12/03", "maturity": "production"},
+            "rule": {
+                "author": ["ruleforge"], "description": "Endgame typing.", "name": "Endgame typing",
+                "risk_score": 21, "rule_id": "0b9f7c62-7d0e-4f5a-9c83-5a1f2e6d4b10",
+                "severity": "low", "type": "query", "language": "kuery",
+                "index": index, "query": query,
+            }
+        })
+    };
+    let type_of = |file: &Value, fields: &[&str]| {
+        let facts = QueryFacts {
+            fields: Some(fields.iter().map(|f| f.to_string()).collect()),
+            datasets: None,
+        };
+        let api = export_rule(file, &facts, &ctx).expect("export").api;
+        let entry = api["required_fields"]
+            .as_array()
+            .expect("required_fields")
+            .iter()
+            .find(|e| e["name"] == field)
+            .cloned()
+            .expect("field listed");
+        (entry["type"].clone(), entry["ecs"].clone())
+    };
+    let query = format!("{field} : \"admin\"");
+    assert_eq!(
+        type_of(
+            &rule(&["endgame-*", "logs-endpoint.events.*"], &query),
+            &[field]
+        ),
+        (Value::from("keyword"), Value::from(false))
+    );
+    // Not an endgame rule: no source knows the field.
+    assert_eq!(
+        type_of(&rule(&["logs-endpoint.events.*"], &query), &[field]).0,
+        Value::from("unknown")
+    );
+    // A Beats schema comes first (and lacks the field).
+    assert_eq!(
+        type_of(&rule(&["endgame-*", "winlogbeat-*"], &query), &[field]).0,
+        Value::from("unknown")
+    );
+    // So does the integration schema of a dataset the query names.
+    let with_dataset = format!("event.dataset : \"endpoint.events.process\" and {query}");
+    assert_eq!(
+        type_of(
+            &rule(&["endgame-*"], &with_dataset),
+            &[field, "event.dataset"]
+        )
+        .0,
+        Value::from("unknown")
+    );
+}

@@ -13,7 +13,10 @@ use std::process::ExitCode;
 pub struct ImportArgs {
     /// Kibana export file (.ndjson), or `-` for standard input.
     pub file: PathBuf,
-    /// Folder for the new rule files (default: the first rule directory, else rules/).
+    /// One folder for all the new rule files. Without it, each rule goes where detection-rules
+    /// files it: building-block rules in the building-block folder, others in the subfolder of
+    /// the rule folder for their integration (when `integrations/<package>/` exists), ML, OS,
+    /// network or promotions.
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// `metadata.maturity` of the new files.
@@ -71,16 +74,11 @@ pub fn run(config: &Config, args: &ImportArgs, quiet: bool) -> Result<ExitCode> 
         today: today(),
         keep_version: config.data.bypass_version_lock.value,
     };
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
-        None => config
-            .rule_dirs
-            .first()
-            .cloned()
-            .unwrap_or_else(|| config.root.join("rules")),
-    };
-    ruleforge::config::resolve_within(&config.root_canonical, &dir)
-        .with_context(|| format!("--dir {}", dir.display()))?;
+    let folders = Folders::of(config);
+    if let Some(dir) = &args.dir {
+        ruleforge::config::resolve_within(&config.root_canonical, dir)
+            .with_context(|| format!("--dir {}", dir.display()))?;
+    }
     let existing = existing_rules(config)?;
     // Everything is converted and checked before anything is written.
     let mut planned: Vec<(PathBuf, String, String)> = Vec::new();
@@ -96,6 +94,12 @@ pub fn run(config: &Config, args: &ImportArgs, quiet: bool) -> Result<ExitCode> 
         }
         let text = import::to_toml(&rule.file)
             .map_err(|m| anyhow::anyhow!("{source}: line {line}: rule {}: {m}", rule.rule_id))?;
+        let dir = match &args.dir {
+            Some(d) => d.clone(),
+            None => folders.of_rule(&rule),
+        };
+        ruleforge::config::resolve_within(&config.root_canonical, &dir)
+            .with_context(|| format!("rule folder {}", dir.display()))?;
         let base = stem_for(&rule);
         let mut stem = base.clone();
         let mut n = 2;
@@ -107,8 +111,11 @@ pub fn run(config: &Config, args: &ImportArgs, quiet: bool) -> Result<ExitCode> 
         planned.push((dir.join(format!("{stem}.toml")), text, rule.rule_id));
     }
     if !args.dry_run {
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         for (path, text, _) in &planned {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
             ruleforge::output::write_atomic(path, text.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
         }
@@ -150,6 +157,44 @@ pub fn run(config: &Config, args: &ImportArgs, quiet: bool) -> Result<ExitCode> 
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The repository's rule folder and building-block folder.
+struct Folders {
+    rules: PathBuf,
+    building_block: PathBuf,
+}
+
+impl Folders {
+    fn of(config: &Config) -> Folders {
+        let is_bbr = |d: &&PathBuf| d.file_name().is_some_and(|n| n == "rules_building_block");
+        let rules = config
+            .rule_dirs
+            .iter()
+            .find(|d| !is_bbr(d))
+            .cloned()
+            .unwrap_or_else(|| config.root.join("rules"));
+        // Without a building-block folder, such rules join the others.
+        let building_block = config
+            .rule_dirs
+            .iter()
+            .find(is_bbr)
+            .cloned()
+            .unwrap_or_else(|| rules.clone());
+        Folders {
+            rules,
+            building_block,
+        }
+    }
+
+    fn of_rule(&self, rule: &Imported) -> PathBuf {
+        let integrations = self.rules.join("integrations");
+        let has = |p: &str| integrations.join(p).is_dir();
+        match import::placement(&rule.file, &has) {
+            import::Placement::BuildingBlock => self.building_block.clone(),
+            import::Placement::Rules(sub) => self.rules.join(sub),
+        }
+    }
 }
 
 /// The rule_ids already in the repository, with their files.

@@ -20,17 +20,26 @@ pub fn type_family(mapping_type: &str) -> &str {
     }
 }
 
+/// The rule's schemas other than ECS and the integration packages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FieldSources<'a> {
+    /// The rule's Beats schema (it reads `*beat-*` indices).
+    pub beats: Option<&'a HashMap<String, String>>,
+    /// The endgame schema (the rule reads `endgame-*`).
+    pub endgame: Option<&'a HashMap<String, String>>,
+}
+
 /// Entries `{name, type, ecs}` for the distinct `fields`, sorted by name.
 ///
 /// ECS fields (flat names of the stack's ECS schema) get their ECS type and `ecs: true`. Other
-/// fields take their type from the integration data streams named by the query's datasets when
-/// there are any; otherwise from the rule's Beats schema when it has one (endgame schemas are
-/// not read); otherwise they are `"unknown"`.
+/// fields take their type from exactly one source, the first the rule has of: the integration
+/// data streams named by the query's datasets; its (non-empty) Beats schema; the endgame
+/// schema. A field that source lacks, or a field without any source, is `"unknown"`.
 pub fn required_fields(
     fields: &[String],
     datasets: &[String],
     tables: &Tables,
-    beats: Option<&HashMap<String, String>>,
+    sources: FieldSources<'_>,
 ) -> Vec<Value> {
     let mut int_schema: HashMap<&str, &str> = HashMap::new();
     let mut have_int_schema = false;
@@ -56,11 +65,16 @@ pub fn required_fields(
             let (ty, ecs) = match tables.ecs.get(name) {
                 Some(t) => (t.as_str(), true),
                 None => {
-                    let ty = match beats {
+                    let ty = match sources {
                         _ if have_int_schema => {
                             int_schema.get(name).map_or("unknown", |t| type_family(t))
                         }
-                        Some(b) if !b.is_empty() => b.get(name).map_or("unknown", String::as_str),
+                        FieldSources { beats: Some(b), .. } if !b.is_empty() => {
+                            b.get(name).map_or("unknown", String::as_str)
+                        }
+                        FieldSources {
+                            endgame: Some(e), ..
+                        } => e.get(name).map_or("unknown", String::as_str),
                         _ => "unknown",
                     };
                     (ty, false)

@@ -9,12 +9,14 @@
 //! non-ECS field types of the integration versions selected for package stack 9.6.
 //!
 //! Not reproduced: the ATT&CK v19 conversion of the `mitre_attack_v19` emit transform (no v19
-//! data is shipped; only an explicit `threat_mappings` v19 block is honoured), beats and endgame
-//! field types for `required_fields` (such fields are typed `"unknown"`), `--include-metadata`,
-//! downgrades to older stacks.
+//! data is shipped; only an explicit `threat_mappings` v19 block is honoured),
+//! `--include-metadata`, downgrades to older stacks. Beats and endgame field types for
+//! `required_fields` are read from the `etc/` folder beside the stack schema map (without one,
+//! such fields are typed `"unknown"`).
 
 mod beats;
 mod datasets;
+mod endgame;
 mod fields;
 mod integrations;
 pub mod lock;
@@ -99,11 +101,19 @@ pub struct ExportContext {
     /// `beats_schemas/` beside the stack schema map, and the map's stack → beats version rows.
     beats_dir: Option<PathBuf>,
     stack_beats: Vec<(semver::Version, String)>,
+    /// `endgame_schemas/` beside the stack schema map, and the map's stack → endgame version rows.
+    endgame_dir: Option<PathBuf>,
+    stack_endgame: Vec<(semver::Version, String)>,
     /// The stacks of the stack schema map (those packages are still built for).
     supported_stacks: Vec<semver::Version>,
     /// Beats schema files read so far, by path (read on first use).
     beats_cache: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<beats::BeatsSchema>>>>,
+    /// Endgame schema files read so far, by path.
+    endgame_cache: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<FieldTypes>>>>,
 }
+
+/// Field name → type.
+type FieldTypes = std::collections::HashMap<String, String>;
 
 const DEFAULT_PACKAGE_STACK: &str = "9.6";
 const DEFAULT_LOWEST_SUPPORTED_STACK: &str = "8.19.0";
@@ -127,8 +137,11 @@ impl ExportContext {
             threat_mapping_version: None,
             beats_dir: None,
             stack_beats: Vec::new(),
+            endgame_dir: None,
+            stack_endgame: Vec::new(),
             supported_stacks: Vec::new(),
             beats_cache: Arc::default(),
+            endgame_cache: Arc::default(),
         }
         .checked_defaults()
     }
@@ -185,8 +198,10 @@ impl ExportContext {
             if let Some(lowest) = self.supported_stacks.iter().min() {
                 self.lowest_supported_stack = lowest.clone();
             }
-            self.stack_beats = stack_beats_versions(&text);
+            self.stack_beats = stack_schema_versions(&text, "beats");
             self.beats_dir = stack_schema_map.parent().map(|d| d.join("beats_schemas"));
+            self.stack_endgame = stack_schema_versions(&text, "endgame");
+            self.endgame_dir = stack_schema_map.parent().map(|d| d.join("endgame_schemas"));
         }
         Ok(self)
     }
@@ -197,12 +212,7 @@ impl ExportContext {
         let Some(dir) = &self.beats_dir else {
             return Ok(None);
         };
-        let Some((_, version)) = self
-            .stack_beats
-            .iter()
-            .filter(|(v, _)| *v <= self.stack)
-            .max_by(|a, b| a.0.cmp(&b.0))
-        else {
+        let Some(version) = self.schema_version(&self.stack_beats) else {
             return Ok(None);
         };
         let path = dir.join(format!("v{version}.json.gz"));
@@ -219,6 +229,40 @@ impl ExportContext {
         let schema = Arc::new(beats::BeatsSchema::load(&path)?);
         cache.insert(path, schema.clone());
         Ok(Some(schema))
+    }
+
+    /// The endgame schema of the package stack
+    /// (`endgame_schemas/<endgame version>/endgame_ecs_mapping.json.gz`), when the stack schema
+    /// map names one and the file exists.
+    fn endgame_schema(&self) -> Result<Option<Arc<FieldTypes>>, ExportError> {
+        let Some(dir) = &self.endgame_dir else {
+            return Ok(None);
+        };
+        let Some(version) = self.schema_version(&self.stack_endgame) else {
+            return Ok(None);
+        };
+        let path = dir.join(version).join("endgame_ecs_mapping.json.gz");
+        let mut cache = self
+            .endgame_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = cache.get(&path) {
+            return Ok(Some(s.clone()));
+        }
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let schema = Arc::new(endgame::load(&path)?);
+        cache.insert(path, schema.clone());
+        Ok(Some(schema))
+    }
+
+    /// The schema version of the highest stack schema map row at or below the package stack.
+    fn schema_version<'a>(&self, rows: &'a [(semver::Version, String)]) -> Option<&'a str> {
+        rows.iter()
+            .filter(|(v, _)| *v <= self.stack)
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, version)| version.as_str())
     }
 
     /// Sets the package stack (e.g. `"9.6"`). The built-in ECS and integration field tables are
@@ -266,8 +310,8 @@ impl ExportContext {
     }
 }
 
-/// The `beats` version of each stack of `stack-schema-map.yaml`.
-fn stack_beats_versions(text: &str) -> Vec<(semver::Version, String)> {
+/// The `key` (`beats`, `endgame`) version of each stack of `stack-schema-map.yaml`.
+fn stack_schema_versions(text: &str, key: &str) -> Vec<(semver::Version, String)> {
     let Ok(yaml_serde::Value::Mapping(map)) = yaml_serde::from_str::<yaml_serde::Value>(text)
     else {
         return Vec::new();
@@ -275,8 +319,8 @@ fn stack_beats_versions(text: &str) -> Vec<(semver::Version, String)> {
     map.iter()
         .filter_map(|(k, v)| {
             let stack = semver::Version::parse(k.as_str()?)?;
-            let beats = v.get("beats")?.as_str()?.to_string();
-            Some((stack, beats))
+            let version = v.get(key)?.as_str()?.to_string();
+            Some((stack, version))
         })
         .collect()
 }
@@ -649,7 +693,12 @@ pub fn export_rule(
     {
         if let Some(fields) = &facts.fields {
             let beats = rule_beats_schema(&rule, &query, &language, ctx)?;
-            let entries = fields::required_fields(fields, &datasets, &ctx.tables, beats.as_ref());
+            let endgame = rule_endgame_schema(&rule, ctx)?;
+            let sources = fields::FieldSources {
+                beats: beats.as_ref(),
+                endgame: endgame.as_deref(),
+            };
+            let entries = fields::required_fields(fields, &datasets, &ctx.tables, sources);
             if !entries.is_empty() {
                 rule.insert("required_fields".into(), Value::Array(entries));
             }
@@ -730,6 +779,21 @@ pub fn export_rule(
         version,
         version_source,
     })
+}
+
+/// The endgame schema of a rule whose `index` lists `endgame-*`.
+fn rule_endgame_schema(
+    rule: &Map<String, Value>,
+    ctx: &ExportContext,
+) -> Result<Option<Arc<FieldTypes>>, ExportError> {
+    let reads_endgame = rule
+        .get("index")
+        .and_then(Value::as_array)
+        .is_some_and(|index| index.iter().any(|i| i == endgame::ENDGAME_INDEX));
+    if !reads_endgame {
+        return Ok(None);
+    }
+    ctx.endgame_schema()
 }
 
 /// The Beats schema of a rule reading `*beat-*` indices (see `beats`).

@@ -14,10 +14,12 @@
 //! `history_window_start` are folded back into `[rule.new_terms]`.
 
 mod note;
+mod place;
 mod write;
 
 use serde_json::{Map, Value};
 
+pub use place::{Placement, placement};
 pub use write::{file_stem, to_toml};
 
 /// Fields Kibana manages or computes: never written to a rule file.

@@ -3,6 +3,7 @@
 //! `threat_mapping` groups; the project's own indicator match rule alerts as its fixtures say.
 
 use ruleforge::event::EventFile;
+use ruleforge::replay::stream::RuleSet;
 use ruleforge::replay::threat_match::IndicatorSet;
 use ruleforge::replay::{self, Detail, NotReplayable};
 use ruleforge::rule::{Collection, Rule, RuleType};
@@ -145,14 +146,19 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
         "the corpus holds 6 active threat_match rules"
     );
     for rule in rules {
-        let prepared = match replay::prepare_fixture(rule) {
-            Ok(p) => p,
-            Err(NotReplayable::Unsupported(why)) => panic!("{}: RT005 {why}", rule.name),
-            Err(NotReplayable::Invalid(d)) => panic!("{}: {d:?}", rule.name),
+        // The replay engine, as `ruleforge test` runs it on a fixture.
+        let set = RuleSet::new(&[rule]);
+        if let Some(s) = set.skipped().first() {
+            match &s.reason {
+                NotReplayable::Unsupported(why) => panic!("{}: RT005 {why}", rule.name),
+                NotReplayable::Invalid(d) => panic!("{}: {d:?}", rule.name),
+            }
+        }
+        let run = |events: &EventFile, indicators: IndicatorSet| {
+            set.run_events(events, &[indicators], None).remove(0)
         };
         let (events, indicators) = sample_data(rule, "");
-        let alerts = replay::run_fixture(&prepared, &events, &[indicators], None)
-            .unwrap_or_else(|e| panic!("{}: {e}", rule.name));
+        let alerts = run(&events, indicators).unwrap_or_else(|e| panic!("{}: {e}", rule.name));
         let n = groups(rule).len();
         assert_eq!(
             alerts.len(),
@@ -169,7 +175,7 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
         }
         // Control: the same events against indicators with other values raise nothing.
         let (events, other) = sample_data(rule, "other-");
-        let quiet = replay::run_fixture(&prepared, &events, &[other], None).unwrap();
+        let quiet = run(&events, other).unwrap();
         assert!(
             quiet.is_empty(),
             "{}: alerted without a matching indicator",
@@ -178,7 +184,7 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
         // And indicators in an index outside threat_index are not searched.
         let (events, mut elsewhere) = sample_data(rule, "");
         elsewhere.index = "unrelated-index".into();
-        let quiet = replay::run_fixture(&prepared, &events, &[elsewhere], None).unwrap();
+        let quiet = run(&events, elsewhere).unwrap();
         assert!(
             quiet.is_empty(),
             "{}: searched an index outside threat_index",

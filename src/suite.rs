@@ -474,7 +474,10 @@ fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixtu
 
 /// One rule's replay over the fixtures it is replayed on (in fixture order), or why it cannot
 /// be replayed.
-type RuleReplay<'f> = Result<Vec<(&'f Fixture, Result<Vec<Alert>, ReplayError>)>, NotReplayable>;
+type RuleReplay<'f> = Result<Vec<(&'f Fixture, Replayed)>, NotReplayable>;
+
+/// One rule's alerts on one fixture, or why replaying it failed.
+type Replayed = Result<Vec<Alert>, ReplayError>;
 
 /// Replays the rules over the fixtures through the replay engine (the one `ruleforge replay`
 /// runs): the rule set is compiled once and each fixture is one pass of every rule, fixtures in
@@ -501,7 +504,7 @@ fn replay_fixtures<'f>(
     let all = RuleSet::new(rules);
     let some = (everywhere.len() < rules.len()).then(|| RuleSet::new(&everywhere));
     // Per fixture: whether only the rules replayed everywhere ran, and their outcomes.
-    let outcomes: Vec<(bool, Vec<Option<Result<Vec<Alert>, ReplayError>>>)> = fixtures
+    let outcomes: Vec<(bool, Vec<Option<Replayed>>)> = fixtures
         .par_iter()
         .map(|f| {
             let (only_everywhere, set) = match &some {

@@ -3,7 +3,7 @@
 //! EQL sequences, and invalid settings refused with their location.
 
 use ruleforge::event;
-use ruleforge::replay::stream::RuleSet;
+use ruleforge::replay::stream::{RuleSet, Source};
 use ruleforge::replay::{Alert, Detail, NotReplayable};
 use ruleforge::rule::{self, Rule};
 use std::path::Path;
@@ -70,8 +70,20 @@ fn run(rule: &Rule, events: &event::EventFile) -> Vec<Alert> {
         }
     }
     let set = RuleSet::new(&[rule]);
-    let mut out = set.run_events(events, &[], None);
-    out.remove(0).unwrap()
+    let in_memory = set.run_events(events, &[], None).remove(0).unwrap();
+    // `ruleforge replay` streams the same recording from its file: the same suppressed alerts.
+    let mut streamed = set.empty_results();
+    set.run(Source::open(&events.path).unwrap(), &mut streamed, &|_| {})
+        .unwrap();
+    assert!(streamed[0].errors.is_empty(), "{:?}", streamed[0].errors);
+    let streamed: Vec<Alert> = streamed
+        .remove(0)
+        .alerts
+        .into_iter()
+        .map(|a| a.alert)
+        .collect();
+    assert_eq!(streamed, in_memory, "streamed and in-memory replays differ");
+    in_memory
 }
 
 /// (line of the raised alert's first event, docs_count), or docs_count `None` when the alert

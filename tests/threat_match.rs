@@ -353,3 +353,88 @@ fn a_lucene_threat_query_selects_the_same_indicators() {
     let text = scratch::text(&out.stdout);
     assert!(text.contains("raised 0 alerts"), "{text}");
 }
+
+/// The project's indicator match rule and its malicious fixture, loaded as `test` loads them.
+fn project_beacon() -> (Collection, ruleforge::fixture::Fixture) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let collection = Collection::load_dirs(&[root.join("rules")]).expect("rules load");
+    let canon = root.canonicalize().unwrap();
+    let manifest = root.join("fixtures/indicator_match/attacker_beacon_to_c2.toml");
+    let fixture = ruleforge::fixture::load(&manifest, "@timestamp", &canon).expect("fixture loads");
+    (collection, fixture)
+}
+
+#[test]
+fn streaming_with_indicators_raises_the_alerts_of_the_in_memory_fixture_replay() {
+    let (collection, f) = project_beacon();
+    let rule = collection.find(TM_RULE).expect("the indicator match rule");
+    assert!(!f.indicators.is_empty());
+    let set = RuleSet::new(&[rule]).with_indicators(f.indicators.clone());
+    let in_memory = set
+        .run_events(&f.events, &f.indicators, None)
+        .remove(0)
+        .unwrap();
+    let mut streamed = set.empty_results();
+    set.run(
+        ruleforge::replay::stream::Source::open(&f.events.path).unwrap(),
+        &mut streamed,
+        &|_| {},
+    )
+    .unwrap();
+    assert!(streamed[0].errors.is_empty(), "{:?}", streamed[0].errors);
+    let streamed: Vec<replay::Alert> = streamed
+        .remove(0)
+        .alerts
+        .into_iter()
+        .map(|a| a.alert)
+        .collect();
+    assert_eq!(streamed, in_memory);
+    // The fixture's expectation (2 alerts after suppression) holds on both paths.
+    assert_eq!(in_memory.len(), 2);
+    // The beacons are one suppressed indicator match; the dropper's run (no destination.ip,
+    // `doNotSuppress`) is raised on its own.
+    let suppressed = |a: &replay::Alert| matches!(&a.detail, Detail::Suppressed(s) if matches!(s.detail, Detail::ThreatMatch { .. }));
+    let plain = |a: &replay::Alert| matches!(a.detail, Detail::ThreatMatch { .. });
+    assert_eq!(
+        in_memory.iter().filter(|a| suppressed(a)).count(),
+        1,
+        "{in_memory:?}"
+    );
+    assert_eq!(
+        in_memory.iter().filter(|a| plain(a)).count(),
+        1,
+        "{in_memory:?}"
+    );
+    // Without indicators (an empty threat index), nothing matches.
+    let bare = RuleSet::new(&[rule]);
+    assert!(
+        bare.run_events(&f.events, &[], None)
+            .remove(0)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_buffered_rule_past_its_limit_fails_on_that_recording_instead_of_alerting_on_part() {
+    let (collection, f) = project_beacon();
+    let rule = collection.find(TM_RULE).expect("the indicator match rule");
+    let unbounded = RuleSet::new(&[rule]);
+    let selected = unbounded
+        .run_events(&f.events, &f.indicators, None)
+        .remove(0)
+        .unwrap();
+    assert!(!selected.is_empty());
+    let set = RuleSet::new(&[rule]).with_buffer_limit(1);
+    let err = set
+        .run_events(&f.events, &f.indicators, None)
+        .remove(0)
+        .unwrap_err();
+    assert!(
+        matches!(err, replay::ReplayError::TooManyBuffered { limit: 1, .. }),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("attacker_beacon_to_c2.ndjson"), "{msg}");
+    assert!(msg.contains("threat_match"), "{msg}");
+}

@@ -23,7 +23,12 @@
 //! - **threshold / new_terms** keep only the events that match their filter (bounded by the
 //!   matches, not by the recording) and run the schedule simulation of
 //!   [`super::schedule`] at the end of the file, in any input order.
+//! - **Buffered rules** (threat_match; [`super::buffered`]) keep the events they select, up to a
+//!   limit per recording, and are evaluated at the end of the file against the run's indicators.
 //! - Per-event rules need no order.
+//!
+//! At the end of each recording, a rule's `baseline` (fixtures) and `alert_suppression` apply
+//! to its alerts of that recording, as Kibana's executions would have raised them.
 //!
 //! Malformed lines are errors located at `file:line:col`, as in [`crate::event`]; a file that
 //! starts with `[` is a JSON array of events and is read whole (up to

@@ -525,6 +525,11 @@ fn replay_fixtures<'f>(
     let in_all = position(&all);
     let in_some = some.as_ref().map(position).unwrap_or_default();
     let mut outcomes = outcomes;
+    let fixture_at: HashMap<*const Fixture, usize> = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f as *const Fixture, i))
+        .collect();
     rules
         .iter()
         .zip(partials)
@@ -546,10 +551,7 @@ fn replay_fixtures<'f>(
             Ok(replayed
                 .into_iter()
                 .map(|f| {
-                    let fi = fixtures
-                        .iter()
-                        .position(|g| std::ptr::eq(g, f))
-                        .unwrap_or_default();
+                    let fi = fixture_at.get(&(f as *const Fixture)).copied().unwrap_or(0);
                     let (only_everywhere, res) = &mut outcomes[fi];
                     let k = if *only_everywhere {
                         in_some.get(&key).copied()

@@ -12,7 +12,11 @@
 //!   against the indicator recordings given to the run ([`super::threat_match`]).
 //! - ES|QL is the next arm: an `Esql` variant whose evaluator takes the buffered events and
 //!   returns alerts. Until it exists, [`super::prepare`] reports ES|QL rules as not replayable
-//!   (RT005).
+//!   (RT005). Its arms here: `selects` every event (`FROM` reads the whole index), `add_fields`
+//!   every field (`FieldSet::everything`-like: the query may read any column), `kept_fields`
+//!   the columns the query reads (or, if it cannot tell, a keep-everything form of the stream's
+//!   projection, which does not exist yet), `evaluate` the ES|QL replay over `selected`; and in
+//!   `prepare`, `RuleType::Esql => Engine::Buffered(Buffered::Esql(..))`.
 
 use super::schedule::Schedule;
 use super::threat_match::{IndicatorSet, ThreatMatch};

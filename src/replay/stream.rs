@@ -550,7 +550,7 @@ fn feed_in_memory(
 ) {
     let key_paths = &run.set.key_paths;
     let mut all = order.map(|i| {
-        let value = events.values[i].clone();
+        let value = std::borrow::Cow::Borrowed(&events.values[i]);
         Ev {
             keys: prefilter::KeyValues::of(key_paths, &value),
             eql_time: default_time().and_then(|c| c.event_time(&value)),
@@ -561,7 +561,7 @@ fn feed_in_memory(
         }
     });
     loop {
-        let batch: Vec<Ev> = all.by_ref().take(BATCH_LINES).collect();
+        let batch: Vec<Ev<'_>> = all.by_ref().take(BATCH_LINES).collect();
         if batch.is_empty() {
             break;
         }
@@ -572,25 +572,30 @@ fn feed_in_memory(
 /// The event indexes of an in-memory recording in a sequence rule's time order, `None` when
 /// that is the recording's order; an event without a usable time is an error.
 fn time_order(c: &eql::Compiled, events: &EventFile) -> Result<Option<Vec<usize>>, ReplayError> {
-    if let Some(i) = (0..events.len()).find(|&i| c.event_time(&events.values[i]).is_none()) {
+    // `ordered` leaves out the events without a usable time.
+    let order: Vec<usize> = c
+        .ordered(&events.values)
+        .into_iter()
+        .map(|o| o.index)
+        .collect();
+    if order.len() < events.len() {
+        let i = (0..events.len())
+            .find(|&i| c.event_time(&events.values[i]).is_none())
+            .unwrap_or(0);
         return Err(ReplayError::NoTimestamp {
             file: events.path.clone(),
             position: events.positions[i],
             what: "an EQL sequence",
         });
     }
-    let order: Vec<usize> = c
-        .ordered(&events.values)
-        .into_iter()
-        .map(|o| o.index)
-        .collect();
     let sorted = order.iter().enumerate().all(|(k, &i)| k == i);
     Ok((!sorted).then_some(order))
 }
 
-/// One parsed event of a batch.
-struct Ev {
-    value: Value,
+/// One parsed event of a batch: parsed from a line (owned) or an in-memory recording's
+/// (borrowed, so a fixture is not copied).
+struct Ev<'v> {
+    value: std::borrow::Cow<'v, Value>,
     /// 1-based line (NDJSON) or array index (JSON array).
     position: usize,
     /// 0-based index among the recording's events.
@@ -606,7 +611,7 @@ struct Ev {
 /// The fields [`EventInfo`] describes an event with.
 const INFO_FIELDS: &[&str] = &["process.name", "process.command_line"];
 
-fn info_of(ev: &Ev) -> EventInfo {
+fn info_of(ev: &Ev<'_>) -> EventInfo {
     let s = |name: &str| {
         FieldPath::new(name).first(&ev.value).map(|v| match v {
             Value::String(s) => s.clone(),
@@ -622,7 +627,7 @@ fn info_of(ev: &Ev) -> EventInfo {
 
 enum Batch {
     Lines(Vec<(usize, String)>),
-    Array(Vec<Ev>),
+    Array(Vec<Ev<'static>>),
     End,
 }
 
@@ -726,7 +731,7 @@ impl Lines {
             .map(|(index, ((value, position), timestamp))| Ev {
                 keys: prefilter::KeyValues::of(&self.key_paths, &value),
                 eql_time: default_time().and_then(|c| c.event_time(&value)),
-                value,
+                value: std::borrow::Cow::Owned(value),
                 position,
                 index,
                 timestamp,
@@ -743,7 +748,7 @@ fn parse_lines(
     key_paths: &[FieldPath],
     fields: &prune::FieldSet,
     lines: Vec<(usize, String)>,
-) -> Result<Vec<Ev>, StreamError> {
+) -> Result<Vec<Ev<'static>>, StreamError> {
     let ts = FieldPath::new("@timestamp");
     type Parsed = (usize, Value, prefilter::KeyValues, Option<i64>);
     let parsed: Vec<Result<Option<Parsed>, EventError>> = lines
@@ -780,7 +785,7 @@ fn parse_lines(
             out.push(Ev {
                 keys,
                 eql_time,
-                value,
+                value: std::borrow::Cow::Owned(value),
                 position,
                 index: 0,
                 timestamp,
@@ -978,7 +983,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
         }
     }
 
-    fn feed(&mut self, mut batch: Vec<Ev>, results: &mut [RuleResult]) {
+    fn feed(&mut self, mut batch: Vec<Ev<'_>>, results: &mut [RuleResult]) {
         if !self.fixed_index {
             for ev in &mut batch {
                 ev.index = self.next_index;
@@ -1081,7 +1086,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
     /// Time order for the sequence rules that order events by `@timestamp` (EQL's default),
     /// checked once for all of them: the error of the first event without a usable time or
     /// earlier than the one before it, if any so far.
-    fn check_default_order(&mut self, batch: &[Ev]) -> Option<String> {
+    fn check_default_order(&mut self, batch: &[Ev<'_>]) -> Option<String> {
         if self.order_error.is_none() {
             for ev in batch {
                 match ev.eql_time {
@@ -1334,7 +1339,7 @@ fn order_error(path: &Path, position: usize, ts: i64, last: i64) -> String {
 /// ordered by `@timestamp` that check was made once for all (`order_error`).
 fn feed_sequence(
     s: &mut SeqState<'_>,
-    batch: &[Ev],
+    batch: &[Ev<'_>],
     tables: &[Option<table::Table<'_>>],
     events: &[usize],
     path: &Path,
@@ -1409,7 +1414,7 @@ fn feed_sequence(
 /// Time order with the rule's own timestamp field, on every event of the batch; false (and
 /// the rule stopped with its error) on the first violation. As in the per-rule replay, an
 /// event a sequence cannot place in time is an error: dropping it could lose an alert.
-fn check_own_order(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) -> bool {
+fn check_own_order(s: &mut SeqState<'_>, batch: &[Ev<'_>], path: &Path) -> bool {
     for ev in batch {
         let error = match s.compiled.event_time(&ev.value) {
             None => no_time_error(path, ev.position),

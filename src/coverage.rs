@@ -137,7 +137,7 @@ pub fn analyse(rules: &[&Rule], fixtures: &[Fixture]) -> Vec<RuleCoverage> {
 }
 
 fn run(p: &Prepared, f: &Fixture) -> Result<Vec<Alert>, NotAnalysed> {
-    replay::run(p, &f.events, f.baseline).map_err(|e| NotAnalysed::Replay {
+    replay::reference::run(p, &f.events, f.baseline).map_err(|e| NotAnalysed::Replay {
         fixture: f.manifest_path.clone(),
         message: e.to_string(),
     })
@@ -190,6 +190,9 @@ impl Subject {
                     .map_err(|e| NotAnalysed::Invalid(format!("KQL: {e}")))?;
                 Ok(Subject::Kql(Box::new(ex)))
             }
+            Engine::Buffered(_) => Err(unsupported(
+                "threat_match rules are replayed against a fixture's indicator recordings, by `ruleforge test`".into(),
+            )),
         }
     }
 

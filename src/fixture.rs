@@ -231,7 +231,7 @@ fn load_indicators(
 
 /// An `[[indicators]]` index must be one concrete Elasticsearch index name: lower case, no
 /// wildcard, comma or space (a rule's `threat_index` patterns are matched against it).
-fn index_name_problem(name: &str) -> Option<&'static str> {
+pub fn index_name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         return Some("is empty");
     }

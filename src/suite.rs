@@ -8,10 +8,11 @@ use crate::config::{Config, Level};
 use crate::diag::{Diagnostic, Severity, escape_control};
 use crate::fixture::{self, Count, Fixture, Verdict};
 use crate::query::FieldPath;
-use crate::replay::{self, Alert, NotReplayable};
+use crate::replay::stream::RuleSet;
+use crate::replay::{self, Alert, NotReplayable, ReplayError};
 use crate::rule::{Collection, Rule};
 use crate::snapshot;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A finding of the test run, with optional multi-line detail (a diff, the offending events).
@@ -166,14 +167,28 @@ pub fn run(config: &Config, collection: &Collection, opts: &Options) -> Outcome 
     run.out.events = fixtures.iter().map(|f| f.events.len()).sum();
     check_manifests(&mut run, collection, &fixtures);
 
-    let mut snapshots = Vec::new();
+    let mut stored_snapshots = Vec::new();
+    let mut partials = Vec::new();
     for rule in &selected {
         let path = snapshot::path_for(&config.snapshot_dir, rule);
         let stored = std::fs::read_to_string(&path).ok();
-        let partial =
-            partial::fixtures_for(opts.scope.as_ref(), rule, &fixtures, stored.as_deref());
-        let replayed = partial.clone().unwrap_or_else(|| fixtures.iter().collect());
-        if let Some(per_fixture) = replay_rule(&mut run, rule, &replayed) {
+        partials.push(partial::fixtures_for(
+            opts.scope.as_ref(),
+            rule,
+            &fixtures,
+            stored.as_deref(),
+        ));
+        stored_snapshots.push(stored);
+    }
+    let replays = replay_fixtures(&selected, &partials, &fixtures);
+    let mut snapshots = Vec::new();
+    for (((rule, stored), partial), outcome) in selected
+        .iter()
+        .zip(stored_snapshots)
+        .zip(partials)
+        .zip(replays)
+    {
+        if let Some(per_fixture) = replay_rule(&mut run, rule, outcome) {
             assert_manifests(&mut run, rule, &per_fixture, &fixtures);
             if !colliding.contains(rule.stem())
                 && !without_fixture(config, rule, &per_fixture, &fixtures)
@@ -461,14 +476,112 @@ fn check_manifests(run: &mut Run<'_>, collection: &Collection, fixtures: &[Fixtu
     }
 }
 
-/// Replays one rule over every fixture; `None` when it cannot be replayed (reported).
+/// One rule's replay over the fixtures it is replayed on (in fixture order), or why it cannot
+/// be replayed.
+type RuleReplay<'f> = Result<Vec<(&'f Fixture, Replayed)>, NotReplayable>;
+
+/// One rule's alerts on one fixture, or why replaying it failed.
+type Replayed = Result<Vec<Alert>, ReplayError>;
+
+/// Replays the rules over the fixtures through the replay engine (the one `ruleforge replay`
+/// runs): the rule set is compiled once and each fixture is one pass of every rule, fixtures in
+/// parallel. On a partial run (`--changed-since`), a rule with `partials[i]` is replayed on those
+/// fixtures only: the other fixtures are replayed by the rules replayed everywhere.
+fn replay_fixtures<'f>(
+    rules: &[&Rule],
+    partials: &[Option<Vec<&'f Fixture>>],
+    fixtures: &'f [Fixture],
+) -> Vec<RuleReplay<'f>> {
+    use rayon::prelude::*;
+    let everywhere: Vec<&Rule> = rules
+        .iter()
+        .zip(partials)
+        .filter(|(_, p)| p.is_none())
+        .map(|(r, _)| *r)
+        .collect();
+    let changed: HashSet<&Path> = partials
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|f| f.manifest_path.as_path())
+        .collect();
+    let all = RuleSet::new(rules);
+    let some = (everywhere.len() < rules.len()).then(|| RuleSet::new(&everywhere));
+    // Per fixture: whether only the rules replayed everywhere ran, and their outcomes.
+    let outcomes: Vec<(bool, Vec<Option<Replayed>>)> = fixtures
+        .par_iter()
+        .map(|f| {
+            let (only_everywhere, set) = match &some {
+                Some(set) if !changed.contains(f.manifest_path.as_path()) => (true, set),
+                _ => (false, &all),
+            };
+            let res = set.run_events(&f.events, &f.indicators, f.baseline);
+            (only_everywhere, res.into_iter().map(Some).collect())
+        })
+        .collect();
+    let position = |set: &RuleSet<'_>| -> HashMap<*const Rule, usize> {
+        set.rules()
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (*r as *const Rule, k))
+            .collect()
+    };
+    let in_all = position(&all);
+    let in_some = some.as_ref().map(position).unwrap_or_default();
+    let mut outcomes = outcomes;
+    let fixture_at: HashMap<*const Fixture, usize> = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f as *const Fixture, i))
+        .collect();
+    rules
+        .iter()
+        .zip(partials)
+        .map(|(rule, partial)| {
+            let key = *rule as *const Rule;
+            let Some(&k_all) = in_all.get(&key) else {
+                let reason = all
+                    .skipped()
+                    .iter()
+                    .find(|s| std::ptr::eq(s.rule, *rule))
+                    .map(|s| s.reason.clone())
+                    .unwrap_or_else(|| NotReplayable::Unsupported("not compiled".into()));
+                return Err(reason);
+            };
+            let replayed: Vec<&Fixture> = match partial {
+                Some(p) => p.clone(),
+                None => fixtures.iter().collect(),
+            };
+            Ok(replayed
+                .into_iter()
+                .map(|f| {
+                    let fi = fixture_at.get(&(f as *const Fixture)).copied().unwrap_or(0);
+                    let (only_everywhere, res) = &mut outcomes[fi];
+                    let k = if *only_everywhere {
+                        in_some.get(&key).copied()
+                    } else {
+                        Some(k_all)
+                    };
+                    let result = k.and_then(|k| res[k].take()).unwrap_or_else(|| {
+                        Err(ReplayError::Eql(
+                            "the rule was not replayed on this fixture".into(),
+                        ))
+                    });
+                    (f, result)
+                })
+                .collect())
+        })
+        .collect()
+}
+
+/// Reports one rule's replay over its fixtures; `None` when it cannot be replayed (reported).
 fn replay_rule<'f>(
     run: &mut Run<'_>,
     rule: &Rule,
-    fixtures: &[&'f Fixture],
+    outcome: RuleReplay<'f>,
 ) -> Option<Vec<(&'f Fixture, Vec<Alert>)>> {
-    let prepared = match replay::prepare_fixture(rule) {
-        Ok(p) => p,
+    let results = match outcome {
+        Ok(r) => r,
         Err(NotReplayable::Invalid(diags)) => {
             // The query or schema error itself is the finding (lint reports the same one;
             // `check` keeps one of the two).
@@ -493,8 +606,8 @@ fn replay_rule<'f>(
     };
     run.out.replayed_rules += 1;
     let mut per_fixture = Vec::new();
-    for &f in fixtures {
-        match replay::run_fixture(&prepared, &f.events, &f.indicators, f.baseline) {
+    for (f, result) in results {
+        match result {
             Ok(alerts) => per_fixture.push((f, alerts)),
             Err(e) => {
                 run.incomplete(

@@ -1,9 +1,10 @@
-//! `alert_suppression` applied by the fixture replay (`replay::prepare_fixture` /
-//! `replay::run_fixture`) to rule types other than indicator match: custom query, threshold and
+//! `alert_suppression` applied by the replay engine (`replay::stream::RuleSet`, what `ruleforge
+//! test` and `ruleforge replay` run) to rule types other than indicator match: custom query, threshold and
 //! EQL sequences, and invalid settings refused with their location.
 
 use ruleforge::event;
-use ruleforge::replay::{self, Alert, Detail, NotReplayable};
+use ruleforge::replay::stream::{RuleSet, Source};
+use ruleforge::replay::{Alert, Detail, NotReplayable};
 use ruleforge::rule::{self, Rule};
 use std::path::Path;
 
@@ -53,12 +54,36 @@ fn recording(dir: &Path, rows: &[(i64, &str, Option<&str>)]) -> event::EventFile
     event::read_file(&path, "@timestamp").unwrap()
 }
 
+/// Why the engine does not replay `rule`, if it does not.
+fn refused(rule: &Rule) -> Option<NotReplayable> {
+    RuleSet::new(&[rule])
+        .skipped()
+        .first()
+        .map(|s| s.reason.clone())
+}
+
 fn run(rule: &Rule, events: &event::EventFile) -> Vec<Alert> {
-    let p = replay::prepare_fixture(rule).unwrap_or_else(|e| match e {
-        NotReplayable::Invalid(d) => panic!("{d:?}"),
-        NotReplayable::Unsupported(m) => panic!("{m}"),
-    });
-    replay::run_fixture(&p, events, &[], None).unwrap()
+    if let Some(e) = refused(rule) {
+        match e {
+            NotReplayable::Invalid(d) => panic!("{d:?}"),
+            NotReplayable::Unsupported(m) => panic!("{m}"),
+        }
+    }
+    let set = RuleSet::new(&[rule]);
+    let in_memory = set.run_events(events, &[], None).remove(0).unwrap();
+    // `ruleforge replay` streams the same recording from its file: the same suppressed alerts.
+    let mut streamed = set.empty_results();
+    set.run(Source::open(&events.path).unwrap(), &mut streamed, &|_| {})
+        .unwrap();
+    assert!(streamed[0].errors.is_empty(), "{:?}", streamed[0].errors);
+    let streamed: Vec<Alert> = streamed
+        .remove(0)
+        .alerts
+        .into_iter()
+        .map(|a| a.alert)
+        .collect();
+    assert_eq!(streamed, in_memory, "streamed and in-memory replays differ");
+    in_memory
 }
 
 /// (line of the raised alert's first event, docs_count), or docs_count `None` when the alert
@@ -212,7 +237,7 @@ fn settings_kibana_refuses_are_errors_at_their_value() {
             dir.path(),
             &format!("{QUERY}[rule.alert_suppression]\n{setting}"),
         );
-        let Err(NotReplayable::Invalid(d)) = replay::prepare_fixture(&r) else {
+        let Some(NotReplayable::Invalid(d)) = refused(&r) else {
             panic!("{setting}: accepted")
         };
         assert_eq!(d[0].code, "RT016", "{setting}");

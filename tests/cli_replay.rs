@@ -327,3 +327,78 @@ fn a_malformed_recording_exits_2_at_its_line_and_column() {
     );
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn indicators_make_threat_match_rules_replay_with_their_enrichments_and_suppression() {
+    let dir = fixture("indicator_match");
+    let feed = format!(
+        "logs-ti_example.indicator-default={}",
+        dir.join("attacker_beacon_to_c2_indicators.ndjson")
+            .display()
+    );
+    let events = dir
+        .join("attacker_beacon_to_c2.ndjson")
+        .display()
+        .to_string();
+    let args = [
+        "--format",
+        "json",
+        "replay",
+        "--rule",
+        "command_and_control_linux_indicator_match",
+        "--indicators",
+        &feed,
+        &events,
+    ];
+    let (code, out, err) = ruleforge(&args, None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let alerts = alerts(&out);
+    // What the fixture's manifest expects of `ruleforge test`: 2 alerts after suppression.
+    assert_eq!(alerts.len(), 2, "{out}");
+    let mut suppressed = 0;
+    for a in &alerts {
+        // An alert missing a group field is raised on its own (`doNotSuppress`).
+        let tm = if a["alert_type"] == "suppressed" {
+            suppressed += 1;
+            let terms = a["suppression"]["terms"].as_array().unwrap();
+            assert_eq!(terms.len(), 2, "group_by host.id, destination.ip: {a}");
+            assert!(a["suppression"]["docs_count"].as_u64().unwrap() > 0, "{a}");
+            &a["detail"]
+        } else {
+            a
+        };
+        assert_eq!(tm["alert_type"], "threat_match", "{a}");
+        let indicators = tm["indicators"].as_array().unwrap();
+        assert!(!indicators.is_empty(), "{a}");
+        assert_eq!(
+            indicators[0]["matched.index"],
+            "logs-ti_example.indicator-default"
+        );
+    }
+    assert_eq!(suppressed, 1, "the beacons are one suppressed alert: {out}");
+    // Without --indicators the rule is named as not replayed, never silently quiet.
+    let (code, out, _) = ruleforge(
+        &args[..5]
+            .iter()
+            .copied()
+            .chain([events.as_str()])
+            .collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, 0);
+    let line: Value = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["kind"] == "not_replayed")
+        .expect("listed as not replayed");
+    assert!(
+        line["reason"].as_str().unwrap().contains("--indicators"),
+        "{line}"
+    );
+    // A malformed argument is a usage error.
+    let (code, _, err) = ruleforge(
+        &["replay", "--indicators", "Bad*Index=x.ndjson", &events],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+}

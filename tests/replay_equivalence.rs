@@ -1,10 +1,12 @@
-//! The streaming replay (`replay::stream`, what `ruleforge replay` runs) raises exactly the
-//! alerts of the per-rule replay (`replay::prepare` + `replay::run`, what `ruleforge test`
-//! runs): same rules, same events (file, position, index), same details, same errors.
+//! The replay engine (`replay::stream::RuleSet`, what `ruleforge replay` and `ruleforge test`
+//! run) raises exactly the alerts of the reference per-rule replay (`replay::reference`): same
+//! rules, same events (file, position, index), same details, same errors; streamed from files
+//! and, as `test` runs fixtures, over recordings in memory with their indicators, baselines and
+//! alert suppression.
 
 use ruleforge::event;
 use ruleforge::replay::stream::{RuleSet, Source};
-use ruleforge::replay::{self, Alert};
+use ruleforge::replay::{self, Alert, Detail};
 use ruleforge::rule::{Collection, Rule};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ fn per_rule(rules: &[&Rule], file: &Path) -> Vec<Option<Vec<Alert>>> {
         .par_iter()
         .map(|r| {
             let p = replay::prepare(r).ok()?;
-            replay::run(&p, &events, None).ok()
+            replay::reference::run(&p, &events, None).ok()
         })
         .collect()
 }
@@ -117,8 +119,9 @@ fn every_corpus_rule_raises_the_same_alerts_streaming_and_per_rule() {
 fn project_rules_raise_the_same_alerts_on_every_fixture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let collection = Collection::load_dirs(&[root.join("rules")]).expect("rules load");
-    // threat_match rules need a fixture's indicators, which the streaming replay has not: it
-    // lists them as not replayed (tests/threat_match.rs covers them).
+    // threat_match rules need a fixture's indicators, which these streamed recordings come
+    // without (an empty threat index: they would raise nothing); the in-memory comparison below
+    // runs them with their fixtures' indicators.
     let rules: Vec<&Rule> = collection
         .rules
         .iter()
@@ -147,4 +150,64 @@ fn project_rules_raise_the_same_alerts_on_every_fixture() {
         rules.len(),
         "every project rule alerts on some fixture"
     );
+}
+
+/// As `ruleforge test` runs them: every project rule (indicator match included) over every
+/// fixture in memory, with the fixture's indicators, baseline and each rule's suppression,
+/// through the engine's `run_events`, against the reference's `run_fixture`. The fixtures are
+/// also replayed out of time order (reversed), which the engine must sort for sequences as the
+/// reference does.
+#[test]
+fn project_fixtures_in_memory_raise_the_reference_alerts_with_indicators_and_suppression() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = ruleforge::config::Config::load(root).expect("config");
+    let collection = Collection::load_dirs(&config.rule_dirs).expect("rules load");
+    let rules: Vec<&Rule> = collection.rules.iter().collect();
+    let (fixtures, findings) = ruleforge::suite::fixtures(&config);
+    assert!(findings.is_empty(), "{:?}", findings[0].diagnostic);
+    assert!(!fixtures.is_empty());
+    let set = RuleSet::new(&rules);
+    assert!(set.skipped().is_empty(), "every project rule is replayed");
+    let mut compared = 0;
+    let mut suppressed = 0;
+    let mut indicator_alerts = 0;
+    for f in &fixtures {
+        let mut reversed = f.events.clone();
+        reversed.values.reverse();
+        reversed.positions.reverse();
+        reversed.timestamps.reverse();
+        for events in [&f.events, &reversed] {
+            let got = set.run_events(events, &f.indicators, f.baseline);
+            for (rule, got) in set.rules().iter().zip(got) {
+                let p = replay::reference::prepare_fixture(rule).expect("prepares");
+                let want = replay::reference::run_fixture(&p, events, &f.indicators, f.baseline);
+                let shown = format!("{} on {}", rule.name, events.path.display());
+                match (got, want) {
+                    (Ok(got), Ok(want)) => {
+                        assert_eq!(got, want, "{shown}");
+                        for a in &got {
+                            suppressed += usize::from(matches!(a.detail, Detail::Suppressed(_)));
+                            indicator_alerts += usize::from(
+                                matches!(
+                                    &a.detail,
+                                    Detail::Suppressed(s) if matches!(s.detail, Detail::ThreatMatch { .. })
+                                ) || matches!(a.detail, Detail::ThreatMatch { .. }),
+                            );
+                        }
+                    }
+                    (Err(got), Err(want)) => {
+                        assert_eq!(got.to_string(), want.to_string(), "{shown}")
+                    }
+                    (got, want) => panic!("{shown}: engine {got:?}, reference {want:?}"),
+                }
+                compared += 1;
+            }
+        }
+    }
+    // The comparison covers what it names: suppressed and indicator match alerts occur.
+    assert!(
+        suppressed > 0,
+        "no suppressed alert among {compared} comparisons"
+    );
+    assert!(indicator_alerts > 0, "no indicator match alert");
 }

@@ -3,6 +3,7 @@
 //! `threat_mapping` groups; the project's own indicator match rule alerts as its fixtures say.
 
 use ruleforge::event::EventFile;
+use ruleforge::replay::stream::RuleSet;
 use ruleforge::replay::threat_match::IndicatorSet;
 use ruleforge::replay::{self, Detail, NotReplayable};
 use ruleforge::rule::{Collection, Rule, RuleType};
@@ -145,14 +146,19 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
         "the corpus holds 6 active threat_match rules"
     );
     for rule in rules {
-        let prepared = match replay::prepare_fixture(rule) {
-            Ok(p) => p,
-            Err(NotReplayable::Unsupported(why)) => panic!("{}: RT005 {why}", rule.name),
-            Err(NotReplayable::Invalid(d)) => panic!("{}: {d:?}", rule.name),
+        // The replay engine, as `ruleforge test` runs it on a fixture.
+        let set = RuleSet::new(&[rule]);
+        if let Some(s) = set.skipped().first() {
+            match &s.reason {
+                NotReplayable::Unsupported(why) => panic!("{}: RT005 {why}", rule.name),
+                NotReplayable::Invalid(d) => panic!("{}: {d:?}", rule.name),
+            }
+        }
+        let run = |events: &EventFile, indicators: IndicatorSet| {
+            set.run_events(events, &[indicators], None).remove(0)
         };
         let (events, indicators) = sample_data(rule, "");
-        let alerts = replay::run_fixture(&prepared, &events, &[indicators], None)
-            .unwrap_or_else(|e| panic!("{}: {e}", rule.name));
+        let alerts = run(&events, indicators).unwrap_or_else(|e| panic!("{}: {e}", rule.name));
         let n = groups(rule).len();
         assert_eq!(
             alerts.len(),
@@ -169,7 +175,7 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
         }
         // Control: the same events against indicators with other values raise nothing.
         let (events, other) = sample_data(rule, "other-");
-        let quiet = replay::run_fixture(&prepared, &events, &[other], None).unwrap();
+        let quiet = run(&events, other).unwrap();
         assert!(
             quiet.is_empty(),
             "{}: alerted without a matching indicator",
@@ -178,7 +184,7 @@ fn every_corpus_threat_match_rule_replays_and_alerts_once_per_matching_group() {
         // And indicators in an index outside threat_index are not searched.
         let (events, mut elsewhere) = sample_data(rule, "");
         elsewhere.index = "unrelated-index".into();
-        let quiet = replay::run_fixture(&prepared, &events, &[elsewhere], None).unwrap();
+        let quiet = run(&events, elsewhere).unwrap();
         assert!(
             quiet.is_empty(),
             "{}: searched an index outside threat_index",
@@ -346,4 +352,89 @@ fn a_lucene_threat_query_selects_the_same_indicators() {
     let out = scratch::run(dir.path(), &["test", "--rule", TM_RULE]);
     let text = scratch::text(&out.stdout);
     assert!(text.contains("raised 0 alerts"), "{text}");
+}
+
+/// The project's indicator match rule and its malicious fixture, loaded as `test` loads them.
+fn project_beacon() -> (Collection, ruleforge::fixture::Fixture) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let collection = Collection::load_dirs(&[root.join("rules")]).expect("rules load");
+    let canon = root.canonicalize().unwrap();
+    let manifest = root.join("fixtures/indicator_match/attacker_beacon_to_c2.toml");
+    let fixture = ruleforge::fixture::load(&manifest, "@timestamp", &canon).expect("fixture loads");
+    (collection, fixture)
+}
+
+#[test]
+fn streaming_with_indicators_raises_the_alerts_of_the_in_memory_fixture_replay() {
+    let (collection, f) = project_beacon();
+    let rule = collection.find(TM_RULE).expect("the indicator match rule");
+    assert!(!f.indicators.is_empty());
+    let set = RuleSet::new(&[rule]).with_indicators(f.indicators.clone());
+    let in_memory = set
+        .run_events(&f.events, &f.indicators, None)
+        .remove(0)
+        .unwrap();
+    let mut streamed = set.empty_results();
+    set.run(
+        ruleforge::replay::stream::Source::open(&f.events.path).unwrap(),
+        &mut streamed,
+        &|_| {},
+    )
+    .unwrap();
+    assert!(streamed[0].errors.is_empty(), "{:?}", streamed[0].errors);
+    let streamed: Vec<replay::Alert> = streamed
+        .remove(0)
+        .alerts
+        .into_iter()
+        .map(|a| a.alert)
+        .collect();
+    assert_eq!(streamed, in_memory);
+    // The fixture's expectation (2 alerts after suppression) holds on both paths.
+    assert_eq!(in_memory.len(), 2);
+    // The beacons are one suppressed indicator match; the dropper's run (no destination.ip,
+    // `doNotSuppress`) is raised on its own.
+    let suppressed = |a: &replay::Alert| matches!(&a.detail, Detail::Suppressed(s) if matches!(s.detail, Detail::ThreatMatch { .. }));
+    let plain = |a: &replay::Alert| matches!(a.detail, Detail::ThreatMatch { .. });
+    assert_eq!(
+        in_memory.iter().filter(|a| suppressed(a)).count(),
+        1,
+        "{in_memory:?}"
+    );
+    assert_eq!(
+        in_memory.iter().filter(|a| plain(a)).count(),
+        1,
+        "{in_memory:?}"
+    );
+    // Without indicators (an empty threat index), nothing matches.
+    let bare = RuleSet::new(&[rule]);
+    assert!(
+        bare.run_events(&f.events, &[], None)
+            .remove(0)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_buffered_rule_past_its_limit_fails_on_that_recording_instead_of_alerting_on_part() {
+    let (collection, f) = project_beacon();
+    let rule = collection.find(TM_RULE).expect("the indicator match rule");
+    let unbounded = RuleSet::new(&[rule]);
+    let selected = unbounded
+        .run_events(&f.events, &f.indicators, None)
+        .remove(0)
+        .unwrap();
+    assert!(!selected.is_empty());
+    let set = RuleSet::new(&[rule]).with_buffer_limit(1);
+    let err = set
+        .run_events(&f.events, &f.indicators, None)
+        .remove(0)
+        .unwrap_err();
+    assert!(
+        matches!(err, replay::ReplayError::TooManyBuffered { limit: 1, .. }),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("attacker_beacon_to_c2.ndjson"), "{msg}");
+    assert!(msg.contains("threat_match"), "{msg}");
 }

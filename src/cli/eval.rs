@@ -5,6 +5,7 @@ use clap::Args;
 use ruleforge::event;
 use ruleforge::query::{eql, kql};
 use ruleforge::replay::explain::{Explainer, KqlExplainer, RuleExplainer};
+use ruleforge::replay::stream::{self, RuleSet};
 use ruleforge::replay::{self, Detail, NotReplayable};
 use ruleforge::report::Format;
 use ruleforge::report::diagnostics::{self, Sources};
@@ -93,7 +94,28 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             super::explain::print(&ex, &file, &args.events, &args.position, format)?;
             return Ok(ExitCode::SUCCESS);
         }
-        let alerts = replay::run(&prepared, &file, None)?;
+        if let replay::Engine::Buffered(b) = &prepared.engine {
+            bail!(
+                "{}: not replayable: {} rules are replayed against a fixture's indicator recordings, by `ruleforge test`",
+                path.display(),
+                b.kind()
+            );
+        }
+        // The replay engine, as `test` and `replay` run it; eval shows every match, so
+        // before alert suppression.
+        let set = RuleSet::new(&[&rule]).without_suppression();
+        if let Some(s) = set.skipped().first() {
+            bail!(
+                "{}: not replayable: {}",
+                path.display(),
+                stream::reason_text(&s.reason)
+            );
+        }
+        let alerts = set
+            .run_events(&file, &[], None)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Ok(Vec::new()))?;
         alerts
             .into_iter()
             .map(|a| Hit {

@@ -235,6 +235,7 @@ fn run(cli: &mut Cli) -> Result<ExitCode> {
                     .filter(|p| p.as_os_str() != "-")
                     .for_each(rebase);
                 args.out.iter_mut().for_each(rebase);
+                args.indicators.iter_mut().for_each(|i| rebase(&mut i.path));
             }
             Command::Import(args) => {
                 if args.file.as_os_str() != "-" {

@@ -7,8 +7,10 @@ use ruleforge::diag::escape_control;
 use ruleforge::event::format_millis;
 use ruleforge::replay::Detail;
 use ruleforge::replay::stream::{self, Counts, RuleResult, RuleSet, Source, StreamAlert};
+use ruleforge::replay::threat_match::IndicatorSet;
 use ruleforge::report::Format;
 use ruleforge::rule::Rule;
+use ruleforge::rule::RuleType;
 use serde_json::{Value, json};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -33,6 +35,54 @@ pub struct ReplayArgs {
     /// Offending events shown per rule in the human output.
     #[arg(long, default_value_t = 3)]
     show: usize,
+    /// Threat intel documents (NDJSON) and the index they sit in, for threat_match rules;
+    /// repeatable. Without any, threat_match rules are listed as not replayed.
+    #[arg(long = "indicators", value_name = "INDEX=FILE", value_parser = parse_indicators)]
+    pub(super) indicators: Vec<IndicatorsArg>,
+}
+
+/// One `--indicators INDEX=FILE`.
+#[derive(Clone, Debug)]
+pub struct IndicatorsArg {
+    index: String,
+    pub(super) path: PathBuf,
+}
+
+fn parse_indicators(s: &str) -> Result<IndicatorsArg, String> {
+    let (index, path) = s
+        .split_once('=')
+        .ok_or("expected INDEX=FILE, e.g. logs-ti_example.indicator-default=feed.ndjson")?;
+    if let Some(problem) = ruleforge::fixture::index_name_problem(index) {
+        return Err(format!("indicator index {index:?} {problem}"));
+    }
+    if path.is_empty() {
+        return Err("expected INDEX=FILE: the file is missing".into());
+    }
+    Ok(IndicatorsArg {
+        index: index.to_string(),
+        path: PathBuf::from(path),
+    })
+}
+
+/// Reads the `--indicators` recordings.
+fn load_indicators(args: &[IndicatorsArg]) -> Result<Vec<IndicatorSet>> {
+    args.iter()
+        .map(|a| {
+            let docs = ruleforge::event::read_file(&a.path, "@timestamp")
+                .map_err(|e| anyhow::anyhow!("--indicators: {e}"))?;
+            Ok(IndicatorSet {
+                index: a.index.clone(),
+                docs,
+            })
+        })
+        .collect()
+}
+
+/// Rules listed as not replayed: the engine's, and threat_match rules when no indicators
+/// were given (they would search an empty threat index).
+struct NotReplayed<'r> {
+    rule: &'r Rule,
+    reason: String,
 }
 
 pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
@@ -51,7 +101,30 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
         .filter(|r| args.rules.is_empty() || args.rules.iter().any(|n| r.is_named(n)))
         .collect();
     let inputs = collect_inputs(&args.events)?;
-    let set = RuleSet::new(&selected);
+    let indicators = load_indicators(&args.indicators)?;
+    let mut not_replayed = Vec::new();
+    let selected: Vec<&Rule> = if indicators.is_empty() {
+        let (needs, rest): (Vec<&Rule>, Vec<&Rule>) = selected
+            .into_iter()
+            .partition(|r| r.rule_type == Some(RuleType::ThreatMatch));
+        not_replayed.extend(needs.into_iter().map(|rule| {
+            NotReplayed {
+                rule,
+                reason:
+                    "threat_match rules search indicator recordings: pass --indicators INDEX=FILE"
+                        .into(),
+            }
+        }));
+        rest
+    } else {
+        selected
+    };
+    let set = RuleSet::new(&selected).with_indicators(indicators);
+    not_replayed.extend(set.skipped().iter().map(|s| NotReplayed {
+        rule: s.rule,
+        reason: stream::reason_text(&s.reason),
+    }));
+    not_replayed.sort_by_key(|n| n.rule.path.clone());
     let mut results = set.empty_results();
     let progress = Progress::new(start);
     let mut total = Counts::default();
@@ -78,9 +151,9 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
     let fired = results.iter().filter(|r| !r.alerts.is_empty()).count();
     let alerts: usize = results.iter().map(|r| r.alerts.len()).sum();
     if cli.format == Format::Json {
-        print_json(&rules, &results, &set);
+        print_json(&rules, &results, &not_replayed);
     } else if !cli.quiet || alerts > 0 {
-        print_human(&rules, &results, &set, args.show);
+        print_human(&rules, &results, &not_replayed, args.show);
     }
     let errors: Vec<(&Rule, &String)> = rules
         .iter()
@@ -98,7 +171,7 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
         out!(
             "replay: {} replayed ({} not replayed), {}, {} ({:.1} MB) in {:.2}s ({:.0} events/s); {} from {}; {}",
             n(rules.len(), "rule"),
-            set.skipped().len() + collection.failed.len(),
+            not_replayed.len() + collection.failed.len(),
             n(inputs.len(), "recording"),
             n(total.events as usize, "event"),
             total.bytes as f64 / 1e6,
@@ -242,11 +315,20 @@ fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
             "new_terms",
             json!({ "new_terms": values.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>() }),
         ),
-        // The streaming replay raises neither (no indicators, no suppression); kept for totality.
-        Detail::ThreatMatch { enrichments } => {
-            ("threat_match", json!({ "indicators": enrichments.len() }))
-        }
-        Detail::Suppressed(s) => ("suppressed", json!({ "docs_count": s.docs_count })),
+        Detail::ThreatMatch { enrichments } => (
+            "threat_match",
+            json!({ "indicators": enrichments_json(enrichments) }),
+        ),
+        Detail::Suppressed(s) => (
+            "suppressed",
+            json!({
+                "suppression": {
+                    "terms": s.terms.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>(),
+                    "docs_count": s.docs_count,
+                },
+                "detail": inner_detail(&s.detail),
+            }),
+        ),
     };
     let first = a.alert.events.iter().flatten().next();
     let mut v = json!({
@@ -268,7 +350,48 @@ fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
     v
 }
 
-fn print_json(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>) {
+/// What Kibana records of each matched indicator (`threat.enrichments`).
+fn enrichments_json(enrichments: &[ruleforge::replay::threat_match::Enrichment]) -> Vec<Value> {
+    enrichments
+        .iter()
+        .map(|e| {
+            json!({
+                "file": e.indicator.file.display().to_string(),
+                "position": e.indicator.position,
+                "matched.index": e.index,
+                "matched.field": e.field,
+                "matched.atomic": e.atomic,
+                "indicator_field": e.indicator_field,
+            })
+        })
+        .collect()
+}
+
+/// The detail of a suppressed alert: what it would say without suppression.
+fn inner_detail(d: &Detail) -> Value {
+    match d {
+        Detail::Event => json!({ "alert_type": "event" }),
+        Detail::Sequence { join_keys } => {
+            json!({ "alert_type": "sequence", "join_keys": join_keys })
+        }
+        Detail::Threshold { terms, count } => json!({
+            "alert_type": "threshold",
+            "terms": terms.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>(),
+            "count": count,
+        }),
+        Detail::NewTerms { values } => json!({
+            "alert_type": "new_terms",
+            "new_terms": values.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>(),
+        }),
+        Detail::ThreatMatch { enrichments } => json!({
+            "alert_type": "threat_match",
+            "indicators": enrichments_json(enrichments),
+        }),
+        Detail::Suppressed(s) => inner_detail(&s.detail),
+    }
+}
+
+fn print_json(rules: &[&Rule], results: &[RuleResult], not_replayed: &[NotReplayed<'_>]) {
     let mut out = std::io::stdout().lock();
     for (rule, res) in rules.iter().zip(results) {
         for a in &res.alerts {
@@ -277,13 +400,13 @@ fn print_json(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>) {
             }
         }
     }
-    for s in set.skipped() {
+    for s in not_replayed {
         let line = json!({
             "kind": "not_replayed",
             "rule_id": s.rule.rule_id,
             "name": s.rule.name,
             "file": s.rule.path.display().to_string(),
-            "reason": stream::reason_text(&s.reason),
+            "reason": s.reason,
         });
         if writeln!(out, "{line}").is_err() {
             return;
@@ -291,7 +414,12 @@ fn print_json(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>) {
     }
 }
 
-fn print_human(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>, show: usize) {
+fn print_human(
+    rules: &[&Rule],
+    results: &[RuleResult],
+    not_replayed: &[NotReplayed<'_>],
+    show: usize,
+) {
     let mut order: Vec<usize> = (0..rules.len())
         .filter(|&i| !results[i].alerts.is_empty())
         .collect();
@@ -329,14 +457,14 @@ fn print_human(rules: &[&Rule], results: &[RuleResult], set: &RuleSet<'_>, show:
             }
         }
     }
-    if !set.skipped().is_empty() {
-        out!("not replayed ({}):", set.skipped().len());
-        for s in set.skipped() {
+    if !not_replayed.is_empty() {
+        out!("not replayed ({}):", not_replayed.len());
+        for s in not_replayed {
             out!(
                 "  {} ({}): {}",
                 escape_control(&s.rule.name),
                 s.rule.path.display(),
-                escape_control(&stream::reason_text(&s.reason))
+                escape_control(&s.reason)
             );
         }
     }

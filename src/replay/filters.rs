@@ -185,6 +185,13 @@ fn one_of_phrases(body: &Value) -> Result<Clause, String> {
 }
 
 impl Filter {
+    /// The field the filter reads.
+    pub fn field(&self) -> &FieldPath {
+        match &self.clause {
+            Clause::OneOf { field, .. } | Clause::Exists(field) => field,
+        }
+    }
+
     /// Whether the document passes this filter.
     pub fn passes(&self, doc: &Value) -> bool {
         let hit = match &self.clause {

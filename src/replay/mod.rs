@@ -1,6 +1,10 @@
 //! Replay: runs rules over recorded events and produces alerts, the way Kibana's detection
 //! engine would have on that recording.
 //!
+//! One engine ([`stream::RuleSet`]) serves `ruleforge replay` (recordings of any size, streamed)
+//! and `ruleforge test` (each fixture, in memory): the rule set is compiled once and every
+//! recording is one pass of every rule.
+//!
 //! - eql event queries and KQL `query` rules: one alert per matching event.
 //! - eql sequences: the engine's sequences over the whole recording (maxspan applies).
 //! - threshold: rule executions are simulated every `interval` over the recording's own time,
@@ -8,17 +12,20 @@
 //!   reaches the threshold, and later runs only count events after the last alert of that bucket.
 //! - new_terms: a term combination alerts the first time it is seen in a run window when it did
 //!   not occur in the history window (`history_window_start` up to the window start).
-//! - threat_match (indicator match): against the fixture's indicator recordings
-//!   ([`threat_match`]); only through [`prepare_fixture`] / [`run_fixture`], since the streaming
-//!   replay has no indicators.
+//! - threat_match (indicator match): against the indicator recordings given to the run
+//!   ([`threat_match`]), through the engine's buffered stage ([`buffered`]).
 //! - `alert_suppression` is applied to the alerts of every type that supports it
-//!   ([`suppression`]), by [`run_fixture`].
+//!   ([`suppression`]), per recording.
 //! - machine_learning and esql are reported as not replayable, by name.
+//!
+//! [`reference`] keeps the older rule-by-rule evaluator that the engine is proven against.
 
+pub mod buffered;
 pub mod explain;
 pub mod filters;
 pub mod prefilter;
 pub mod prune;
+pub mod reference;
 pub mod schedule;
 pub mod stream;
 pub mod suppression;
@@ -56,6 +63,19 @@ pub enum Engine {
         history_ms: i64,
         schedule: schedule::Schedule,
     },
+    /// Evaluated at the end of each recording over the events it selected.
+    Buffered(buffered::Buffered),
+}
+
+impl Prepared {
+    /// Whether the rule's simulated executions run over the events it kept (threshold,
+    /// new_terms, buffered rules) rather than from its alerts.
+    pub fn schedule_by_kept(&self) -> bool {
+        matches!(
+            self.engine,
+            Engine::Threshold { .. } | Engine::NewTerms { .. } | Engine::Buffered(_)
+        )
+    }
 }
 
 /// Why a rule cannot be replayed.
@@ -131,16 +151,16 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
                 "machine_learning rules score anomalies from a trained job; they cannot be replayed offline".into(),
             ));
         }
+        // ES|QL joins the buffered stage as `buffered::Buffered::Esql` once its evaluator
+        // exists; until then it is not replayable (RT005).
         RuleType::Esql => {
             return Err(NotReplayable::Unsupported(
                 "ES|QL rules have no offline evaluator yet".into(),
             ));
         }
-        RuleType::ThreatMatch => {
-            return Err(NotReplayable::Unsupported(
-                "threat_match rules are replayed against a fixture's indicator recordings, by `ruleforge test`".into(),
-            ));
-        }
+        RuleType::ThreatMatch => Engine::Buffered(buffered::Buffered::ThreatMatch(Box::new(
+            threat_match::prepare(rule)?,
+        ))),
     };
     Ok(Prepared {
         engine,
@@ -280,32 +300,19 @@ pub enum ReplayError {
         position: usize,
         what: &'static str,
     },
-}
-
-fn alert_event(events: &EventFile, index: usize) -> AlertEvent {
-    AlertEvent {
-        file: events.path.clone(),
-        position: events.positions[index],
-        index,
-    }
-}
-
-/// Runs one prepared rule over one recording. With a `baseline` (epoch ms), the rule starts
-/// running at that instant: earlier events are history, visible only to the first run's
-/// lookback window and to new_terms history.
-pub fn run(
-    prepared: &Prepared,
-    events: &EventFile,
-    baseline: Option<i64>,
-) -> Result<Vec<Alert>, ReplayError> {
-    let mut alerts = run_all(prepared, events, baseline)?;
-    retain_after_baseline(prepared, events, &mut alerts, baseline);
-    Ok(alerts)
+    #[error(
+        "{file}: a {kind} rule holds the events it selects until the end of a recording, and this one has more than {limit}; split the recording"
+    )]
+    TooManyBuffered {
+        file: PathBuf,
+        kind: &'static str,
+        limit: usize,
+    },
 }
 
 /// With a `baseline`, drops the alerts that exist before the rule's first run window: an
 /// alert exists once its last event is in a run window.
-pub(crate) fn retain_after_baseline(
+pub fn retain_after_baseline(
     prepared: &Prepared,
     events: &EventFile,
     alerts: &mut Vec<Alert>,
@@ -322,151 +329,4 @@ pub(crate) fn retain_after_baseline(
                 .is_none_or(|t| t >= first_window)
         });
     }
-}
-
-fn run_all(
-    prepared: &Prepared,
-    events: &EventFile,
-    baseline: Option<i64>,
-) -> Result<Vec<Alert>, ReplayError> {
-    let single = |i: usize| Alert {
-        events: vec![Some(alert_event(events, i))],
-        detail: Detail::Event,
-    };
-    match &prepared.engine {
-        Engine::EqlEvent(c) => Ok((0..events.len())
-            .filter(|&i| c.matches(&events.values[i]))
-            .map(single)
-            .collect()),
-        Engine::Kql(c) => Ok((0..events.len())
-            .filter(|&i| c.matches(&events.values[i]))
-            .map(single)
-            .collect()),
-        Engine::EqlSequence(c) => {
-            // Sequences order events in time; one without a usable timestamp would silently
-            // drop out (and with it an alert), so it is an error, as for threshold/new_terms.
-            if let Some(i) = (0..events.len()).find(|&i| c.event_time(&events.values[i]).is_none())
-            {
-                return Err(ReplayError::NoTimestamp {
-                    file: events.path.clone(),
-                    position: events.positions[i],
-                    what: "an EQL sequence",
-                });
-            }
-            let hits = c
-                .execute(&events.values)
-                .map_err(|e| ReplayError::Eql(e.message.clone()))?;
-            Ok(hits
-                .into_iter()
-                .filter_map(|h| match h {
-                    eql::Hit::Sequence {
-                        events: idx,
-                        join_keys,
-                    } => Some(Alert {
-                        events: idx
-                            .into_iter()
-                            .map(|i| i.map(|i| alert_event(events, i)))
-                            .collect(),
-                        detail: Detail::Sequence { join_keys },
-                    }),
-                    eql::Hit::Event { index } => Some(single(index)),
-                    eql::Hit::Sample { .. } => None,
-                })
-                .collect())
-        }
-        Engine::Threshold {
-            filter,
-            threshold,
-            schedule,
-        } => schedule::threshold(filter, threshold, schedule, events, baseline),
-        Engine::NewTerms {
-            filter,
-            fields,
-            history_ms,
-            schedule,
-        } => schedule::new_terms(filter, fields, *history_ms, schedule, events, baseline),
-    }
-}
-
-/// A rule compiled for replay over fixtures (`ruleforge test`): any replayable type, including
-/// threat_match, and the rule's `alert_suppression`.
-pub struct FixturePrepared {
-    pub kind: FixtureKind,
-    pub suppression: Option<suppression::Suppression>,
-}
-
-pub enum FixtureKind {
-    Engine(Box<Prepared>),
-    ThreatMatch(Box<threat_match::ThreatMatch>),
-}
-
-/// [`prepare`], plus threat_match rules and `alert_suppression`.
-pub fn prepare_fixture(rule: &Rule) -> Result<FixturePrepared, NotReplayable> {
-    let kind = if rule.rule_type == Some(RuleType::ThreatMatch) {
-        if !rule.loaded_cleanly() {
-            return Err(NotReplayable::Invalid(rule.load_diagnostics.clone()));
-        }
-        FixtureKind::ThreatMatch(Box::new(threat_match::prepare(rule)?))
-    } else {
-        FixtureKind::Engine(Box::new(prepare(rule)?))
-    };
-    Ok(FixturePrepared {
-        kind,
-        suppression: suppression::of_rule(rule)?,
-    })
-}
-
-/// Runs a rule over one fixture's recording (and its indicators), then applies suppression.
-pub fn run_fixture(
-    prepared: &FixturePrepared,
-    events: &EventFile,
-    indicators: &[threat_match::IndicatorSet],
-    baseline: Option<i64>,
-) -> Result<Vec<Alert>, ReplayError> {
-    let (alerts, schedule) = match &prepared.kind {
-        FixtureKind::Engine(p) => (run(p, events, baseline)?, &p.schedule),
-        FixtureKind::ThreatMatch(t) => (
-            threat_match::run(t, events, indicators, baseline)?,
-            &t.schedule,
-        ),
-    };
-    let Some(sup) = &prepared.suppression else {
-        return Ok(alerts);
-    };
-    let Some(first) = grid_anchor(prepared, events, &alerts) else {
-        return Ok(alerts);
-    };
-    let grid = suppression::Grid {
-        start: baseline.map_or(first, |b| b.max(first)),
-        interval_ms: schedule.interval_ms,
-    };
-    Ok(suppression::apply(sup, alerts, events, schedule, grid))
-}
-
-/// Where the simulated executions start: the first event the rule's filter matches for
-/// threshold and new_terms (as their simulation does), else the earliest alert event.
-fn grid_anchor(prepared: &FixturePrepared, events: &EventFile, alerts: &[Alert]) -> Option<i64> {
-    match &prepared.kind {
-        FixtureKind::Engine(p) => match &p.engine {
-            Engine::Threshold {
-                filter, schedule, ..
-            }
-            | Engine::NewTerms {
-                filter, schedule, ..
-            } => (0..events.len())
-                .filter(|&i| filter.matches(&events.values[i]))
-                .filter_map(|i| schedule.event_time(events, i))
-                .min(),
-            _ => earliest(alerts, events, &p.schedule),
-        },
-        FixtureKind::ThreatMatch(t) => t.first_hit(events),
-    }
-}
-
-fn earliest(alerts: &[Alert], events: &EventFile, schedule: &schedule::Schedule) -> Option<i64> {
-    alerts
-        .iter()
-        .flat_map(|a| a.events.iter().flatten())
-        .filter_map(|e| schedule.event_time(events, e.index))
-        .min()
 }

@@ -23,14 +23,21 @@
 //! - **threshold / new_terms** keep only the events that match their filter (bounded by the
 //!   matches, not by the recording) and run the schedule simulation of
 //!   [`super::schedule`] at the end of the file, in any input order.
+//! - **Buffered rules** (threat_match; [`super::buffered`]) keep the events they select, up to a
+//!   limit per recording, and are evaluated at the end of the file against the run's indicators.
 //! - Per-event rules need no order.
+//!
+//! At the end of each recording, a rule's `baseline` (fixtures) and `alert_suppression` apply
+//! to its alerts of that recording, as Kibana's executions would have raised them.
 //!
 //! Malformed lines are errors located at `file:line:col`, as in [`crate::event`]; a file that
 //! starts with `[` is a JSON array of events and is read whole (up to
 //! [`crate::event::MAX_EVENT_FILE_BYTES`]).
 
+use super::threat_match::IndicatorSet;
 use super::{
-    Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, prefilter, prune, schedule, table,
+    Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, ReplayError, buffered, prefilter,
+    prune, schedule, suppression, table,
 };
 use crate::event::{EventError, EventFile, MAX_EVENT_FILE_BYTES, parse_timestamp};
 use crate::query::FieldPath;
@@ -112,6 +119,7 @@ pub struct Skipped<'r> {
 struct Entry<'r> {
     rule: &'r Rule,
     prepared: Prepared,
+    suppression: Option<suppression::Suppression>,
 }
 
 /// The rule set compiled for streaming.
@@ -140,6 +148,13 @@ pub struct RuleSet<'r> {
     fields: prune::FieldSet,
     /// Slots of those fields in each event's table ([`table`]).
     slots: table::Slots,
+    /// Per rule with `alert_suppression` whose alerts are not built from kept events: what
+    /// suppression reads from an alert's events (group fields, times).
+    sup_fields: Vec<Option<Projection>>,
+    /// The indicator recordings threat_match rules search in [`RuleSet::run`].
+    indicators: Vec<IndicatorSet>,
+    /// Events a buffered rule may hold per recording ([`buffered`]).
+    buffer_limit: usize,
 }
 
 /// The fields of an event a schedule simulation reads, so that a kept event costs only those
@@ -159,8 +174,19 @@ impl Projection {
             Engine::NewTerms { fields, .. } => {
                 fields.iter().map(|f| f.as_str().to_string()).collect()
             }
+            Engine::Buffered(b) => b.kept_fields(),
             _ => return Projection::default(),
         };
+        names.push("@timestamp".into());
+        if let Some(t) = rule.tree.str_at("rule.timestamp_override") {
+            names.push(t.to_string());
+        }
+        Projection(names.iter().map(|n| FieldPath::new(n)).collect())
+    }
+
+    /// What suppression reads from an alert's events: the `group_by` fields and the times.
+    fn for_suppression(rule: &Rule, sup: &suppression::Suppression) -> Projection {
+        let mut names = sup.group_by.clone();
         names.push("@timestamp".into());
         if let Some(t) = rule.tree.str_at("rule.timestamp_override") {
             names.push(t.to_string());
@@ -194,6 +220,8 @@ pub struct RuleResult {
     pub alerts: Vec<StreamAlert>,
     /// Errors of this rule, each naming the recording (and line when there is one).
     pub errors: Vec<String>,
+    /// The first error of a schedule simulation or buffered evaluator, as raised.
+    pub failure: Option<ReplayError>,
 }
 
 /// Totals of a run.
@@ -219,10 +247,14 @@ impl<'r> RuleSet<'r> {
             kept_fields: Vec::new(),
             fields: prune::FieldSet::default(),
             slots: table::Slots::default(),
+            sup_fields: Vec::new(),
+            indicators: Vec::new(),
+            buffer_limit: buffered::MAX_BUFFERED_EVENTS,
         };
         for &rule in rules {
-            match super::prepare(rule) {
-                Ok(prepared) => {
+            let compiled = super::prepare(rule).and_then(|p| Ok((p, suppression::of_rule(rule)?)));
+            match compiled {
+                Ok((prepared, suppression)) => {
                     let id = set.entries.len() as u32;
                     let reqs = match &prepared.engine {
                         Engine::EqlSequence(_) => {
@@ -242,12 +274,27 @@ impl<'r> RuleSet<'r> {
                         }
                     }
                     set.reqs.push(reqs);
-                    set.kept_fields.push(Projection::of(rule, &prepared.engine));
+                    let mut kept = Projection::of(rule, &prepared.engine);
+                    let mut sup_fields = None;
+                    if let Some(sup) = &suppression {
+                        if kept.0.is_empty() {
+                            sup_fields = Some(Projection::for_suppression(rule, sup));
+                        } else {
+                            kept.0
+                                .extend(sup.group_by.iter().map(|g| FieldPath::new(g)));
+                        }
+                    }
+                    set.kept_fields.push(kept);
+                    set.sup_fields.push(sup_fields);
                     set.seq_reqs.push(match prepared.engine {
                         Engine::EqlSequence(_) => prefilter::sequence_requirements(rule),
                         _ => None,
                     });
-                    set.entries.push(Entry { rule, prepared });
+                    set.entries.push(Entry {
+                        rule,
+                        prepared,
+                        suppression,
+                    });
                 }
                 Err(reason) => set.skipped.push(Skipped { rule, reason }),
             }
@@ -297,10 +344,46 @@ impl<'r> RuleSet<'r> {
                 Engine::Kql(filter)
                 | Engine::Threshold { filter, .. }
                 | Engine::NewTerms { filter, .. } => fs.add_kql(&filter.fields_read()),
+                Engine::Buffered(b) => b.add_fields(&mut fs),
             }
             kept.0.iter().for_each(|f| fs.add_field(f.as_str()));
         }
+        for p in self.sup_fields.iter().flatten() {
+            p.0.iter().for_each(|f| fs.add_field(f.as_str()));
+        }
         fs
+    }
+
+    /// The indicator recordings threat_match rules search in [`RuleSet::run`] (none by
+    /// default: an empty threat index, on which they raise nothing).
+    pub fn with_indicators(mut self, indicators: Vec<IndicatorSet>) -> Self {
+        self.indicators = indicators;
+        self
+    }
+
+    /// How many events a buffered rule (threat_match) may hold per recording; past it the
+    /// rule fails on that recording ([`ReplayError::TooManyBuffered`]).
+    pub fn with_buffer_limit(mut self, limit: usize) -> Self {
+        self.buffer_limit = limit;
+        self
+    }
+
+    /// Alerts as the rules raise them, before their `alert_suppression` (`ruleforge eval`).
+    pub fn without_suppression(mut self) -> Self {
+        for e in &mut self.entries {
+            e.suppression = None;
+        }
+        self
+    }
+
+    /// Whether some replayed rule needs indicator recordings (threat_match).
+    pub fn uses_indicators(&self) -> bool {
+        self.entries.iter().any(|e| {
+            matches!(
+                e.prepared.engine,
+                Engine::Buffered(buffered::Buffered::ThreatMatch(_))
+            )
+        })
     }
 
     /// Whether events are parsed whole (some rule reads every field) and how many fields
@@ -325,51 +408,99 @@ impl<'r> RuleSet<'r> {
 
     /// Replays every rule over a recording already in memory (a fixture of `ruleforge test`)
     /// through the same engine as [`RuleSet::run`]: same dispatch, field table, sequence
-    /// feeding and schedule simulation. Per replayed rule (as [`RuleSet::rules`]): its alerts,
-    /// or why replaying failed. With a `baseline` (epoch ms) the rules start running then, as
-    /// in [`super::run`].
+    /// feeding, schedule simulation, buffered stage and suppression. `indicators` are what
+    /// threat_match rules search; with a `baseline` (epoch ms) the rules start running then.
+    /// Per replayed rule (as [`RuleSet::rules`]): its alerts, or why replaying failed.
     ///
-    /// A rule this one pass fails on (a sequence over events out of time order, which a
-    /// fixture may be since it is sorted in memory, or an event without a usable time) is
-    /// replayed by [`super::run`] over the whole recording, which sorts it or reports the
-    /// error the per-rule replay always reported.
+    /// The recording is in memory, so it need not be in time order: a sequence rule is fed
+    /// the events in its own time order (timestamp, tiebreaker, position, as Elasticsearch
+    /// sorts them) when the recording's order differs; an event without a usable time is an
+    /// error of every sequence rule, as it would be when streaming.
     pub fn run_events(
         &self,
         events: &EventFile,
+        indicators: &[IndicatorSet],
         baseline: Option<i64>,
-    ) -> Vec<Result<Vec<Alert>, super::ReplayError>> {
-        let mut run = FileRun::new(self, &events.path);
-        run.baseline = baseline;
+    ) -> Vec<Result<Vec<Alert>, ReplayError>> {
+        let orders = self.sequence_orders(events);
         let mut results = self.empty_results();
-        let mut all = (0..events.len()).map(|i| {
-            let value = events.values[i].clone();
-            Ev {
-                keys: prefilter::KeyValues::of(&self.key_paths, &value),
-                eql_time: default_time().and_then(|c| c.event_time(&value)),
-                value,
-                position: events.positions[i],
-                index: 0,
-                timestamp: events.timestamps[i],
+        // Every rule in input order, except the sequences that need another order.
+        let mut run = FileRun::new(self, &events.path, indicators);
+        run.baseline = baseline;
+        run.fixed_index = true;
+        for (s, order) in run.sequences.iter_mut().zip(&orders) {
+            if !matches!(order, Ok(None)) {
+                s.executor = None;
             }
-        });
-        loop {
-            let batch: Vec<Ev> = all.by_ref().take(BATCH_LINES).collect();
-            if batch.is_empty() {
-                break;
-            }
-            run.feed(batch, &mut results);
         }
+        run.mark(&results);
+        feed_in_memory(&mut run, events, 0..events.len(), &mut results);
         run.finish(&mut results);
-        self.entries
+        // Then each distinct time order once, for the sequences that need it.
+        let mut done: Vec<&Vec<usize>> = Vec::new();
+        for order in orders
             .iter()
-            .zip(results)
-            .map(|(entry, res)| {
-                if !res.errors.is_empty() {
-                    return super::run(&entry.prepared, events, baseline);
+            .filter_map(|o| o.as_ref().ok().and_then(Option::as_ref))
+        {
+            if done.contains(&order) {
+                continue;
+            }
+            done.push(order);
+            let mut run = FileRun::new(self, &events.path, indicators);
+            run.baseline = baseline;
+            run.fixed_index = true;
+            run.sequences_only = true;
+            for (s, o) in run.sequences.iter_mut().zip(&orders) {
+                if !matches!(o, Ok(Some(x)) if x == order) {
+                    s.executor = None;
                 }
-                let mut alerts: Vec<Alert> = res.alerts.into_iter().map(|a| a.alert).collect();
-                super::retain_after_baseline(&entry.prepared, events, &mut alerts, baseline);
-                Ok(alerts)
+            }
+            run.mark(&results);
+            feed_in_memory(&mut run, events, order.iter().copied(), &mut results);
+            run.finish(&mut results);
+        }
+        let mut failed: HashMap<u32, ReplayError> = HashMap::new();
+        for (&id, order) in self.sequences.iter().zip(orders) {
+            if let Err(e) = order {
+                failed.insert(id, e);
+            }
+        }
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(id, res)| {
+                if let Some(e) = failed.remove(&(id as u32)).or(res.failure) {
+                    return Err(e);
+                }
+                if !res.errors.is_empty() {
+                    return Err(ReplayError::Eql(res.errors.join("; ")));
+                }
+                Ok(res.alerts.into_iter().map(|a| a.alert).collect())
+            })
+            .collect()
+    }
+
+    /// Per sequence rule (as `sequences`): `Ok(None)` when the recording is in the rule's time
+    /// order, `Ok(Some(order))` the event indexes in that order otherwise, or the error of an
+    /// event without a usable time. Computed once per timestamp/tiebreaker setting.
+    fn sequence_orders(&self, events: &EventFile) -> Vec<Result<Option<Vec<usize>>, ReplayError>> {
+        type Key = (Option<String>, Option<String>);
+        let mut by_setting: HashMap<Key, Result<Option<Vec<usize>>, ReplayError>> = HashMap::new();
+        self.sequences
+            .iter()
+            .map(|&id| {
+                let entry = &self.entries[id as usize];
+                let Engine::EqlSequence(c) = &entry.prepared.engine else {
+                    return Ok(None);
+                };
+                let key = (
+                    entry.rule.timestamp_field.clone(),
+                    entry.rule.tiebreaker_field.clone(),
+                );
+                by_setting
+                    .entry(key)
+                    .or_insert_with(|| time_order(c, events))
+                    .clone()
             })
             .collect()
     }
@@ -382,7 +513,8 @@ impl<'r> RuleSet<'r> {
         results: &mut [RuleResult],
         progress: &(dyn Fn(Counts) + Sync),
     ) -> Result<Counts, StreamError> {
-        let mut run = FileRun::new(self, &source.path);
+        let mut run = FileRun::new(self, &source.path, &self.indicators);
+        run.mark(results);
         let mut reader = Lines::new(source);
         let mut counts = Counts::default();
         loop {
@@ -409,9 +541,61 @@ impl<'r> RuleSet<'r> {
     }
 }
 
-/// One parsed event of a batch.
-struct Ev {
-    value: Value,
+/// Feeds an in-memory recording's events, in `order`, keeping their indexes.
+fn feed_in_memory(
+    run: &mut FileRun<'_, '_>,
+    events: &EventFile,
+    order: impl Iterator<Item = usize>,
+    results: &mut [RuleResult],
+) {
+    let key_paths = &run.set.key_paths;
+    let mut all = order.map(|i| {
+        let value = std::borrow::Cow::Borrowed(&events.values[i]);
+        Ev {
+            keys: prefilter::KeyValues::of(key_paths, &value),
+            eql_time: default_time().and_then(|c| c.event_time(&value)),
+            value,
+            position: events.positions[i],
+            index: i,
+            timestamp: events.timestamps[i],
+        }
+    });
+    loop {
+        let batch: Vec<Ev<'_>> = all.by_ref().take(BATCH_LINES).collect();
+        if batch.is_empty() {
+            break;
+        }
+        run.feed(batch, results);
+    }
+}
+
+/// The event indexes of an in-memory recording in a sequence rule's time order, `None` when
+/// that is the recording's order; an event without a usable time is an error.
+fn time_order(c: &eql::Compiled, events: &EventFile) -> Result<Option<Vec<usize>>, ReplayError> {
+    // `ordered` leaves out the events without a usable time.
+    let order: Vec<usize> = c
+        .ordered(&events.values)
+        .into_iter()
+        .map(|o| o.index)
+        .collect();
+    if order.len() < events.len() {
+        let i = (0..events.len())
+            .find(|&i| c.event_time(&events.values[i]).is_none())
+            .unwrap_or(0);
+        return Err(ReplayError::NoTimestamp {
+            file: events.path.clone(),
+            position: events.positions[i],
+            what: "an EQL sequence",
+        });
+    }
+    let sorted = order.iter().enumerate().all(|(k, &i)| k == i);
+    Ok((!sorted).then_some(order))
+}
+
+/// One parsed event of a batch: parsed from a line (owned) or an in-memory recording's
+/// (borrowed, so a fixture is not copied).
+struct Ev<'v> {
+    value: std::borrow::Cow<'v, Value>,
     /// 1-based line (NDJSON) or array index (JSON array).
     position: usize,
     /// 0-based index among the recording's events.
@@ -427,7 +611,7 @@ struct Ev {
 /// The fields [`EventInfo`] describes an event with.
 const INFO_FIELDS: &[&str] = &["process.name", "process.command_line"];
 
-fn info_of(ev: &Ev) -> EventInfo {
+fn info_of(ev: &Ev<'_>) -> EventInfo {
     let s = |name: &str| {
         FieldPath::new(name).first(&ev.value).map(|v| match v {
             Value::String(s) => s.clone(),
@@ -443,7 +627,7 @@ fn info_of(ev: &Ev) -> EventInfo {
 
 enum Batch {
     Lines(Vec<(usize, String)>),
-    Array(Vec<Ev>),
+    Array(Vec<Ev<'static>>),
     End,
 }
 
@@ -547,7 +731,7 @@ impl Lines {
             .map(|(index, ((value, position), timestamp))| Ev {
                 keys: prefilter::KeyValues::of(&self.key_paths, &value),
                 eql_time: default_time().and_then(|c| c.event_time(&value)),
-                value,
+                value: std::borrow::Cow::Owned(value),
                 position,
                 index,
                 timestamp,
@@ -564,7 +748,7 @@ fn parse_lines(
     key_paths: &[FieldPath],
     fields: &prune::FieldSet,
     lines: Vec<(usize, String)>,
-) -> Result<Vec<Ev>, StreamError> {
+) -> Result<Vec<Ev<'static>>, StreamError> {
     let ts = FieldPath::new("@timestamp");
     type Parsed = (usize, Value, prefilter::KeyValues, Option<i64>);
     let parsed: Vec<Result<Option<Parsed>, EventError>> = lines
@@ -601,7 +785,7 @@ fn parse_lines(
             out.push(Ev {
                 keys,
                 eql_time,
-                value,
+                value: std::borrow::Cow::Owned(value),
                 position,
                 index: 0,
                 timestamp,
@@ -637,6 +821,11 @@ struct SeqState<'s> {
     /// Time of the previous event (order is checked on every event, pushed or not).
     last_ts: i64,
     error: Option<String>,
+    /// With `alert_suppression`: what suppression reads from events, and those fields of the
+    /// remembered events (`values`, pruned as `seen`) and of the alerts' events.
+    sup_fields: Option<&'s Projection>,
+    values: HashMap<usize, Value>,
+    alert_values: HashMap<usize, Value>,
 }
 
 /// The matching events of a threshold / new_terms rule over one recording.
@@ -647,6 +836,8 @@ struct Kept {
     indexes: Vec<usize>,
     timestamps: Vec<Option<i64>>,
     info: Vec<EventInfo>,
+    /// A buffered rule selected more events than it may hold: they were dropped.
+    overflow: bool,
 }
 
 /// The replay of one recording by a rule set.
@@ -660,12 +851,22 @@ struct FileRun<'s, 'r> {
     /// first order error of the recording.
     last_ts: i64,
     order_error: Option<String>,
-    /// Threshold and new_terms rules start running at this instant (see [`super::run`]).
+    /// Rules start running at this instant (see [`super::reference::run`]).
     baseline: Option<i64>,
+    /// What threat_match rules search.
+    indicators: &'s [IndicatorSet],
+    /// Events come with their recording indexes (an in-memory recording, maybe reordered).
+    fixed_index: bool,
+    /// Only the sequence rules run (a pass over a recording in another time order).
+    sequences_only: bool,
+    /// Per rule, its alert count before this recording: this recording's alerts follow.
+    starts: Vec<usize>,
+    /// Per per-event rule with suppression: the suppression fields of its alerts' events.
+    alert_values: HashMap<u32, HashMap<usize, Value>>,
 }
 
 impl<'s, 'r> FileRun<'s, 'r> {
-    fn new(set: &'s RuleSet<'r>, path: &Path) -> FileRun<'s, 'r> {
+    fn new(set: &'s RuleSet<'r>, path: &Path, indicators: &'s [IndicatorSet]) -> FileRun<'s, 'r> {
         let sequences = set
             .sequences
             .iter()
@@ -679,6 +880,9 @@ impl<'s, 'r> FileRun<'s, 'r> {
                     last_ts: i64::MIN,
                     default_time: set.entries[id as usize].rule.timestamp_field.is_none(),
                     error: None,
+                    sup_fields: set.sup_fields[id as usize].as_ref(),
+                    values: HashMap::new(),
+                    alert_values: HashMap::new(),
                 }),
                 _ => None,
             })
@@ -692,7 +896,17 @@ impl<'s, 'r> FileRun<'s, 'r> {
             last_ts: i64::MIN,
             order_error: None,
             baseline: None,
+            indicators,
+            fixed_index: false,
+            sequences_only: false,
+            starts: Vec::new(),
+            alert_values: HashMap::new(),
         }
+    }
+
+    /// Notes where this recording's alerts start in `results`.
+    fn mark(&mut self, results: &[RuleResult]) {
+        self.starts = results.iter().map(|r| r.alerts.len()).collect();
     }
 
     /// The per-event rules and filters an event could match (sorted, without duplicates).
@@ -757,21 +971,24 @@ impl<'s, 'r> FileRun<'s, 'r> {
         out
     }
 
-    fn matches(&self, id: u32, ev: &table::Table<'_>) -> bool {
+    fn matches(&self, id: u32, table: &table::Table<'_>, value: &Value) -> bool {
         match &self.set.entries[id as usize].prepared.engine {
-            Engine::EqlEvent(c) => c.matches_event(ev),
-            Engine::Kql(c) => c.matches_doc(ev),
+            Engine::EqlEvent(c) => c.matches_event(table),
+            Engine::Kql(c) => c.matches_doc(table),
             Engine::Threshold { filter, .. } | Engine::NewTerms { filter, .. } => {
-                filter.matches_doc(ev)
+                filter.matches_doc(table)
             }
+            Engine::Buffered(b) => b.selects(table, value),
             Engine::EqlSequence(_) => false,
         }
     }
 
-    fn feed(&mut self, mut batch: Vec<Ev>, results: &mut [RuleResult]) {
-        for ev in &mut batch {
-            ev.index = self.next_index;
-            self.next_index += 1;
+    fn feed(&mut self, mut batch: Vec<Ev<'_>>, results: &mut [RuleResult]) {
+        if !self.fixed_index {
+            for ev in &mut batch {
+                ev.index = self.next_index;
+                self.next_index += 1;
+            }
         }
         // Parallel: which per-event rules and filters each event matches.
         let this = &*self;
@@ -779,7 +996,11 @@ impl<'s, 'r> FileRun<'s, 'r> {
         let per_event: Vec<PerEvent<'_>> = batch
             .par_iter()
             .map_init(Vec::new, |cands, ev| {
-                this.candidates(&ev.keys, cands);
+                if this.sequences_only {
+                    cands.clear();
+                } else {
+                    this.candidates(&ev.keys, cands);
+                }
                 let seqs = this.seq_candidates(&ev.keys);
                 if cands.is_empty() && seqs.is_empty() {
                     return (Vec::new(), seqs, None);
@@ -789,7 +1010,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
                 let hits = cands
                     .iter()
                     .copied()
-                    .filter(|&id| this.matches(id, &table))
+                    .filter(|&id| this.matches(id, &table, &ev.value))
                     .collect::<Vec<u32>>();
                 (hits, seqs, Some(table))
             })
@@ -822,9 +1043,27 @@ impl<'s, 'r> FileRun<'s, 'r> {
                             },
                             info: vec![Some(info_of(ev))],
                         });
+                        if let Some(p) = &self.set.sup_fields[id as usize] {
+                            let values = self.alert_values.entry(id).or_default();
+                            values.insert(ev.index, p.project(&ev.value));
+                        }
                     }
-                    _ => {
+                    engine => {
                         let k = self.kept.entry(id).or_default();
+                        if matches!(engine, Engine::Buffered(_)) {
+                            if k.overflow {
+                                continue;
+                            }
+                            if k.values.len() >= self.set.buffer_limit {
+                                // Alerting on part of the selected events would be wrong:
+                                // the rule fails on this recording instead.
+                                *k = Kept {
+                                    overflow: true,
+                                    ..Kept::default()
+                                };
+                                continue;
+                            }
+                        }
                         k.values
                             .push(self.set.kept_fields[id as usize].project(&ev.value));
                         k.positions.push(ev.position);
@@ -847,7 +1086,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
     /// Time order for the sequence rules that order events by `@timestamp` (EQL's default),
     /// checked once for all of them: the error of the first event without a usable time or
     /// earlier than the one before it, if any so far.
-    fn check_default_order(&mut self, batch: &[Ev]) -> Option<String> {
+    fn check_default_order(&mut self, batch: &[Ev<'_>]) -> Option<String> {
         if self.order_error.is_none() {
             for ev in batch {
                 match ev.eql_time {
@@ -877,7 +1116,11 @@ impl<'s, 'r> FileRun<'s, 'r> {
 
     fn finish(self, results: &mut [RuleResult]) {
         let shown = self.path.display().to_string();
-        for s in self.sequences {
+        // Per rule with suppression: the suppression fields of its alerts' events.
+        let mut values = self.alert_values;
+        // Per kept-event rule: where its simulated executions start.
+        let mut anchors: HashMap<u32, Option<i64>> = HashMap::new();
+        for mut s in self.sequences {
             let out = &mut results[s.id as usize];
             if let Some(e) = s.error {
                 out.errors.push(e);
@@ -886,11 +1129,19 @@ impl<'s, 'r> FileRun<'s, 'r> {
             let Some(ex) = s.executor else { continue };
             out.alerts.extend(s.done);
             match ex.finish() {
-                Ok(hits) => out.alerts.extend(
-                    hits.into_iter()
-                        .filter_map(|h| sequence_alert(h, &s.seen, &self.path)),
-                ),
+                Ok(hits) => {
+                    for a in hits
+                        .into_iter()
+                        .filter_map(|h| sequence_alert(h, &s.seen, &self.path))
+                    {
+                        keep_alert_values(&mut s.alert_values, &s.values, &a);
+                        out.alerts.push(a);
+                    }
+                }
                 Err(e) => out.errors.push(format!("{shown}: {}", e.message)),
+            }
+            if s.sup_fields.is_some() {
+                values.insert(s.id, s.alert_values);
             }
         }
         let mut kept: Vec<(u32, Kept)> = self.kept.into_iter().collect();
@@ -898,12 +1149,171 @@ impl<'s, 'r> FileRun<'s, 'r> {
         for (id, k) in kept {
             let entry = &self.set.entries[id as usize];
             let out = &mut results[id as usize];
-            match scheduled_alerts(&entry.prepared.engine, k, &self.path, self.baseline) {
-                Ok(alerts) => out.alerts.extend(alerts),
-                Err(e) => out.errors.push(e.to_string()),
+            let input = Input {
+                path: &self.path,
+                baseline: self.baseline,
+                indicators: self.indicators,
+                buffer_limit: self.set.buffer_limit,
+            };
+            match scheduled_alerts(entry, k, &input) {
+                Ok((alerts, kept_values, anchor)) => {
+                    out.alerts.extend(alerts);
+                    values.insert(id, kept_values);
+                    anchors.insert(id, anchor);
+                }
+                Err(e) => {
+                    out.errors.push(e.to_string());
+                    out.failure.get_or_insert(e);
+                }
+            }
+        }
+        // The baseline and suppression apply to each recording's alerts of a rule.
+        for (id, entry) in self.set.entries.iter().enumerate() {
+            if self.baseline.is_none() && entry.suppression.is_none() {
+                continue;
+            }
+            let start = self.starts.get(id).copied().unwrap_or(0);
+            let out = &mut results[id];
+            if out.alerts.len() <= start {
+                continue;
+            }
+            let mine = out.alerts.split_off(start);
+            let key = id as u32;
+            let anchor = if entry.prepared.schedule_by_kept() {
+                Some(anchors.get(&key).copied().flatten())
+            } else {
+                None
+            };
+            let settled = settle(
+                entry,
+                mine,
+                values.get(&key),
+                anchor,
+                self.baseline,
+                &self.path,
+            );
+            out.alerts.extend(settled);
+        }
+    }
+}
+
+/// This recording's alerts of one rule after the rule's baseline and `alert_suppression`:
+/// alerts that exist before the rule's first run window are dropped, then suppression groups
+/// the rest on the rule's simulated executions (starting at `anchor` for rules simulated over
+/// kept events, else at the earliest alert event). `values` holds the suppression fields of the
+/// alerts' events, by recording index.
+fn settle(
+    entry: &Entry<'_>,
+    mut alerts: Vec<StreamAlert>,
+    values: Option<&HashMap<usize, Value>>,
+    anchor: Option<Option<i64>>,
+    baseline: Option<i64>,
+    path: &Path,
+) -> Vec<StreamAlert> {
+    let schedule = &entry.prepared.schedule;
+    if let Some(b) = baseline {
+        let first_window = b - schedule.lookback_ms;
+        alerts.retain(|a| {
+            a.info
+                .iter()
+                .flatten()
+                .filter_map(|i| i.timestamp)
+                .max()
+                .is_none_or(|t| t >= first_window)
+        });
+    }
+    let Some(sup) = &entry.suppression else {
+        return alerts;
+    };
+    if alerts.is_empty() {
+        return alerts;
+    }
+    // A recording of just the alerts' events (their suppression fields), in index order.
+    let mut index: Vec<usize> = alerts
+        .iter()
+        .flat_map(|a| a.alert.events.iter().flatten().map(|e| e.index))
+        .collect();
+    index.sort_unstable();
+    index.dedup();
+    let slot: HashMap<usize, usize> = index.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+    let mut positions = vec![0; index.len()];
+    let mut times = vec![None; index.len()];
+    let mut infos: Vec<Option<EventInfo>> = vec![None; index.len()];
+    for a in &alerts {
+        for (e, info) in a.alert.events.iter().zip(&a.info) {
+            if let Some(e) = e {
+                let k = slot[&e.index];
+                positions[k] = e.position;
+                if let Some(i) = info {
+                    times[k] = i.timestamp;
+                    infos[k] = Some(i.clone());
+                }
             }
         }
     }
+    let view_values = index
+        .iter()
+        .map(|i| {
+            values
+                .and_then(|v| v.get(i))
+                .cloned()
+                .unwrap_or(Value::Null)
+        })
+        .collect();
+    let view = EventFile::from_parts(path.to_path_buf(), view_values, positions, times);
+    let remapped: Vec<Alert> = alerts
+        .into_iter()
+        .map(|a| {
+            let mut a = a.alert;
+            a.events
+                .iter_mut()
+                .flatten()
+                .for_each(|e| e.index = slot[&e.index]);
+            a
+        })
+        .collect();
+    let first = match anchor {
+        Some(a) => a,
+        None => (0..view.len())
+            .filter_map(|k| schedule.event_time(&view, k))
+            .min(),
+    };
+    let Some(first) = first else {
+        return restore(remapped, &index, &infos);
+    };
+    let grid = suppression::Grid {
+        start: baseline.map_or(first, |b| b.max(first)),
+        interval_ms: schedule.interval_ms,
+    };
+    restore(
+        suppression::apply(sup, remapped, &view, schedule, grid),
+        &index,
+        &infos,
+    )
+}
+
+/// Alerts over [`settle`]'s view of a recording, back on the recording's indexes.
+fn restore(alerts: Vec<Alert>, index: &[usize], infos: &[Option<EventInfo>]) -> Vec<StreamAlert> {
+    alerts
+        .into_iter()
+        .map(|mut a| {
+            let info = a
+                .events
+                .iter()
+                .map(|e| e.as_ref().and_then(|e| infos[e.index].clone()))
+                .collect();
+            a.events
+                .iter_mut()
+                .flatten()
+                .for_each(|e| e.index = index[e.index]);
+            if let Detail::Suppressed(s) = &mut a.detail {
+                s.suppressed
+                    .iter_mut()
+                    .for_each(|e| e.index = index[e.index]);
+            }
+            StreamAlert { alert: a, info }
+        })
+        .collect()
 }
 
 fn no_time_error(path: &Path, position: usize) -> String {
@@ -929,7 +1339,7 @@ fn order_error(path: &Path, position: usize, ts: i64, last: i64) -> String {
 /// ordered by `@timestamp` that check was made once for all (`order_error`).
 fn feed_sequence(
     s: &mut SeqState<'_>,
-    batch: &[Ev],
+    batch: &[Ev<'_>],
     tables: &[Option<table::Table<'_>>],
     events: &[usize],
     path: &Path,
@@ -975,14 +1385,19 @@ fn feed_sequence(
         now = ts;
         if s.compiled.matches_event(table) {
             s.seen.insert(ev.index, (ev.position, ts, info_of(ev)));
+            if let Some(p) = s.sup_fields {
+                s.values.insert(ev.index, p.project(&ev.value));
+            }
         }
     }
     let ready = ex.take_ready();
-    s.done.extend(
-        ready
-            .into_iter()
-            .filter_map(|h| sequence_alert(h, &s.seen, path)),
-    );
+    for a in ready
+        .into_iter()
+        .filter_map(|h| sequence_alert(h, &s.seen, path))
+    {
+        keep_alert_values(&mut s.alert_values, &s.values, &a);
+        s.done.push(a);
+    }
     // Hits are taken as they complete, so events older than any pending or queued match can
     // be forgotten: a queued match completed within `maxspan` of now and spans at most
     // `maxspan`, so its events are no older than two spans.
@@ -990,6 +1405,8 @@ fn feed_sequence(
         if ex.streams_hits() && now != i64::MIN {
             let horizon = now.saturating_sub(span.saturating_mul(2)).saturating_sub(1);
             s.seen.retain(|_, (_, t, _)| *t >= horizon);
+            let seen = &s.seen;
+            s.values.retain(|i, _| seen.contains_key(i));
         }
     }
 }
@@ -997,7 +1414,7 @@ fn feed_sequence(
 /// Time order with the rule's own timestamp field, on every event of the batch; false (and
 /// the rule stopped with its error) on the first violation. As in the per-rule replay, an
 /// event a sequence cannot place in time is an error: dropping it could lose an alert.
-fn check_own_order(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) -> bool {
+fn check_own_order(s: &mut SeqState<'_>, batch: &[Ev<'_>], path: &Path) -> bool {
     for ev in batch {
         let error = match s.compiled.event_time(&ev.value) {
             None => no_time_error(path, ev.position),
@@ -1012,6 +1429,19 @@ fn check_own_order(s: &mut SeqState<'_>, batch: &[Ev], path: &Path) -> bool {
         return false;
     }
     true
+}
+
+/// Keeps the suppression fields of an alert's events beyond the sequence's horizon.
+fn keep_alert_values(
+    keep: &mut HashMap<usize, Value>,
+    values: &HashMap<usize, Value>,
+    alert: &StreamAlert,
+) {
+    for e in alert.alert.events.iter().flatten() {
+        if let Some(v) = values.get(&e.index) {
+            keep.insert(e.index, v.clone());
+        }
+    }
 }
 
 fn sequence_alert(
@@ -1059,14 +1489,39 @@ fn match_all(fallback: &kql::Compiled) -> &kql::Compiled {
         .unwrap_or(fallback)
 }
 
-/// Runs the schedule simulation over a rule's matching events of one recording.
-fn scheduled_alerts(
-    engine: &Engine,
-    k: Kept,
-    path: &Path,
+/// What a recording's end needs besides the kept events.
+struct Input<'a> {
+    path: &'a Path,
     baseline: Option<i64>,
-) -> Result<Vec<StreamAlert>, super::ReplayError> {
+    indicators: &'a [IndicatorSet],
+    buffer_limit: usize,
+}
+
+/// What a schedule simulation or buffered evaluator raised on one recording: the alerts, the
+/// kept fields of their events by recording index (with suppression) and where the simulated
+/// executions start (the first kept event's time).
+type Scheduled = (Vec<StreamAlert>, HashMap<usize, Value>, Option<i64>);
+
+/// Runs the schedule simulation (threshold, new_terms) or the buffered evaluator (threat_match)
+/// over a rule's kept events of one recording.
+fn scheduled_alerts(
+    entry: &Entry<'_>,
+    k: Kept,
+    input: &Input<'_>,
+) -> Result<Scheduled, ReplayError> {
+    let engine = &entry.prepared.engine;
+    let path = input.path;
+    if k.overflow {
+        if let Engine::Buffered(b) = engine {
+            return Err(ReplayError::TooManyBuffered {
+                file: path.to_path_buf(),
+                kind: b.kind(),
+                limit: input.buffer_limit,
+            });
+        }
+    }
     let file = EventFile::from_parts(path.to_path_buf(), k.values, k.positions, k.timestamps);
+    let baseline = input.baseline;
     let alerts = match engine {
         Engine::Threshold {
             filter,
@@ -1086,23 +1541,38 @@ fn scheduled_alerts(
             &file,
             baseline,
         )?,
+        Engine::Buffered(b) => b.evaluate(&file, input.indicators, baseline)?,
         _ => Vec::new(),
     };
+    let schedule = &entry.prepared.schedule;
+    let anchor = (0..file.len())
+        .filter_map(|j| schedule.event_time(&file, j))
+        .min();
+    let with_values = entry.suppression.is_some();
+    let mut values = HashMap::new();
     // The simulation indexes the kept events; alerts index the recording.
-    Ok(alerts
+    let remap = |e: &mut AlertEvent| {
+        let kept = e.index;
+        e.index = k.indexes[kept];
+        kept
+    };
+    let alerts = alerts
         .into_iter()
         .map(|mut a| {
             let mut info = Vec::with_capacity(a.events.len());
             for e in a.events.iter_mut() {
                 info.push(e.as_mut().map(|e| {
-                    let kept = e.index;
-                    e.index = k.indexes[kept];
+                    let kept = remap(e);
+                    if with_values {
+                        values.insert(e.index, file.values[kept].clone());
+                    }
                     k.info[kept].clone()
                 }));
             }
             StreamAlert { alert: a, info }
         })
-        .collect())
+        .collect();
+    Ok((alerts, values, anchor))
 }
 
 /// Rule types listed as not replayed with their reason, for output.

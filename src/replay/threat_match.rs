@@ -23,7 +23,7 @@ use super::{Alert, AlertEvent, Detail, NotReplayable, ReplayError};
 use crate::diag::Diagnostic;
 use crate::event::EventFile;
 use crate::query::wildcard::Matcher;
-use crate::query::{FieldPath, kql, lucene};
+use crate::query::{Document, FieldPath, kql, lucene};
 use crate::rule::Rule;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -382,6 +382,40 @@ impl ThreatMatch {
     fn selects(&self, ev: &Value) -> bool {
         self.query.matches(ev) && filters::pass_all(&self.filters, ev)
     }
+
+    /// [`Self::selects`] with the query evaluated over a field table (`doc`) and the filters
+    /// over the event reduced to the fields rules read (`value`).
+    pub fn selects_doc<D: Document + ?Sized>(&self, doc: &D, value: &Value) -> bool {
+        self.query.matches_doc(doc) && filters::pass_all(&self.filters, value)
+    }
+
+    /// Adds what selecting and matching an event reads: the query's and the filters' fields,
+    /// the mapped event fields and the times.
+    pub fn add_fields(&self, fs: &mut super::prune::FieldSet) {
+        fs.add_kql(&self.query.fields_read());
+        self.filters
+            .iter()
+            .for_each(|f| fs.add_field(f.field().as_str()));
+        self.event_fields().iter().for_each(|f| fs.add_field(f));
+    }
+
+    /// The event fields matching reads once an event is selected: the mapped fields and the
+    /// rule's times.
+    pub fn event_fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .mapping
+            .iter()
+            .flatten()
+            .map(|e| e.field.as_str().to_string())
+            .collect();
+        out.push("@timestamp".into());
+        if let Some(t) = &self.schedule.time_field {
+            out.push(t.as_str().to_string());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// Runs a threat_match rule over one recording and its fixture's indicators.
@@ -391,10 +425,31 @@ pub fn run(
     indicators: &[IndicatorSet],
     baseline: Option<i64>,
 ) -> Result<Vec<Alert>, ReplayError> {
+    run_where(tm, events, indicators, baseline, &|ev| tm.selects(ev))
+}
+
+/// [`run`] over events the rule's query and filters already selected (the engine's buffered
+/// stage keeps only those, reduced to [`ThreatMatch::event_fields`]).
+pub fn run_selected(
+    tm: &ThreatMatch,
+    selected: &EventFile,
+    indicators: &[IndicatorSet],
+    baseline: Option<i64>,
+) -> Result<Vec<Alert>, ReplayError> {
+    run_where(tm, selected, indicators, baseline, &|_| true)
+}
+
+fn run_where(
+    tm: &ThreatMatch,
+    events: &EventFile,
+    indicators: &[IndicatorSet],
+    baseline: Option<i64>,
+    selects: &dyn Fn(&Value) -> bool,
+) -> Result<Vec<Alert>, ReplayError> {
     let mut hits: Vec<(i64, usize)> = Vec::new();
     for i in 0..events.len() {
         let ev = &events.values[i];
-        if tm.selects(ev) {
+        if selects(ev) {
             let ts = tm
                 .schedule
                 .event_time(events, i)

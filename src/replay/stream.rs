@@ -133,7 +133,8 @@ pub struct RuleSet<'r> {
     seq_always: Vec<u32>,
     /// Per rule: for sequences, each stage's requirements.
     seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
-    key_paths: Vec<FieldPath>,
+    /// The fields requirements are taken on, by number.
+    keys: prefilter::KeyFields,
     /// Per rule: the fields a threshold / new_terms simulation reads from kept events.
     kept_fields: Vec<Projection>,
     /// Every field some rule, the dispatch or the output reads: events are parsed down to it.
@@ -208,14 +209,14 @@ impl<'r> RuleSet<'r> {
         let mut set = RuleSet {
             entries: Vec::new(),
             skipped: Vec::new(),
-            index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            index: Vec::new(),
             reqs: Vec::new(),
             always: Vec::new(),
             sequences: Vec::new(),
-            seq_index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            seq_index: Vec::new(),
             seq_always: Vec::new(),
             seq_reqs: Vec::new(),
-            key_paths: prefilter::key_paths(),
+            keys: prefilter::KeyFields::default(),
             kept_fields: Vec::new(),
             fields: prune::FieldSet::default(),
             slots: table::Slots::default(),
@@ -229,22 +230,14 @@ impl<'r> RuleSet<'r> {
                             set.sequences.push(id);
                             Vec::new()
                         }
-                        _ => prefilter::requirements(rule),
+                        _ => prefilter::requirements(rule, &mut set.keys),
                     };
-                    if !matches!(prepared.engine, Engine::EqlSequence(_)) {
-                        match reqs.first() {
-                            Some(r) => {
-                                for v in &r.values {
-                                    set.index[r.field].entry(v.clone()).or_default().push(id);
-                                }
-                            }
-                            None => set.always.push(id),
-                        }
-                    }
                     set.reqs.push(reqs);
                     set.kept_fields.push(Projection::of(rule, &prepared.engine));
                     set.seq_reqs.push(match prepared.engine {
-                        Engine::EqlSequence(_) => prefilter::sequence_requirements(rule),
+                        Engine::EqlSequence(_) => {
+                            prefilter::sequence_requirements(rule, &mut set.keys)
+                        }
                         _ => None,
                     });
                     set.entries.push(Entry { rule, prepared });
@@ -252,6 +245,7 @@ impl<'r> RuleSet<'r> {
                 Err(reason) => set.skipped.push(Skipped { rule, reason }),
             }
         }
+        set.index_rules();
         set.index_sequences();
         set.fields = set.fields_read();
         let mut names: Vec<&str> = set.fields.names().collect();
@@ -260,12 +254,33 @@ impl<'r> RuleSet<'r> {
         set
     }
 
+    /// Per-event rules and filters by their first (most selective) requirement.
+    fn index_rules(&mut self) {
+        self.index = vec![HashMap::new(); self.keys.len()];
+        for (id, entry) in self.entries.iter().enumerate() {
+            if matches!(entry.prepared.engine, Engine::EqlSequence(_)) {
+                continue;
+            }
+            match self.reqs[id].first() {
+                Some(r) => {
+                    for v in &r.values {
+                        self.index[r.field]
+                            .entry(v.clone())
+                            .or_default()
+                            .push(id as u32);
+                    }
+                }
+                None => self.always.push(id as u32),
+            }
+        }
+    }
+
     fn index_sequences(&mut self) {
+        self.seq_index = vec![HashMap::new(); self.keys.len()];
         for (k, &id) in self.sequences.iter().enumerate() {
-            match &mut self.seq_reqs[id as usize] {
+            match &self.seq_reqs[id as usize] {
                 Some(stages) => {
-                    for reqs in stages.iter_mut() {
-                        reqs.sort_by_key(|r| r.field);
+                    for reqs in stages {
                         if let Some(r) = reqs.first() {
                             for v in &r.values {
                                 self.seq_index[r.field]
@@ -285,7 +300,7 @@ impl<'r> RuleSet<'r> {
     /// timestamp, the fields alerts describe and those threshold/new_terms simulations keep.
     fn fields_read(&self) -> prune::FieldSet {
         let mut fs = prune::FieldSet::default();
-        for name in prefilter::KEY_FIELDS.iter().chain(INFO_FIELDS) {
+        for name in self.keys.names().chain(INFO_FIELDS.iter().copied()) {
             fs.add_field(name);
         }
         fs.add_field("@timestamp");
@@ -301,6 +316,10 @@ impl<'r> RuleSet<'r> {
             kept.0.iter().for_each(|f| fs.add_field(f.as_str()));
         }
         fs
+    }
+
+    fn key_paths(&self) -> &[FieldPath] {
+        self.keys.paths()
     }
 
     /// Whether events are parsed whole (some rule reads every field) and how many fields
@@ -344,7 +363,7 @@ impl<'r> RuleSet<'r> {
         let mut all = (0..events.len()).map(|i| {
             let value = events.values[i].clone();
             Ev {
-                keys: prefilter::KeyValues::of(&self.key_paths, &value),
+                keys: prefilter::KeyValues::of(self.key_paths(), &value),
                 eql_time: default_time().and_then(|c| c.event_time(&value)),
                 value,
                 position: events.positions[i],
@@ -383,12 +402,12 @@ impl<'r> RuleSet<'r> {
         progress: &(dyn Fn(Counts) + Sync),
     ) -> Result<Counts, StreamError> {
         let mut run = FileRun::new(self, &source.path);
-        let mut reader = Lines::new(source);
+        let mut reader = Lines::new(source, self.key_paths().to_vec());
         let mut counts = Counts::default();
         loop {
             let batch = match reader.next_batch()? {
                 Batch::Lines(lines) => {
-                    parse_lines(&reader.path, &self.key_paths, &self.fields, lines)?
+                    parse_lines(&reader.path, self.key_paths(), &self.fields, lines)?
                 }
                 Batch::Array(events) => events,
                 Batch::End => break,
@@ -459,10 +478,10 @@ struct Lines {
 }
 
 impl Lines {
-    fn new(source: Source) -> Lines {
+    fn new(source: Source, key_paths: Vec<FieldPath>) -> Lines {
         Lines {
             path: source.path,
-            key_paths: prefilter::key_paths(),
+            key_paths,
             reader: source.reader,
             line: 0,
             bytes: 0,

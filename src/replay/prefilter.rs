@@ -12,8 +12,8 @@
 //! every field but the rule's timestamp field; in KQL only fields ECS maps as `keyword` (a
 //! `text` field matches analysed tokens, a numeric one parses the value).
 
-use crate::query::FieldPath;
 use crate::query::eql::ast::{CmpOp, ExprKind, Literal, MatchKind, QueryAst};
+use crate::query::{Event, FieldPath};
 use crate::query::{eql, kql};
 use crate::rule::Rule;
 use serde_json::Value;
@@ -342,7 +342,7 @@ pub struct KeyValues {
 }
 
 impl KeyValues {
-    pub fn of(paths: &[FieldPath], ev: &Value) -> KeyValues {
+    pub fn of<E: Event + ?Sized>(paths: &[FieldPath], ev: &E) -> KeyValues {
         let mut k = KeyValues {
             text: String::new(),
             ends: Vec::new(),
@@ -351,7 +351,7 @@ impl KeyValues {
         for p in paths {
             let first = k.ends.len();
             let mut plain = true;
-            p.visit(ev, &mut |v| {
+            ev.visit_field(p, &mut |v| {
                 match v {
                     Value::String(s) if s.is_ascii() => {
                         k.text

@@ -363,7 +363,6 @@ impl<'r> RuleSet<'r> {
         let mut all = (0..events.len()).map(|i| {
             let value = events.values[i].clone();
             Ev {
-                keys: prefilter::KeyValues::of(self.key_paths(), &value),
                 eql_time: default_time().and_then(|c| c.event_time(&value)),
                 value,
                 position: events.positions[i],
@@ -402,13 +401,11 @@ impl<'r> RuleSet<'r> {
         progress: &(dyn Fn(Counts) + Sync),
     ) -> Result<Counts, StreamError> {
         let mut run = FileRun::new(self, &source.path);
-        let mut reader = Lines::new(source, self.key_paths().to_vec());
+        let mut reader = Lines::new(source);
         let mut counts = Counts::default();
         loop {
             let batch = match reader.next_batch()? {
-                Batch::Lines(lines) => {
-                    parse_lines(&reader.path, self.key_paths(), &self.fields, lines)?
-                }
+                Batch::Lines(lines) => parse_lines(&reader.path, &self.fields, lines)?,
                 Batch::Array(events) => events,
                 Batch::End => break,
             };
@@ -436,8 +433,6 @@ struct Ev {
     /// 0-based index among the recording's events.
     index: usize,
     timestamp: Option<i64>,
-    /// The key fields' values, for dispatch.
-    keys: prefilter::KeyValues,
     /// EQL's time of the event with the default options (`@timestamp`), shared by every
     /// sequence rule that uses them instead of being parsed once per rule.
     eql_time: Option<i64>,
@@ -469,7 +464,6 @@ enum Batch {
 /// Bounded line batches from a reader; a JSON array is read whole (with a size limit).
 struct Lines {
     path: PathBuf,
-    key_paths: Vec<FieldPath>,
     reader: Box<dyn BufRead + Send>,
     line: usize,
     bytes: u64,
@@ -478,10 +472,9 @@ struct Lines {
 }
 
 impl Lines {
-    fn new(source: Source, key_paths: Vec<FieldPath>) -> Lines {
+    fn new(source: Source) -> Lines {
         Lines {
             path: source.path,
-            key_paths,
             reader: source.reader,
             line: 0,
             bytes: 0,
@@ -564,7 +557,6 @@ impl Lines {
             .zip(file.timestamps)
             .enumerate()
             .map(|(index, ((value, position), timestamp))| Ev {
-                keys: prefilter::KeyValues::of(&self.key_paths, &value),
                 eql_time: default_time().and_then(|c| c.event_time(&value)),
                 value,
                 position,
@@ -580,12 +572,11 @@ impl Lines {
 /// as [`crate::event::parse_text`] skips them.
 fn parse_lines(
     path: &Path,
-    key_paths: &[FieldPath],
     fields: &prune::FieldSet,
     lines: Vec<(usize, String)>,
 ) -> Result<Vec<Ev>, StreamError> {
     let ts = FieldPath::new("@timestamp");
-    type Parsed = (usize, Value, prefilter::KeyValues, Option<i64>);
+    type Parsed = (usize, Value, Option<i64>);
     let parsed: Vec<Result<Option<Parsed>, EventError>> = lines
         .into_par_iter()
         .map(|(line, text)| {
@@ -608,17 +599,15 @@ fn parse_lines(
                     message: "an event must be a JSON object".into(),
                 });
             };
-            let keys = prefilter::KeyValues::of(key_paths, &value);
             let eql_time = default_time().and_then(|c| c.event_time(&value));
-            Ok(Some((line, value, keys, eql_time)))
+            Ok(Some((line, value, eql_time)))
         })
         .collect();
     let mut out = Vec::with_capacity(parsed.len());
     for p in parsed {
-        if let Some((position, value, keys, eql_time)) = p? {
+        if let Some((position, value, eql_time)) = p? {
             let timestamp = ts.first(&value).and_then(parse_timestamp);
             out.push(Ev {
-                keys,
                 eql_time,
                 value,
                 position,
@@ -798,13 +787,15 @@ impl<'s, 'r> FileRun<'s, 'r> {
         let per_event: Vec<PerEvent<'_>> = batch
             .par_iter()
             .map_init(Vec::new, |cands, ev| {
-                this.candidates(&ev.keys, cands);
-                let seqs = this.seq_candidates(&ev.keys);
+                // The event's fields, looked up once for the dispatch and every rule that may
+                // match it.
+                let table = this.set.slots.table(&ev.value);
+                let keys = prefilter::KeyValues::of(this.set.key_paths(), &table);
+                this.candidates(&keys, cands);
+                let seqs = this.seq_candidates(&keys);
                 if cands.is_empty() && seqs.is_empty() {
                     return (Vec::new(), seqs, None);
                 }
-                // The event's fields, looked up once for every rule that may match it.
-                let table = this.set.slots.table(&ev.value);
                 let hits = cands
                     .iter()
                     .copied()

@@ -5,8 +5,8 @@
 #   benches/replay.sh equivalence [N]    the streaming engine against the per-rule engine on
 #                                        every corpus rule over N generated events (default
 #                                        100000; CI runs the same test over 3,000)
-#   benches/replay.sh stream GB          peak RSS of the non-sequence corpus rules over GB
-#                                        gigabytes of events piped from the generator into
+#   benches/replay.sh stream MB          peak RSS of the non-sequence corpus rules over MB
+#                                        megabytes of events piped from the generator into
 #                                        `ruleforge replay -` (nothing is written to disk)
 # Needs ../shared (the corpus) and /usr/bin/time. Prints one table row per measurement, then
 # events/s, the ratio to the parse limit and the scaling (events 100k -> 1M, rules 100 -> all).
@@ -42,9 +42,9 @@ if [ "${1:-}" = stream ]; then
     "$CORPUS/rules" "$CORPUS/rules_building_block" | grep -v '/_deprecated/' |
     while read -r f; do cp "$f" "$WORK/noseq/rules/$(echo "$f" | md5sum | cut -c1-12).toml"; done
   printf 'rule_dirs = ["rules"]\n' > "$WORK/noseq/ruleforge.toml"
-  n=$(( ${2:-10} * 1000000000 / 1070 ))  # the generator's events are ~1,070 bytes each
+  n=$(( ${2:-10000} * 1000000 / 1070 ))  # the generator's events are ~1,070 bytes each
   echo "| run | wall | user CPU | peak RSS | summary"
-  measure "${2:-10} GB via stdin, no seq" bash -c \
+  measure "${2:-10000} MB via stdin, no seq" bash -c \
     "set -o pipefail; \"\$@\" --events $n | '$BIN/ruleforge' -C '$WORK/noseq' replay -" _ "${GEN[@]}"
   exit 0
 fi

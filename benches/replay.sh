@@ -5,7 +5,12 @@
 #   benches/replay.sh equivalence [N]    the streaming engine against the per-rule engine on
 #                                        every corpus rule over N generated events (default
 #                                        100000; CI runs the same test over 3,000)
-# Needs ../shared (the corpus) and /usr/bin/time. Prints one table row per measurement.
+#   benches/replay.sh stream MB          peak RSS of the non-sequence corpus rules over MB
+#                                        megabytes of events piped from the generator into
+#                                        `ruleforge replay -` (nothing is written to disk)
+# Needs ../shared (the corpus) and /usr/bin/time. Prints one table row per measurement, then
+# events/s, the ratio to the parse limit and the scaling (events 100k -> 1M, rules 100 -> all).
+# The parse limit is serde_json on both cores (the parser the engine uses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
@@ -15,13 +20,9 @@ if [ "${1:-}" = equivalence ]; then
 fi
 CORPUS="${CORPUS:-../shared/corpus/elastic-detection-rules}"
 WORK="${WORK:-$(mktemp -d)}"
-SIZES=("${@:-100000 1000000}")
 cargo build --release --quiet --bin ruleforge --bin ruleforge-gen-events
 BIN="$CARGO_TARGET_DIR/release"
-# A root whose config names only the rules of some rule dir (for the 100-rule scaling row).
-mkdir -p "$WORK/r100/rules"
-{ find "$CORPUS/rules" -path '*/_deprecated' -prune -o -name '*.toml' -print | sort | head -100 || true; } | while read -r f; do cp "$f" "$WORK/r100/rules/"; done
-printf 'rule_dirs = ["rules"]\n' > "$WORK/r100/ruleforge.toml"
+GEN=("$BIN/ruleforge-gen-events" --rules "$CORPUS/rules" --rules "$CORPUS/rules_building_block")
 
 measure() { # label, command...
   local label=$1; shift
@@ -29,14 +30,48 @@ measure() { # label, command...
   read -r wall user rss < "$WORK/time"
   local summary; summary=$(grep -E '^(replay|parse):' "$WORK/out" | tail -1 || true)
   printf '| %-28s | %8ss | %8ss | %7d MiB | %s\n' "$label" "$wall" "$user" $((rss / 1024)) "$summary"
+  LAST_WALL=$wall
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+
+if [ "${1:-}" = stream ]; then
+  # Non-sequence rules only: their state does not grow with the recording.
+  mkdir -p "$WORK/noseq/rules"
+  grep -rLE --include='*.toml' "^[[:space:]]*(query = ['\"]+)?sequence([[:space:]]|$)" \
+    "$CORPUS/rules" "$CORPUS/rules_building_block" | grep -v '/_deprecated/' |
+    while read -r f; do cp "$f" "$WORK/noseq/rules/$(echo "$f" | md5sum | cut -c1-12).toml"; done
+  printf 'rule_dirs = ["rules"]\n' > "$WORK/noseq/ruleforge.toml"
+  n=$(( ${2:-10000} * 1000000 / 1070 ))  # the generator's events are ~1,070 bytes each
+  echo "| run | wall | user CPU | peak RSS | summary"
+  measure "${2:-10000} MB via stdin, no seq" bash -c \
+    "set -o pipefail; \"\$@\" --events $n | '$BIN/ruleforge' -C '$WORK/noseq' replay -" _ "${GEN[@]}"
+  exit 0
+fi
+
+SIZES=("${@:-100000 1000000}")
+# A root whose config names only the first 100 rules (for the rule-count scaling row).
+mkdir -p "$WORK/r100/rules"
+{ find "$CORPUS/rules" -path '*/_deprecated' -prune -o -name '*.toml' -print | sort | head -100 || true; } | while read -r f; do cp "$f" "$WORK/r100/rules/"; done
+printf 'rule_dirs = ["rules"]\n' > "$WORK/r100/ruleforge.toml"
 
 echo "| run | wall | user CPU | peak RSS | summary"
+declare -A ALL PARSE R100
 for n in ${SIZES[@]}; do
   f="$WORK/ev$n.ndjson"
-  [ -f "$f" ] || "$BIN/ruleforge-gen-events" --events "$n" --rules "$CORPUS/rules" --rules "$CORPUS/rules_building_block" > "$f"
-  measure "$n parse only (limit)" "$BIN/ruleforge-gen-events" --parse-only "$f"
-  measure "$n all corpus rules" "$BIN/ruleforge" -C "$CORPUS" replay "$f"
-  measure "$n 100 rules" "$BIN/ruleforge" -C "$WORK/r100" replay "$f"
+  [ -f "$f" ] || "${GEN[@]}" --events "$n" > "$f"
+  measure "$n parse only (limit)" "$BIN/ruleforge-gen-events" --parse-only "$f"; PARSE[$n]=$LAST_WALL
+  measure "$n all corpus rules" "$BIN/ruleforge" -C "$CORPUS" replay "$f"; ALL[$n]=$LAST_WALL
+  measure "$n 100 rules" "$BIN/ruleforge" -C "$WORK/r100" replay "$f"; R100[$n]=$LAST_WALL
   measure "$n one rule (EQL)" "$BIN/ruleforge" -C "$CORPUS" replay --rule command_and_control_cat_network_activity "$f"
+  [ -n "${KEEP:-}" ] || rm -f "$f"
 done
+echo
+for n in ${SIZES[@]}; do
+  echo "$n events: parse limit $(rate "$n" "${PARSE[$n]}") events/s, all rules $(rate "$n" "${ALL[$n]}") events/s," \
+    "ratio all/limit $(ratio "${PARSE[$n]}" "${ALL[$n]}"), time 100 -> all rules x$(ratio "${ALL[$n]}" "${R100[$n]}")"
+done
+set -- ${SIZES[@]}
+if [ $# -ge 2 ]; then
+  echo "events $1 -> ${@: -1} (x$(ratio "${@: -1}" "$1")): all-rules time x$(ratio "${ALL[${@: -1}]}" "${ALL[$1]}")"
+fi

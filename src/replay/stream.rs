@@ -141,7 +141,8 @@ pub struct RuleSet<'r> {
     seq_always: Vec<u32>,
     /// Per rule: for sequences, each stage's requirements.
     seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
-    key_paths: Vec<FieldPath>,
+    /// The fields requirements are taken on, by number.
+    keys: prefilter::KeyFields,
     /// Per rule: the fields a threshold / new_terms simulation reads from kept events.
     kept_fields: Vec<Projection>,
     /// Every field some rule, the dispatch or the output reads: events are parsed down to it.
@@ -236,14 +237,14 @@ impl<'r> RuleSet<'r> {
         let mut set = RuleSet {
             entries: Vec::new(),
             skipped: Vec::new(),
-            index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            index: Vec::new(),
             reqs: Vec::new(),
             always: Vec::new(),
             sequences: Vec::new(),
-            seq_index: vec![HashMap::new(); prefilter::KEY_FIELDS.len()],
+            seq_index: Vec::new(),
             seq_always: Vec::new(),
             seq_reqs: Vec::new(),
-            key_paths: prefilter::key_paths(),
+            keys: prefilter::KeyFields::default(),
             kept_fields: Vec::new(),
             fields: prune::FieldSet::default(),
             slots: table::Slots::default(),
@@ -261,18 +262,8 @@ impl<'r> RuleSet<'r> {
                             set.sequences.push(id);
                             Vec::new()
                         }
-                        _ => prefilter::requirements(rule),
+                        _ => prefilter::requirements(rule, &mut set.keys),
                     };
-                    if !matches!(prepared.engine, Engine::EqlSequence(_)) {
-                        match reqs.first() {
-                            Some(r) => {
-                                for v in &r.values {
-                                    set.index[r.field].entry(v.clone()).or_default().push(id);
-                                }
-                            }
-                            None => set.always.push(id),
-                        }
-                    }
                     set.reqs.push(reqs);
                     let mut kept = Projection::of(rule, &prepared.engine);
                     let mut sup_fields = None;
@@ -287,7 +278,9 @@ impl<'r> RuleSet<'r> {
                     set.kept_fields.push(kept);
                     set.sup_fields.push(sup_fields);
                     set.seq_reqs.push(match prepared.engine {
-                        Engine::EqlSequence(_) => prefilter::sequence_requirements(rule),
+                        Engine::EqlSequence(_) => {
+                            prefilter::sequence_requirements(rule, &mut set.keys)
+                        }
                         _ => None,
                     });
                     set.entries.push(Entry {
@@ -299,6 +292,7 @@ impl<'r> RuleSet<'r> {
                 Err(reason) => set.skipped.push(Skipped { rule, reason }),
             }
         }
+        set.index_rules();
         set.index_sequences();
         set.fields = set.fields_read();
         let mut names: Vec<&str> = set.fields.names().collect();
@@ -307,12 +301,33 @@ impl<'r> RuleSet<'r> {
         set
     }
 
+    /// Per-event rules and filters by their first (most selective) requirement.
+    fn index_rules(&mut self) {
+        self.index = vec![HashMap::new(); self.keys.len()];
+        for (id, entry) in self.entries.iter().enumerate() {
+            if matches!(entry.prepared.engine, Engine::EqlSequence(_)) {
+                continue;
+            }
+            match self.reqs[id].first() {
+                Some(r) => {
+                    for v in &r.values {
+                        self.index[r.field]
+                            .entry(v.clone())
+                            .or_default()
+                            .push(id as u32);
+                    }
+                }
+                None => self.always.push(id as u32),
+            }
+        }
+    }
+
     fn index_sequences(&mut self) {
+        self.seq_index = vec![HashMap::new(); self.keys.len()];
         for (k, &id) in self.sequences.iter().enumerate() {
-            match &mut self.seq_reqs[id as usize] {
+            match &self.seq_reqs[id as usize] {
                 Some(stages) => {
-                    for reqs in stages.iter_mut() {
-                        reqs.sort_by_key(|r| r.field);
+                    for reqs in stages {
                         if let Some(r) = reqs.first() {
                             for v in &r.values {
                                 self.seq_index[r.field]
@@ -332,7 +347,7 @@ impl<'r> RuleSet<'r> {
     /// timestamp, the fields alerts describe and those threshold/new_terms simulations keep.
     fn fields_read(&self) -> prune::FieldSet {
         let mut fs = prune::FieldSet::default();
-        for name in prefilter::KEY_FIELDS.iter().chain(INFO_FIELDS) {
+        for name in self.keys.names().chain(INFO_FIELDS.iter().copied()) {
             fs.add_field(name);
         }
         fs.add_field("@timestamp");
@@ -384,6 +399,10 @@ impl<'r> RuleSet<'r> {
                 Engine::Buffered(buffered::Buffered::ThreatMatch(_))
             )
         })
+    }
+
+    fn key_paths(&self) -> &[FieldPath] {
+        self.keys.paths()
     }
 
     /// Whether events are parsed whole (some rule reads every field) and how many fields
@@ -519,9 +538,7 @@ impl<'r> RuleSet<'r> {
         let mut counts = Counts::default();
         loop {
             let batch = match reader.next_batch()? {
-                Batch::Lines(lines) => {
-                    parse_lines(&reader.path, &self.key_paths, &self.fields, lines)?
-                }
+                Batch::Lines(lines) => parse_lines(&reader.path, &self.fields, lines)?,
                 Batch::Array(events) => events,
                 Batch::End => break,
             };
@@ -548,11 +565,9 @@ fn feed_in_memory(
     order: impl Iterator<Item = usize>,
     results: &mut [RuleResult],
 ) {
-    let key_paths = &run.set.key_paths;
     let mut all = order.map(|i| {
         let value = std::borrow::Cow::Borrowed(&events.values[i]);
         Ev {
-            keys: prefilter::KeyValues::of(key_paths, &value),
             eql_time: default_time().and_then(|c| c.event_time(&value)),
             value,
             position: events.positions[i],
@@ -601,8 +616,6 @@ struct Ev<'v> {
     /// 0-based index among the recording's events.
     index: usize,
     timestamp: Option<i64>,
-    /// The key fields' values, for dispatch.
-    keys: prefilter::KeyValues,
     /// EQL's time of the event with the default options (`@timestamp`), shared by every
     /// sequence rule that uses them instead of being parsed once per rule.
     eql_time: Option<i64>,
@@ -634,7 +647,6 @@ enum Batch {
 /// Bounded line batches from a reader; a JSON array is read whole (with a size limit).
 struct Lines {
     path: PathBuf,
-    key_paths: Vec<FieldPath>,
     reader: Box<dyn BufRead + Send>,
     line: usize,
     bytes: u64,
@@ -646,7 +658,6 @@ impl Lines {
     fn new(source: Source) -> Lines {
         Lines {
             path: source.path,
-            key_paths: prefilter::key_paths(),
             reader: source.reader,
             line: 0,
             bytes: 0,
@@ -729,7 +740,6 @@ impl Lines {
             .zip(file.timestamps)
             .enumerate()
             .map(|(index, ((value, position), timestamp))| Ev {
-                keys: prefilter::KeyValues::of(&self.key_paths, &value),
                 eql_time: default_time().and_then(|c| c.event_time(&value)),
                 value: std::borrow::Cow::Owned(value),
                 position,
@@ -745,12 +755,11 @@ impl Lines {
 /// as [`crate::event::parse_text`] skips them.
 fn parse_lines(
     path: &Path,
-    key_paths: &[FieldPath],
     fields: &prune::FieldSet,
     lines: Vec<(usize, String)>,
 ) -> Result<Vec<Ev<'static>>, StreamError> {
     let ts = FieldPath::new("@timestamp");
-    type Parsed = (usize, Value, prefilter::KeyValues, Option<i64>);
+    type Parsed = (usize, Value, Option<i64>);
     let parsed: Vec<Result<Option<Parsed>, EventError>> = lines
         .into_par_iter()
         .map(|(line, text)| {
@@ -773,17 +782,15 @@ fn parse_lines(
                     message: "an event must be a JSON object".into(),
                 });
             };
-            let keys = prefilter::KeyValues::of(key_paths, &value);
             let eql_time = default_time().and_then(|c| c.event_time(&value));
-            Ok(Some((line, value, keys, eql_time)))
+            Ok(Some((line, value, eql_time)))
         })
         .collect();
     let mut out = Vec::with_capacity(parsed.len());
     for p in parsed {
-        if let Some((position, value, keys, eql_time)) = p? {
+        if let Some((position, value, eql_time)) = p? {
             let timestamp = ts.first(&value).and_then(parse_timestamp);
             out.push(Ev {
-                keys,
                 eql_time,
                 value: std::borrow::Cow::Owned(value),
                 position,
@@ -996,17 +1003,19 @@ impl<'s, 'r> FileRun<'s, 'r> {
         let per_event: Vec<PerEvent<'_>> = batch
             .par_iter()
             .map_init(Vec::new, |cands, ev| {
+                // The event's fields, looked up once for the dispatch and every rule that may
+                // match it.
+                let table = this.set.slots.table(&ev.value);
+                let keys = prefilter::KeyValues::of(this.set.key_paths(), &table);
                 if this.sequences_only {
                     cands.clear();
                 } else {
-                    this.candidates(&ev.keys, cands);
+                    this.candidates(&keys, cands);
                 }
-                let seqs = this.seq_candidates(&ev.keys);
+                let seqs = this.seq_candidates(&keys);
                 if cands.is_empty() && seqs.is_empty() {
                     return (Vec::new(), seqs, None);
                 }
-                // The event's fields, looked up once for every rule that may match it.
-                let table = this.set.slots.table(&ev.value);
                 let hits = cands
                     .iter()
                     .copied()

@@ -51,8 +51,8 @@ impl Explainer {
     pub fn of_rule(rule: &Rule) -> Result<Explainer, ExplainError> {
         let (Some(RuleType::Eql), Some(q)) = (rule.rule_type, rule.query.as_ref()) else {
             let what = match (rule.rule_type, rule.language.as_deref()) {
-                (Some(t), Some(l)) => format!("{t:?} rules in {l}"),
-                (Some(t), None) => format!("{t:?} rules"),
+                (Some(t), Some(l)) => format!("{} rules in {l}", t.as_str()),
+                (Some(t), None) => format!("{} rules", t.as_str()),
                 _ => "rules without a type".into(),
             };
             return Err(ExplainError::Unsupported(what));

@@ -75,6 +75,46 @@ lint_snapshot!(
     "field_other_integration.toml",
     0
 );
+lint_snapshot!(
+    integration_metadata_against_index_and_datasets,
+    "integration_tags.toml",
+    1
+);
+lint_snapshot!(
+    endpoint_index_without_integration,
+    "index_without_integration.toml",
+    1
+);
+lint_snapshot!(authored_required_fields_checked, "required_fields.toml", 0);
+
+/// `--fail-on warning` turns a run with only warnings into a failure; the default does not.
+#[test]
+fn fail_on_warning_fails_a_run_with_only_warnings() {
+    let dir = scratch("required_fields.toml");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+            .current_dir(dir.path())
+            .arg("lint")
+            .args(extra)
+            .arg("required_fields.toml")
+            .output()
+            .expect("run ruleforge");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), text)
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("0 errors") && text.contains("warning[RF627]"),
+        "{text}"
+    );
+    let (code, text) = run(&["--fail-on", "warning"]);
+    assert_eq!(code, Some(1), "{text}");
+    let (code, _) = run(&["--fail-on", "error"]);
+    assert_eq!(code, Some(0));
+    let (code, _) = run(&["--fail-on", "info"]);
+    assert_eq!(code, Some(2), "an unknown severity is a usage error");
+}
 
 #[test]
 fn json_format_gives_line_and_column() {

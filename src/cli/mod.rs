@@ -145,6 +145,10 @@ struct LintArgs {
     /// Print the number of findings per code instead of the findings.
     #[arg(long)]
     statistics: bool,
+    /// The lowest severity that fails the run (exit 1): `error` (default), or `warning` to
+    /// fail on any finding.
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = ["error", "warning"])]
+    fail_on: String,
     #[command(flatten)]
     changed: changed::ChangedArgs,
     #[command(flatten)]
@@ -430,9 +434,15 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     let refused = (collection.failed.iter())
         .filter(|f| files.as_ref().is_none_or(|s| s.contains(f.path())))
         .any(refused_by_the_os);
+    let failing = errors
+        + if args.fail_on == "warning" {
+            warnings
+        } else {
+            0
+        };
     Ok(if refused {
         ExitCode::from(2)
-    } else if errors > 0 {
+    } else if failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -67,6 +67,11 @@ lint_snapshot!(
     "unknown_field_kql.toml",
     1
 );
+lint_snapshot!(
+    unknown_esql_fields_followed_through_the_query,
+    "unknown_field_esql.toml",
+    0
+);
 lint_snapshot!(attack_ids_names_tactics_and_revocations, "attack.toml", 1);
 lint_snapshot!(eql_values_outside_ecs_and_field_types, "values_eql.toml", 1);
 lint_snapshot!(kql_values_outside_ecs_and_field_types, "values_kql.toml", 1);

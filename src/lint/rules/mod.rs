@@ -6,6 +6,7 @@ mod duplicates;
 mod ecs_allowed_value;
 mod eql_config_fields;
 mod eql_text_field;
+mod esql_unknown_field;
 mod field_other_integration;
 mod guide_field_investigation;
 mod guide_sections;
@@ -47,6 +48,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
     &unknown_field::UnknownField,
+    &esql_unknown_field::EsqlUnknownField,
     &eql_text_field::EqlTextField,
     &eql_config_fields::EqlConfigFields,
     &ecs_allowed_value::EcsAllowedValue,

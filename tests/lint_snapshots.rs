@@ -92,6 +92,32 @@ lint_snapshot!(
 );
 lint_snapshot!(authored_required_fields_checked, "required_fields.toml", 0);
 
+lint_snapshot!(
+    field_newer_than_the_lowest_supported_stack,
+    "field_stack.toml",
+    1
+);
+
+/// The same field is fine once `min_stack_version` excludes the stacks whose ECS lacks it.
+#[test]
+fn field_of_a_newer_ecs_is_fine_from_its_stack() {
+    let dir = scratch("field_stack.toml");
+    let file = dir.path().join("field_stack.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "maturity = \"production\"",
+        "maturity = \"production\"\nmin_stack_comments = \"host.entity fields.\"\nmin_stack_version = \"9.3.0\"",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--select", "RF629", "field_stack.toml"])
+        .output()
+        .expect("run ruleforge");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("0 errors, 0 warnings"), "{text}");
+}
+
 /// `--fail-on warning` turns a run with only warnings into a failure; the default does not.
 #[test]
 fn fail_on_warning_fails_a_run_with_only_warnings() {

@@ -8,6 +8,7 @@ mod eql_config_fields;
 mod eql_text_field;
 mod esql_unknown_field;
 mod field_other_integration;
+mod field_stack;
 mod guide_field_investigation;
 mod guide_sections;
 mod index_implies_integration;
@@ -49,6 +50,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &query_syntax::EqlSyntax,
     &unknown_field::UnknownField,
     &esql_unknown_field::EsqlUnknownField,
+    &field_stack::FieldStack,
     &eql_text_field::EqlTextField,
     &eql_config_fields::EqlConfigFields,
     &ecs_allowed_value::EcsAllowedValue,

@@ -33,7 +33,10 @@ fn bench(c: &mut Criterion) {
     });
     // As `ruleforge lint` runs in a detection-rules checkout: with its `etc/` (version lock,
     // stack map), so the lock lints (RF71x, RF712 exports every locked rule) are measured too.
-    let etc = dirs[0].parent().map(|c| c.join("etc")).expect("corpus root");
+    let etc = dirs[0]
+        .parent()
+        .map(|c| c.join("etc"))
+        .expect("corpus root");
     let env = ruleforge::lint::Environment {
         export: Some(
             ruleforge::export::ExportContext::builtin()

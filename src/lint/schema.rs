@@ -31,6 +31,9 @@ pub struct FieldSchema {
     patterns: Vec<(Vec<Box<str>>, Box<str>)>,
     /// Every character used in a known name, for generating spelling neighbours.
     alphabet: Vec<char>,
+    /// Lower-cased name → the alphabetically first known name with that spelling, so that a
+    /// case-only misspelling is found without scanning every name.
+    lower: HashMap<Box<str>, Box<str>>,
 }
 
 impl FieldSchema {
@@ -69,10 +72,20 @@ impl FieldSchema {
             .filter(|(k, _)| k.contains('*'))
             .map(|(k, t)| (k.split('.').map(Box::from).collect(), t.clone()))
             .collect();
+        let mut lower: HashMap<Box<str>, Box<str>> = HashMap::new();
+        for k in types.keys() {
+            let entry = lower
+                .entry(k.to_lowercase().into())
+                .or_insert_with(|| k.clone());
+            if k < entry {
+                *entry = k.clone();
+            }
+        }
         FieldSchema {
             types,
             patterns,
             alphabet,
+            lower,
         }
     }
 
@@ -149,13 +162,10 @@ impl FieldSchema {
             }
         }
         if best.is_none() {
-            let lower = name.to_lowercase();
             best = self
-                .types
-                .keys()
-                .filter(|k| k.to_lowercase() == lower)
-                .map(|k| k.to_string())
-                .min();
+                .lower
+                .get(name.to_lowercase().as_str())
+                .map(|k| k.to_string());
         }
         best
     }

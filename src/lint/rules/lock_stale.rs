@@ -39,8 +39,13 @@ impl Lint for LockStale {
         {
             return;
         }
+        // The EQL query is already parsed for the other lints: reuse it.
+        let fields = match cx.eql() {
+            Some(Ok(q)) => Some(q.fields_as_written()),
+            _ => crate::replay::export_fields(rule),
+        };
         let facts = QueryFacts {
-            fields: crate::replay::export_fields(rule),
+            fields,
             datasets: None,
         };
         // A rule the export refuses has its own findings (schema, type); no hash to compare.

@@ -44,6 +44,7 @@ fn bench(c: &mut Criterion) {
                 .expect("corpus etc/ loads"),
         ),
         complete: true,
+        lock_hashes: true,
     };
     g.bench_function("lint_loaded_with_etc", |b| {
         b.iter(|| {

@@ -255,6 +255,21 @@ fn version_lock_disagreements() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     insta::assert_snapshot!(stable(&text));
 
+    // RF712 (a changed rule whose version will bump) runs when selected by name.
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--select", "RF712"])
+        .output()
+        .expect("run ruleforge");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning[RF712]: the rule changed since version 7 was locked: the release will ship version 8")
+            && text.contains("rules/b.toml")
+            && !text.contains("rules/a.toml"),
+        "{text}"
+    );
+
     // Linting one file is not the whole repository: no orphan finding.
     let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
         .current_dir(dir.path())

@@ -387,7 +387,9 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         files.as_ref().map(|f| f.iter().cloned().collect());
     // A rule that did not load has no known rule_id: its lock entry is not an orphan.
     let complete = args.paths.is_empty() && collection.failed.is_empty();
-    let env = lint_environment(&config, complete)?;
+    let mut env = lint_environment(&config, complete)?;
+    env.lock_hashes =
+        args.changed.changed_since.is_some() || selection.select.iter().any(|s| s == "RF712");
     let mut diags = lint::run_with(&collection, &selection, &env, only.as_ref());
     if let Some(files) = &files {
         // Collection lints (duplicates) still see every rule; only the findings are narrowed.
@@ -457,7 +459,11 @@ fn lint_environment(config: &Config, complete: bool) -> Result<lint::Environment
     } else {
         None
     };
-    Ok(lint::Environment { export, complete })
+    Ok(lint::Environment {
+        export,
+        complete,
+        lock_hashes: false,
+    })
 }
 
 /// A rule file the operating system would not read (permissions, I/O) is an I/O error (exit 2);

@@ -48,6 +48,9 @@ pub struct Environment {
     /// True when the collection is every configured rule folder (not `lint PATH`), so that a
     /// lock entry without a rule file means the file is gone.
     pub complete: bool,
+    /// Compute every locked rule's content hash (RF712): about as costly as the rest of the
+    /// lint together, so only when asked for (`--select RF712`) or on a `--changed-since` run.
+    pub lock_hashes: bool,
 }
 
 impl Environment {

@@ -31,6 +31,31 @@ fn bench(c: &mut Criterion) {
     g.bench_function("lint_loaded", |b| {
         b.iter(|| black_box(ruleforge::lint::run(&collection, &Default::default())))
     });
+    // As `ruleforge lint` runs in a detection-rules checkout: with its `etc/` (version lock,
+    // stack map), so the lock lints (RF71x, RF712 exports every locked rule) are measured too.
+    let etc = dirs[0]
+        .parent()
+        .map(|c| c.join("etc"))
+        .expect("corpus root");
+    let env = ruleforge::lint::Environment {
+        export: Some(
+            ruleforge::export::ExportContext::builtin()
+                .with_etc_dir(&etc)
+                .expect("corpus etc/ loads"),
+        ),
+        complete: true,
+        lock_hashes: true,
+    };
+    g.bench_function("lint_loaded_with_etc", |b| {
+        b.iter(|| {
+            black_box(ruleforge::lint::run_with(
+                &collection,
+                &Default::default(),
+                &env,
+                None,
+            ))
+        })
+    });
     g.bench_function("load_and_lint", |b| {
         b.iter(|| {
             let c = Collection::load_dirs(&dirs).expect("loads");

@@ -48,6 +48,32 @@ fn committed_integration_only_fields_match_generator() {
 }
 
 #[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
+fn committed_ecs_field_stacks_match_generator() {
+    let Some(generated) = assert_committed(
+        "data/ecs_field_stacks.tsv",
+        gen_field_schema::generate_ecs_field_stacks(&shared_dir()),
+        "field_schema_table",
+    ) else {
+        return;
+    };
+    // Every stack line names an ECS version the table lists.
+    let versions: Vec<&str> = generated
+        .lines()
+        .filter_map(|l| l.strip_prefix('+'))
+        .collect();
+    let stacks: Vec<&str> = generated.lines().filter(|l| l.starts_with('=')).collect();
+    assert!(!versions.is_empty() && !stacks.is_empty(), "{generated}");
+    for s in stacks {
+        let ecs = s.split('\t').nth(1).unwrap_or_default();
+        assert!(versions.contains(&ecs), "{s}: ECS {ecs} is not listed");
+    }
+}
+
+#[test]
 fn builtin_field_schema_knows_core_fields() {
     // Independent of ../shared: the embedded table decodes into the names the lint needs.
     let s = ruleforge::lint::schema::FieldSchema::builtin();

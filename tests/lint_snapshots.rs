@@ -67,6 +67,11 @@ lint_snapshot!(
     "unknown_field_kql.toml",
     1
 );
+lint_snapshot!(
+    unknown_esql_fields_followed_through_the_query,
+    "unknown_field_esql.toml",
+    0
+);
 lint_snapshot!(attack_ids_names_tactics_and_revocations, "attack.toml", 1);
 lint_snapshot!(eql_values_outside_ecs_and_field_types, "values_eql.toml", 1);
 lint_snapshot!(kql_values_outside_ecs_and_field_types, "values_kql.toml", 1);
@@ -75,6 +80,72 @@ lint_snapshot!(
     "field_other_integration.toml",
     0
 );
+lint_snapshot!(
+    integration_metadata_against_index_and_datasets,
+    "integration_tags.toml",
+    1
+);
+lint_snapshot!(
+    endpoint_index_without_integration,
+    "index_without_integration.toml",
+    1
+);
+lint_snapshot!(authored_required_fields_checked, "required_fields.toml", 0);
+
+lint_snapshot!(
+    field_newer_than_the_lowest_supported_stack,
+    "field_stack.toml",
+    1
+);
+
+/// The same field is fine once `min_stack_version` excludes the stacks whose ECS lacks it.
+#[test]
+fn field_of_a_newer_ecs_is_fine_from_its_stack() {
+    let dir = scratch("field_stack.toml");
+    let file = dir.path().join("field_stack.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "maturity = \"production\"",
+        "maturity = \"production\"\nmin_stack_comments = \"host.entity fields.\"\nmin_stack_version = \"9.3.0\"",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--select", "RF629", "field_stack.toml"])
+        .output()
+        .expect("run ruleforge");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("0 errors, 0 warnings"), "{text}");
+}
+
+/// `--fail-on warning` turns a run with only warnings into a failure; the default does not.
+#[test]
+fn fail_on_warning_fails_a_run_with_only_warnings() {
+    let dir = scratch("required_fields.toml");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+            .current_dir(dir.path())
+            .arg("lint")
+            .args(extra)
+            .arg("required_fields.toml")
+            .output()
+            .expect("run ruleforge");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), text)
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("0 errors") && text.contains("warning[RF627]"),
+        "{text}"
+    );
+    let (code, text) = run(&["--fail-on", "warning"]);
+    assert_eq!(code, Some(1), "{text}");
+    let (code, _) = run(&["--fail-on", "error"]);
+    assert_eq!(code, Some(0));
+    let (code, _) = run(&["--fail-on", "info"]);
+    assert_eq!(code, Some(2), "an unknown severity is a usage error");
+}
 
 #[test]
 fn json_format_gives_line_and_column() {
@@ -183,6 +254,21 @@ fn version_lock_disagreements() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");
     insta::assert_snapshot!(stable(&text));
+
+    // RF712 (a changed rule whose version will bump) runs when selected by name.
+    let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+        .current_dir(dir.path())
+        .args(["lint", "--select", "RF712"])
+        .output()
+        .expect("run ruleforge");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning[RF712]: the rule changed since version 7 was locked: the release will ship version 8")
+            && text.contains("rules/b.toml")
+            && !text.contains("rules/a.toml"),
+        "{text}"
+    );
 
     // Linting one file is not the whole repository: no orphan finding.
     let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))

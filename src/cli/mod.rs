@@ -151,6 +151,10 @@ struct LintArgs {
     /// Print the number of findings per code instead of the findings.
     #[arg(long)]
     statistics: bool,
+    /// The lowest severity that fails the run (exit 1): `error` (default), or `warning` to
+    /// fail on any finding.
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = ["error", "warning"])]
+    fail_on: String,
     #[command(flatten)]
     changed: changed::ChangedArgs,
     #[command(flatten)]
@@ -391,7 +395,9 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         files.as_ref().map(|f| f.iter().cloned().collect());
     // A rule that did not load has no known rule_id: its lock entry is not an orphan.
     let complete = args.paths.is_empty() && collection.failed.is_empty();
-    let env = lint_environment(&config, complete)?;
+    let mut env = lint_environment(&config, complete)?;
+    env.lock_hashes =
+        args.changed.changed_since.is_some() || selection.select.iter().any(|s| s == "RF712");
     let mut diags = lint::run_with(&collection, &selection, &env, only.as_ref());
     if let Some(files) = &files {
         // Collection lints (duplicates) still see every rule; only the findings are narrowed.
@@ -438,9 +444,15 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
     let refused = (collection.failed.iter())
         .filter(|f| files.as_ref().is_none_or(|s| s.contains(f.path())))
         .any(refused_by_the_os);
+    let failing = errors
+        + if args.fail_on == "warning" {
+            warnings
+        } else {
+            0
+        };
     Ok(if refused {
         ExitCode::from(2)
-    } else if errors > 0 {
+    } else if failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -455,7 +467,11 @@ fn lint_environment(config: &Config, complete: bool) -> Result<lint::Environment
     } else {
         None
     };
-    Ok(lint::Environment { export, complete })
+    Ok(lint::Environment {
+        export,
+        complete,
+        lock_hashes: false,
+    })
 }
 
 /// A rule file the operating system would not read (permissions, I/O) is an I/O error (exit 2);

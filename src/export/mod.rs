@@ -35,7 +35,10 @@ use serde_json::{Map, Value};
 
 pub use datasets::scan_datasets;
 pub use fields::type_family;
-pub use integrations::{latest_compatible_version, least_compatible_version};
+pub use integrations::{
+    ML_ANALYTIC_PACKAGES, NON_DATASET_PACKAGES, latest_compatible_version,
+    least_compatible_version, parse_datasets,
+};
 pub use normalize::{cleanup_whitespace, strip_nulls};
 pub use pyjson::{Separators, dumps as to_python_json_with};
 pub use setup::{setup_in_note, split_setup};

@@ -48,6 +48,9 @@ pub struct Environment {
     /// True when the collection is every configured rule folder (not `lint PATH`), so that a
     /// lock entry without a rule file means the file is gone.
     pub complete: bool,
+    /// Compute every locked rule's content hash (RF712): about as costly as the rest of the
+    /// lint together, so only when asked for (`--select RF712`) or on a `--changed-since` run.
+    pub lock_hashes: bool,
 }
 
 impl Environment {
@@ -118,13 +121,7 @@ impl Context<'_> {
     /// The rule's query for the field and value checks (RF604, RF624, RF625): `None` when it
     /// is neither EQL nor KQL, does not parse, or `metadata.query_schema_validation = false`.
     pub fn checked_query(&self) -> Option<query_checks::Parsed<'_>> {
-        if matches!(
-            self.rule
-                .tree
-                .path("metadata.query_schema_validation")
-                .map(|n| &n.kind),
-            Some(crate::rule::tree::Kind::Bool(false))
-        ) {
+        if !self.query_schema_validation() {
             return None;
         }
         match self.rule.language.as_deref() {
@@ -135,6 +132,17 @@ impl Context<'_> {
             Some("kuery") => self.kql().map(query_checks::Parsed::Kql),
             _ => None,
         }
+    }
+
+    /// False when `metadata.query_schema_validation = false` turns the field checks off.
+    pub fn query_schema_validation(&self) -> bool {
+        !matches!(
+            self.rule
+                .tree
+                .path("metadata.query_schema_validation")
+                .map(|n| &n.kind),
+            Some(crate::rule::tree::Kind::Bool(false))
+        )
     }
 
     /// Reports findings of the shared query checks, mapped into the rule file.

@@ -2,11 +2,12 @@
 //! ecs-allowed-value, RF625 value-type) and by `eval`, which reports them as warnings on an
 //! ad-hoc query. Spans are byte ranges in the query text.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::comparisons::{self, Comparison, Op, Value};
 use super::schema::{AllowedValues, FieldSchema, eql_fields, kql_fields};
-use crate::query::{eql, kql};
+use crate::query::{eql, esql, kql};
 
 /// A finding on a query, located in the query text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,45 @@ pub fn unknown_fields(parsed: Parsed<'_>) -> Vec<QueryFinding> {
             span,
         })
         .collect()
+}
+
+/// RF628: ES|QL columns a command reads that no schema knows and no earlier command
+/// created (`EVAL`, `STATS`, `RENAME`, `GROK`/`DISSECT` keys, `FROM … METADATA`). After a
+/// command whose columns cannot be known (one the parser skips over, such as `ENRICH`), nothing
+/// more is checked: a column it may create must not be reported.
+pub fn esql_unknown_fields(q: &esql::Query) -> Vec<QueryFinding> {
+    let schema = FieldSchema::builtin();
+    let mut created: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    for command in &q.ast.commands {
+        let flow = command.column_flow();
+        // `EVAL a = …, b = a + 1` reads a column the same command created.
+        let own: HashSet<&str> = match (&command.kind, &flow.creates) {
+            (esql::CommandKind::Eval(_) | esql::CommandKind::Row(_), Some(names)) => {
+                names.iter().map(String::as_str).collect()
+            }
+            _ => HashSet::new(),
+        };
+        for (name, span) in flow.reads {
+            if created.contains(&name) || own.contains(name.as_str()) || schema.accepts(&name) {
+                continue;
+            }
+            out.push(QueryFinding {
+                code: "RF628",
+                help: Some(match schema.suggest(&name) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "check the spelling against the index schemas, or create the column first (EVAL, STATS, RENAME, GROK, DISSECT)".to_string(),
+                }),
+                message: format!("unknown field `{name}`: not in the field schemas, and no earlier command creates it"),
+                span,
+            });
+        }
+        match flow.creates {
+            Some(names) => created.extend(names),
+            None => break,
+        }
+    }
+    out
 }
 
 /// A `*`/`?` wildcard match of a short text, by dynamic programming (no backtracking).
@@ -312,6 +352,10 @@ pub fn check_text(
             out.extend(allowed_values(p, false));
             out.extend(value_types(p));
         }
+        "esql" => {
+            let q = esql::parse(text).ok()?;
+            out.extend(esql_unknown_fields(&q));
+        }
         _ => return None,
     }
     out.sort_by_key(|f| f.span.start);
@@ -328,6 +372,39 @@ mod tests {
             .into_iter()
             .map(|f| (f.code, q[f.span].to_string()))
             .collect()
+    }
+
+    #[test]
+    fn esql_columns_are_followed_through_the_query() {
+        let unknown =
+            |q: &str| -> Vec<String> { codes("esql", q).into_iter().map(|(_, s)| s).collect() };
+        // Misspelt source fields, in WHERE and STATS BY; the BY group is a column afterwards.
+        assert_eq!(
+            unknown(
+                "FROM logs-* | WHERE process.nmae == \"x\" | STATS n = COUNT(*) BY host.nmae | KEEP n, host.nmae"
+            ),
+            vec!["process.nmae", "host.nmae"]
+        );
+        // EVAL, STATS, RENAME, DISSECT, GROK and METADATA create columns used later.
+        assert!(
+            unknown(
+                "FROM logs-* METADATA _id, _index | EVAL a = process.name, b = a | \
+                 DISSECT process.command_line \"%{exe} %{arg}\" | \
+                 GROK message \"%{IP:src_ip} (?<port>[0-9]+)\" | \
+                 RENAME b AS c | STATS n = COUNT(*) BY c, exe, arg, src_ip, port, _index | \
+                 WHERE n > 1 | KEEP n, c"
+            )
+            .is_empty()
+        );
+        // A column used before the command creating it is unknown there.
+        assert_eq!(
+            unknown("FROM logs-* | WHERE Esql.count > 1 | EVAL Esql.count = 1"),
+            vec!["Esql.count"]
+        );
+        // After a command whose columns cannot be known, nothing is reported.
+        assert!(
+            unknown("FROM logs-* | ENRICH policy ON host.name | WHERE enriched.x == 1").is_empty()
+        );
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct FieldSchema {
     patterns: Vec<(Vec<Box<str>>, Box<str>)>,
     /// Every character used in a known name, for generating spelling neighbours.
     alphabet: Vec<char>,
+    /// Lower-cased name → the alphabetically first known name with that spelling, so that a
+    /// case-only misspelling is found without scanning every name.
+    lower: HashMap<Box<str>, Box<str>>,
 }
 
 impl FieldSchema {
@@ -69,10 +72,20 @@ impl FieldSchema {
             .filter(|(k, _)| k.contains('*'))
             .map(|(k, t)| (k.split('.').map(Box::from).collect(), t.clone()))
             .collect();
+        let mut lower: HashMap<Box<str>, Box<str>> = HashMap::new();
+        for k in types.keys() {
+            let entry = lower
+                .entry(k.to_lowercase().into())
+                .or_insert_with(|| k.clone());
+            if k < entry {
+                *entry = k.clone();
+            }
+        }
         FieldSchema {
             types,
             patterns,
             alphabet,
+            lower,
         }
     }
 
@@ -149,13 +162,10 @@ impl FieldSchema {
             }
         }
         if best.is_none() {
-            let lower = name.to_lowercase();
             best = self
-                .types
-                .keys()
-                .filter(|k| k.to_lowercase() == lower)
-                .map(|k| k.to_string())
-                .min();
+                .lower
+                .get(name.to_lowercase().as_str())
+                .map(|k| k.to_string());
         }
         best
     }
@@ -304,6 +314,70 @@ impl IntegrationOnly {
     }
 }
 
+/// The embedded table of ECS fields some stacks lack (see `tools/gen_field_schema.rs`).
+pub const ECS_FIELD_STACKS_TSV: &str = include_str!("../../data/ecs_field_stacks.tsv");
+
+/// Which supported stacks know which ECS fields (RF629): the stacks of `stack-schema-map.yaml`
+/// with their ECS version, and the ECS fields that some ECS version lacks and that no other
+/// schema defines.
+#[derive(Debug, Default)]
+pub struct EcsFieldStacks {
+    /// (stack, its ECS version), in stack order.
+    stacks: Vec<(crate::export::semver::Version, Box<str>)>,
+    /// Field → the ECS versions that have it.
+    fields: HashMap<Box<str>, Box<[Box<str>]>>,
+}
+
+impl EcsFieldStacks {
+    /// The built-in table, decoded on first use.
+    pub fn builtin() -> &'static EcsFieldStacks {
+        static TABLE: OnceLock<EcsFieldStacks> = OnceLock::new();
+        TABLE.get_or_init(|| EcsFieldStacks::parse(ECS_FIELD_STACKS_TSV))
+    }
+
+    /// Decodes the table text; malformed lines are skipped.
+    pub fn parse(text: &str) -> EcsFieldStacks {
+        let mut out = EcsFieldStacks::default();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            if let Some(rest) = line.strip_prefix('=') {
+                let mut cols = rest.split('\t');
+                if let (Some(stack), Some(ecs)) = (cols.next(), cols.next()) {
+                    if let Some(v) = crate::export::semver::Version::parse(stack) {
+                        out.stacks.push((v, ecs.into()));
+                    }
+                }
+            } else if let Some((name, versions)) = line.split_once('\t') {
+                let list = versions.split(',').map(Box::from).collect();
+                out.fields.insert(name.into(), list);
+            }
+        }
+        out.stacks.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// The stacks from `min` up, each with its ECS version.
+    pub fn stacks_from(
+        &self,
+        min: &crate::export::semver::Version,
+    ) -> impl Iterator<Item = (&crate::export::semver::Version, &str)> {
+        self.stacks
+            .iter()
+            .filter(move |(v, _)| v >= min)
+            .map(|(v, e)| (v, &**e))
+    }
+
+    /// The lowest stack of the table.
+    pub fn lowest_stack(&self) -> Option<&crate::export::semver::Version> {
+        self.stacks.first().map(|(v, _)| v)
+    }
+
+    /// The ECS versions that have `field`, when some lack it (`None`: every version has it, or
+    /// another schema defines it).
+    pub fn versions(&self, field: &str) -> Option<&[Box<str>]> {
+        self.fields.get(field).map(|v| &**v)
+    }
+}
+
 /// Required (non-`?`) field references of an EQL query, with their spans in the query text.
 pub fn eql_fields(q: &crate::query::eql::Query) -> Vec<(String, crate::query::eql::Span)> {
     let mut out = Vec::new();
@@ -402,6 +476,22 @@ mod tests {
         assert_eq!(s.suggest("process.namex").as_deref(), Some("process.name"));
         assert_eq!(s.suggest("Process.Name").as_deref(), Some("process.name"));
         assert_eq!(s.suggest("host.name"), None);
+    }
+
+    #[test]
+    fn ecs_field_stacks_decode() {
+        let t = EcsFieldStacks::parse(
+            "# t\n=8.19.0\t8.17.0\n=9.3.0\t9.3.0\n+8.17.0\n+9.3.0\nprocess.new\t9.3.0\n",
+        );
+        let min = crate::export::semver::Version::parse("9.0").unwrap();
+        let from: Vec<&str> = t.stacks_from(&min).map(|(_, e)| e).collect();
+        assert_eq!(from, ["9.3.0"]);
+        assert_eq!(
+            t.lowest_stack().map(|v| v.major_minor()),
+            Some("8.19".into())
+        );
+        assert_eq!(t.versions("process.new").map(|v| v.len()), Some(1));
+        assert!(t.versions("process.name").is_none());
     }
 
     #[test]

@@ -6,18 +6,25 @@ mod duplicates;
 mod ecs_allowed_value;
 mod eql_config_fields;
 mod eql_text_field;
+mod esql_unknown_field;
 mod field_other_integration;
+mod field_stack;
 mod guide_field_investigation;
 mod guide_sections;
+mod index_implies_integration;
 mod index_or_data_view;
 mod integration_has_index;
+mod integration_matches_datasets;
 mod investigating_name;
 mod language_for_type;
 mod lock_min_stack;
 mod lock_orphan;
+mod lock_stale;
 mod locked_maturity;
 mod locked_type_change;
+mod non_dataset_index_integration;
 mod query_syntax;
+mod required_field_known;
 mod risk_matches_severity;
 mod risk_score_canonical;
 mod rule_formats;
@@ -42,11 +49,14 @@ pub static LINTS: &[&dyn Lint] = &[
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
     &unknown_field::UnknownField,
+    &esql_unknown_field::EsqlUnknownField,
+    &field_stack::FieldStack,
     &eql_text_field::EqlTextField,
     &eql_config_fields::EqlConfigFields,
     &ecs_allowed_value::EcsAllowedValue,
     &value_type::ValueType,
     &field_other_integration::FieldOtherIntegration,
+    &required_field_known::RequiredFieldKnown,
     &rule_formats::EnumValue,
     &rule_formats::RuleIdFormat,
     &rule_formats::RuleNameFormat,
@@ -57,7 +67,10 @@ pub static LINTS: &[&dyn Lint] = &[
     &risk_matches_severity::RiskMatchesSeverity,
     &risk_score_canonical::RiskScoreCanonical,
     &index_or_data_view::IndexOrDataView,
+    &integration_matches_datasets::IntegrationMatchesDatasets,
     &integration_has_index::IntegrationHasIndex,
+    &index_implies_integration::IndexImpliesIntegration,
+    &non_dataset_index_integration::NonDatasetIndexIntegration,
     &tags_required_by_index::TagsRequiredByIndex,
     &investigating_name::InvestigatingName,
     &guide_sections::GuideSections,
@@ -76,6 +89,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &timestamp_override::TimestampOverride,
     &locked_type_change::LockedTypeChange,
     &locked_maturity::LockedMaturity,
+    &lock_stale::LockStale,
     &lock_orphan::LockOrphan,
     &lock_min_stack::LockMinStack,
     &duplicates::DuplicateRuleId,

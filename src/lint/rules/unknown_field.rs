@@ -18,8 +18,9 @@ Fix: correct the name (the finding suggests a known field one edit away, e.g. `p
 EQL optional fields (`?field`) are accepted unknown, as Elasticsearch does; KQL field names with \
 `*` are not checked; fields under an `object`/`flattened` field are accepted. \
 `metadata.query_schema_validation = false` turns the check off for a rule. \
-ruleforge checks against the union of all those schemas (not yet per stack and per integration \
-package as upstream does), so it can only miss misspellings, never reject a field upstream accepts."
+ruleforge checks against the union of all those schemas, so it can only miss misspellings, \
+never reject a field upstream accepts; RF629 adds the per-stack part (an ECS field the rule's \
+older supported stacks lack), while per-integration-package-version resolution is not done."
 );
 
 impl Lint for UnknownField {

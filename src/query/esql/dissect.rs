@@ -170,3 +170,16 @@ pub(crate) fn apply(
     }
     Ok(t)
 }
+
+/// The columns a DISSECT pattern creates (skipped `?` / `&` keys excluded); `None` when the
+/// pattern does not parse.
+pub(crate) fn output_names(pattern: &str) -> Option<Vec<String>> {
+    let p = parse(pattern).ok()?;
+    Some(
+        p.keys
+            .iter()
+            .filter(|(k, _)| !k.skip && !k.name.is_empty())
+            .map(|(k, _)| k.name.clone())
+            .collect(),
+    )
+}

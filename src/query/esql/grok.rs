@@ -235,3 +235,20 @@ fn typed(s: &str, ty: DataType) -> Value {
         _ => Value::Str(s.to_string()),
     }
 }
+
+/// The columns a GROK pattern creates; `None` when the pattern does not compile.
+pub(crate) fn output_names(pattern: &str) -> Option<Vec<String>> {
+    let (_, caps) = compile(pattern).ok()?;
+    let mut names: Vec<String> = caps.into_iter().map(|c| c.name).collect();
+    // Named regex groups written inline (`(?<port>\d+)`) create columns too.
+    for marker in ["(?<", "(?P<"] {
+        let mut rest = pattern;
+        while let Some(i) = rest.find(marker) {
+            rest = &rest[i + marker.len()..];
+            if let Some(end) = rest.find('>') {
+                names.push(rest[..end].to_string());
+            }
+        }
+    }
+    Some(names)
+}

@@ -324,3 +324,61 @@ impl Query {
         hints
     }
 }
+
+/// The columns one command reads (with the span of each reference) and the columns it creates,
+/// in query order: what a field check needs to follow columns from `FROM` to the end.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnFlow {
+    /// Column references, as written (`KEEP`/`DROP` wildcard patterns left out).
+    pub reads: Vec<(String, Span)>,
+    /// Columns the command creates (`EVAL`, `STATS`, `RENAME … AS`, `GROK`/`DISSECT` keys,
+    /// `FROM … METADATA`); `None` when they cannot be known (a command this parser skips over,
+    /// a pattern it cannot read), and then nothing after it can be checked.
+    pub creates: Option<Vec<String>>,
+}
+
+impl Command {
+    /// What this command reads and creates.
+    pub fn column_flow(&self) -> ColumnFlow {
+        let mut reads = Vec::new();
+        walk_command(self, &mut |e| match &e.kind {
+            ExprKind::Field(f) => reads.push((f.clone(), e.span.clone())),
+            ExprKind::Match { field, .. } => {
+                reads.push((field.clone(), e.span.start..e.span.start + field.len()));
+            }
+            _ => {}
+        });
+        let named = |fields: &[ast::Field]| fields.iter().map(|f| f.name.clone()).collect();
+        let creates = match &self.kind {
+            CommandKind::From { metadata, .. } => Some(metadata.clone()),
+            CommandKind::Eval(fields) | CommandKind::Row(fields) => Some(named(fields)),
+            CommandKind::Stats { aggs, by, .. } => {
+                Some(aggs.iter().chain(by).map(|f| f.name.clone()).collect())
+            }
+            CommandKind::Keep(ps) | CommandKind::Drop(ps) => {
+                let plain = ps.iter().filter(|p| !p.text.contains('*'));
+                reads.extend(plain.map(|p| (p.text.clone(), p.span.clone())));
+                Some(Vec::new())
+            }
+            CommandKind::MvExpand(p) => {
+                reads.push((p.text.clone(), p.span.clone()));
+                Some(Vec::new())
+            }
+            CommandKind::Rename(pairs) => {
+                reads.extend(
+                    pairs
+                        .iter()
+                        .map(|(from, _)| (from.text.clone(), from.span.clone())),
+                );
+                Some(pairs.iter().map(|(_, to)| to.text.clone()).collect())
+            }
+            CommandKind::Grok { pattern, .. } => grok::output_names(pattern),
+            CommandKind::Dissect { pattern, .. } => dissect::output_names(pattern),
+            CommandKind::Where(_) | CommandKind::Sort(_) | CommandKind::Limit(_) => {
+                Some(Vec::new())
+            }
+            CommandKind::Unsupported(_) => None,
+        };
+        ColumnFlow { reads, creates }
+    }
+}

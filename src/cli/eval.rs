@@ -103,12 +103,14 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                     Detail::Threshold { .. } => "threshold",
                     Detail::NewTerms { .. } => "new_terms",
                     Detail::ThreatMatch { .. } => "threat_match",
+                    Detail::Esql(_) => "esql",
                     Detail::Suppressed(_) => "suppressed",
                 },
                 join_keys: match a.detail {
                     Detail::Sequence { join_keys } => join_keys,
                     Detail::Threshold { terms, .. } => terms.into_iter().map(|(_, v)| v).collect(),
                     Detail::NewTerms { values } => values.into_iter().map(|(_, v)| v).collect(),
+                    Detail::Esql(row) => row.values.into_iter().map(|(_, v)| v).collect(),
                     Detail::Event | Detail::ThreatMatch { .. } | Detail::Suppressed(_) => {
                         Vec::new()
                     }

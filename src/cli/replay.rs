@@ -246,6 +246,10 @@ fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
         Detail::ThreatMatch { enrichments } => {
             ("threat_match", json!({ "indicators": enrichments.len() }))
         }
+        Detail::Esql(row) => (
+            "esql",
+            json!({ "row": row.values.iter().map(|(c, v)| json!({"column": c, "value": v})).collect::<Vec<_>>() }),
+        ),
         Detail::Suppressed(s) => ("suppressed", json!({ "docs_count": s.docs_count })),
     };
     let first = a.alert.events.iter().flatten().next();

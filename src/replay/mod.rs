@@ -13,8 +13,11 @@
 //!   replay has no indicators.
 //! - `alert_suppression` is applied to the alerts of every type that supports it
 //!   ([`suppression`]), by [`run_fixture`].
-//! - machine_learning and esql are reported as not replayable, by name.
+//! - esql: Kibana's ES|QL executor simulated over a fixture's events ([`esql`]); only through
+//!   [`prepare_fixture`] / [`run_fixture`], since it needs all events of the recording.
+//! - machine_learning is reported as not replayable, by name.
 
+pub mod esql;
 pub mod explain;
 pub mod filters;
 pub mod prefilter;
@@ -133,7 +136,7 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
         }
         RuleType::Esql => {
             return Err(NotReplayable::Unsupported(
-                "ES|QL rules have no offline evaluator yet".into(),
+                "ES|QL rules are replayed over a fixture's events, by `ruleforge test`".into(),
             ));
         }
         RuleType::ThreatMatch => {
@@ -259,6 +262,8 @@ pub enum Detail {
     ThreatMatch {
         enrichments: Vec<threat_match::Enrichment>,
     },
+    /// An ES|QL result row (its source event, if any, is the alert's event).
+    Esql(Box<esql::EsqlRow>),
     /// A raised alert of a rule with `alert_suppression`: its own detail inside.
     Suppressed(Box<suppression::Suppressed>),
 }
@@ -274,6 +279,8 @@ pub struct Alert {
 pub enum ReplayError {
     #[error("{0}")]
     Eql(String),
+    #[error("ES|QL: {0}")]
+    Esql(String),
     #[error("event at {file}:{position} has no usable timestamp; {what} needs event time")]
     NoTimestamp {
         file: PathBuf,
@@ -398,17 +405,25 @@ pub struct FixturePrepared {
 pub enum FixtureKind {
     Engine(Box<Prepared>),
     ThreatMatch(Box<threat_match::ThreatMatch>),
+    Esql(Box<esql::EsqlRule>),
 }
 
-/// [`prepare`], plus threat_match rules and `alert_suppression`.
+/// [`prepare`], plus threat_match and ES|QL rules and `alert_suppression`.
 pub fn prepare_fixture(rule: &Rule) -> Result<FixturePrepared, NotReplayable> {
-    let kind = if rule.rule_type == Some(RuleType::ThreatMatch) {
-        if !rule.loaded_cleanly() {
-            return Err(NotReplayable::Invalid(rule.load_diagnostics.clone()));
+    let whole_fixture = matches!(rule.rule_type, Some(RuleType::ThreatMatch | RuleType::Esql));
+    if whole_fixture && !rule.loaded_cleanly() {
+        return Err(NotReplayable::Invalid(rule.load_diagnostics.clone()));
+    }
+    let kind = match rule.rule_type {
+        Some(RuleType::ThreatMatch) => {
+            FixtureKind::ThreatMatch(Box::new(threat_match::prepare(rule)?))
         }
-        FixtureKind::ThreatMatch(Box::new(threat_match::prepare(rule)?))
-    } else {
-        FixtureKind::Engine(Box::new(prepare(rule)?))
+        Some(RuleType::Esql) => {
+            let schedule =
+                schedule::Schedule::of(rule).map_err(|m| invalid(rule, "RT002", m, "rule.from"))?;
+            FixtureKind::Esql(Box::new(esql::prepare(rule, schedule)?))
+        }
+        _ => FixtureKind::Engine(Box::new(prepare(rule)?)),
     };
     Ok(FixturePrepared {
         kind,
@@ -429,6 +444,7 @@ pub fn run_fixture(
             threat_match::run(t, events, indicators, baseline)?,
             &t.schedule,
         ),
+        FixtureKind::Esql(q) => (esql::run(q, events, baseline)?, &q.schedule),
     };
     let Some(sup) = &prepared.suppression else {
         return Ok(alerts);
@@ -460,6 +476,7 @@ fn grid_anchor(prepared: &FixturePrepared, events: &EventFile, alerts: &[Alert])
             _ => earliest(alerts, events, &p.schedule),
         },
         FixtureKind::ThreatMatch(t) => t.first_hit(events),
+        FixtureKind::Esql(q) => q.first_event(events),
     }
 }
 

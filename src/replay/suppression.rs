@@ -2,8 +2,8 @@
 //!
 //! Rule types (Kibana 8.18 and later, which every supported stack is): custom query, EQL
 //! (event queries and sequences), threshold (`duration` only; the group is the threshold
-//! bucket), new_terms and indicator match are replayed with it; ES|QL and machine_learning
-//! support it in Kibana but are not replayed.
+//! bucket), new_terms, indicator match and ES|QL are replayed with it; machine_learning
+//! supports it in Kibana but is not replayed.
 //!
 //! The model (Kibana's in-memory suppression, `bulkCreateSuppressedAlertsInMemory` and the
 //! persistence wrapper):
@@ -163,9 +163,16 @@ fn duration_of(
 /// Value of one group field on an event: its values as text, sorted (Kibana's
 /// `value.map(String).sort()`), one value as itself; `None` when missing.
 fn group_value(event: &Value, field: &FieldPath) -> Option<Value> {
-    let mut vals: Vec<String> = field
-        .values(event)
+    group_of(field.values(event))
+}
+
+fn group_of(values: Vec<&Value>) -> Option<Value> {
+    let mut vals: Vec<String> = values
         .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().collect(),
+            v => vec![v],
+        })
         .filter(|v| !v.is_null())
         .map(|v| match v {
             Value::String(s) => s.clone(),
@@ -186,6 +193,27 @@ impl Suppression {
             return terms
                 .iter()
                 .map(|(f, v)| (f.clone(), Some(v.clone())))
+                .collect();
+        }
+        if let Detail::Esql(row) = &alert.detail {
+            // An ES|QL alert is its row's columns (over its source event's fields).
+            return self
+                .group_by
+                .iter()
+                .map(|g| {
+                    let from_row = row.values.iter().find(|(c, _)| c == g).map(|(_, v)| v);
+                    let from_event = alert
+                        .events
+                        .iter()
+                        .flatten()
+                        .next()
+                        .and_then(|e| group_value(&events.values[e.index], &FieldPath::new(g)));
+                    let v = match from_row {
+                        Some(v) => group_of(vec![v]),
+                        None => from_event,
+                    };
+                    (g.clone(), v)
+                })
                 .collect();
         }
         let evs: Vec<&Value> = alert
@@ -226,8 +254,11 @@ impl Grid {
     }
 }
 
-/// The time of an alert: its newest event.
+/// The time of an alert: its newest event (an ES|QL alert's: the execution that raised it).
 fn alert_time(alert: &Alert, events: &EventFile, schedule: &Schedule) -> Option<i64> {
+    if let Detail::Esql(row) = &alert.detail {
+        return Some(row.run);
+    }
     alert
         .events
         .iter()

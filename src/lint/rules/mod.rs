@@ -41,6 +41,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &language_for_type::LanguageForType,
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
+    &query_syntax::EsqlSyntax,
     &unknown_field::UnknownField,
     &eql_text_field::EqlTextField,
     &eql_config_fields::EqlConfigFields,

@@ -39,7 +39,12 @@ pub struct EsqlRule {
     max_signals: usize,
     /// Field types: the schema tables, then what the query's own usage implies.
     hints: HashMap<String, DataType>,
+    /// Every field the query names (columns of the compile check).
     fields: Vec<String>,
+    /// The fields it names that the schema tables know: columns of every execution even when
+    /// no event holds them, as an index mapping them would have. Any other field must be in
+    /// the recording, or it is Elasticsearch's "Unknown column".
+    mapped_fields: Vec<String>,
     pub schedule: Schedule,
 }
 
@@ -89,16 +94,23 @@ pub fn prepare(rule: &Rule, schedule: Schedule) -> Result<EsqlRule, NotReplayabl
             _ => {}
         }
     }
+    let schema = FieldTypes::ecs();
+    let fields = query.referenced_fields();
+    let mapped_fields = fields
+        .iter()
+        .filter(|f| schema.get(f).is_some())
+        .cloned()
+        .collect();
     let compiled = EsqlRule {
         hints: query.field_type_hints(),
-        fields: query.referenced_fields(),
+        fields,
+        mapped_fields,
         query,
         aggregating,
         expanded,
         max_signals,
         schedule,
     };
-    let schema = FieldTypes::ecs();
     let types = |f: &str| compiled.field_type(&schema, f);
     let empty = EventCatalog {
         events: &[],
@@ -225,7 +237,7 @@ pub fn run(
             inner: EventCatalog {
                 events: &window.events,
                 types: &types,
-                extra_fields: rule.fields.clone(),
+                extra_fields: rule.mapped_fields.clone(),
             },
             window: &window,
         };
@@ -319,6 +331,7 @@ mod tests {
         EsqlRule {
             hints: q.field_type_hints(),
             fields: q.referenced_fields(),
+            mapped_fields: q.referenced_fields(),
             query: q,
             aggregating,
             expanded: Vec::new(),

@@ -382,7 +382,7 @@ fn run_esql(args: &EvalArgs, file: &event::EventFile, format: Format) -> Result<
             }
             schema
                 .get(f)
-                .map(|t| esql::DataType::from_es(t.name()))
+                .map(|t| esql::events::schema_type(t.name()))
                 .filter(|t| *t != esql::DataType::Unsupported)
                 .or_else(|| hints.get(f).copied())
         })

@@ -131,7 +131,7 @@ impl EsqlRule {
     fn field_type(&self, schema: &FieldTypes, f: &str) -> Option<DataType> {
         schema
             .get(f)
-            .map(|t| DataType::from_es(t.name()))
+            .map(|t| esql::events::schema_type(t.name()))
             .filter(|t| *t != DataType::Unsupported)
             .or_else(|| self.hints.get(f).copied())
     }

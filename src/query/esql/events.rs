@@ -20,6 +20,10 @@ pub struct EventCatalog<'a> {
 
 fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
     match v {
+        // A geo_point written as an object is one value, not two fields.
+        Json::Object(m) if is_lat_lon(m) && !prefix.is_empty() => {
+            out.entry(prefix.to_string()).or_default().push(v.clone())
+        }
         Json::Object(m) => {
             for (k, x) in m {
                 let name = if prefix.is_empty() {
@@ -49,11 +53,18 @@ fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
     }
 }
 
+fn is_lat_lon(m: &serde_json::Map<String, Json>) -> bool {
+    m.len() == 2
+        && m.get("lat").is_some_and(Json::is_number)
+        && m.get("lon").is_some_and(Json::is_number)
+}
+
 fn json_type(v: &Json) -> DataType {
     match v {
         Json::Bool(_) => DataType::Boolean,
         Json::Number(n) if n.is_i64() || n.is_u64() => DataType::Long,
         Json::Number(_) => DataType::Double,
+        Json::Object(m) if is_lat_lon(m) => DataType::GeoPoint,
         _ => DataType::Keyword,
     }
 }
@@ -75,6 +86,7 @@ pub fn json_scalar(v: &Json, ty: DataType) -> Option<Value> {
         (DataType::Date, Json::String(s)) => Value::Date(parse_date(s)?),
         (DataType::Date, Json::Number(n)) => Value::Date(n.as_i64()?),
         (DataType::Ip, Json::String(s)) => parse_ip(s)?,
+        (DataType::GeoPoint, v) => super::geo::from_json(v)?,
         (DataType::Keyword | DataType::Text | DataType::Version, Json::String(s)) => {
             Value::Str(s.clone())
         }
@@ -258,5 +270,14 @@ mod mapping_tests {
         let bad = json!({"properties": {"a": {"type": "alias", "path": "nowhere"}}});
         assert!(mapping_types(&bad).unwrap_err().contains("nowhere"));
         assert!(mapping_types(&json!({})).is_err());
+    }
+}
+
+/// The ES|QL type of a field from the schema tables' type name (the KQL table's names: its
+/// `geo` covers geo_point and geo_shape; ECS's geo fields are `geo_point`, so it reads as one).
+pub fn schema_type(name: &str) -> DataType {
+    match name {
+        "geo" => DataType::GeoPoint,
+        other => DataType::from_es(other),
     }
 }

@@ -430,6 +430,59 @@ mod tests {
     }
 
     #[test]
+    fn esql_rows_group_by_their_columns_and_belong_to_their_execution() {
+        use crate::replay::esql::EsqlRow;
+        let ev = recording(&[(0, json!({"host": {"name": "from-event"}}))]);
+        // Aggregate rows: no source event; the group comes from the row, the execution is
+        // the row's own (not an event time).
+        let row = |run: i64, host: &str| Alert {
+            events: Vec::new(),
+            detail: Detail::Esql(Box::new(EsqlRow {
+                run,
+                values: vec![("host.name".into(), json!(host)), ("n".into(), json!(7))],
+            })),
+        };
+        let alerts = vec![row(5 * MIN, "a"), row(5 * MIN, "a"), row(10 * MIN, "a")];
+        let grid = Grid {
+            start: 0,
+            interval_ms: 5 * MIN,
+        };
+        let out = apply(
+            &sup(None, MissingFields::Suppress),
+            alerts,
+            &ev,
+            &schedule(),
+            grid,
+        );
+        let counts: Vec<usize> = out
+            .iter()
+            .map(|a| match &a.detail {
+                Detail::Suppressed(s) => {
+                    assert_eq!(s.terms, vec![("host.name".into(), Some(json!("a")))]);
+                    s.docs_count
+                }
+                _ => usize::MAX,
+            })
+            .collect();
+        // Same execution: suppressed into one; the next execution raises its own.
+        assert_eq!(counts, vec![1, 0]);
+        // A column the row lacks is read from its source event.
+        let with_event = Alert {
+            events: vec![Some(AlertEvent {
+                file: PathBuf::from("r.ndjson"),
+                position: 1,
+                index: 0,
+            })],
+            detail: Detail::Esql(Box::new(EsqlRow {
+                run: 0,
+                values: vec![("n".into(), json!(1))],
+            })),
+        };
+        let terms = sup(None, MissingFields::Suppress).terms(&with_event, &ev);
+        assert_eq!(terms, vec![("host.name".into(), Some(json!("from-event")))]);
+    }
+
+    #[test]
     fn a_duration_window_runs_from_the_raising_execution() {
         let ev = five_events();
         let grid = Grid {

@@ -244,6 +244,15 @@ pub fn mapping_types(v: &Json) -> Result<BTreeMap<String, DataType>, String> {
     Ok(out)
 }
 
+/// The ES|QL type of a field from the schema tables' type name (the KQL table's names: its
+/// `geo` covers geo_point and geo_shape; ECS's geo fields are `geo_point`, so it reads as one).
+pub fn schema_type(name: &str) -> DataType {
+    match name {
+        "geo" => DataType::GeoPoint,
+        other => DataType::from_es(other),
+    }
+}
+
 #[cfg(test)]
 mod mapping_tests {
     use super::*;
@@ -270,14 +279,5 @@ mod mapping_tests {
         let bad = json!({"properties": {"a": {"type": "alias", "path": "nowhere"}}});
         assert!(mapping_types(&bad).unwrap_err().contains("nowhere"));
         assert!(mapping_types(&json!({})).is_err());
-    }
-}
-
-/// The ES|QL type of a field from the schema tables' type name (the KQL table's names: its
-/// `geo` covers geo_point and geo_shape; ECS's geo fields are `geo_point`, so it reads as one).
-pub fn schema_type(name: &str) -> DataType {
-    match name {
-        "geo" => DataType::GeoPoint,
-        other => DataType::from_es(other),
     }
 }

@@ -6,7 +6,7 @@ use super::eval::Ctx;
 use super::types::{DataType, Value};
 
 /// The mean Earth radius Elasticsearch's geo distances use, in metres.
-const EARTH_RADIUS_M: f64 = 6_371_008.7714;
+const EARTH_RADIUS_M: f64 = 6_371_008.771_4;
 
 /// `POINT (lon lat)` (any case and spacing), or a `"lat,lon"` string as in a source document.
 pub(crate) fn parse_point(s: &str) -> Option<(f64, f64)> {

@@ -202,6 +202,7 @@ fn detail_text(detail: &Detail) -> String {
                 if n == 1 { "match" } else { "matches" }
             )
         }
+        Detail::Esql(row) => format!(" esql row (run {})", crate::event::format_millis(row.run)),
         Detail::Suppressed(s) => {
             let terms: Vec<String> = s
                 .terms
@@ -217,6 +218,9 @@ fn detail_text(detail: &Detail) -> String {
         }
     }
 }
+
+/// An ES|QL row's columns are wrapped at this many per line, to keep diffs readable.
+const ROW_COLUMNS_PER_LINE: usize = 4;
 
 /// Lines after an alert's events: the indicators it matched, the alerts it suppressed.
 fn detail_lines(out: &mut String, root: &Path, detail: &Detail) {
@@ -234,6 +238,18 @@ fn detail_lines(out: &mut String, root: &Path, detail: &Detail) {
                     scalar(&e.atomic),
                     esc(&e.indicator_field),
                 );
+            }
+        }
+        Detail::Esql(row) => {
+            // Metadata is already the event line; null columns say nothing.
+            let shown: Vec<String> = row
+                .values
+                .iter()
+                .filter(|(c, v)| !c.starts_with('_') && !v.is_null())
+                .map(|(c, v)| format!("{}={}", esc(c), scalar(v)))
+                .collect();
+            for line in shown.chunks(ROW_COLUMNS_PER_LINE) {
+                let _ = writeln!(out, "    row: {}", line.join(" "));
             }
         }
         Detail::Suppressed(s) => {

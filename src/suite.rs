@@ -769,7 +769,7 @@ fn check_fields(
             wanted
                 .iter()
                 .all(|(field, want)| FieldPath::new(field).values(v).contains(&want))
-        });
+        }) || esql_row_has(a, &wanted);
         if !ok {
             let events: Vec<usize> = a.events.iter().flatten().map(|e| e.index).collect();
             let shown = snapshot::display_path(&run.config.root, &f.events.path);
@@ -793,6 +793,18 @@ fn check_fields(
             );
         }
     }
+}
+
+/// An ES|QL alert's row holds every expected value (a multi-valued column: among its values).
+fn esql_row_has(alert: &Alert, wanted: &[(String, serde_json::Value)]) -> bool {
+    let replay::Detail::Esql(row) = &alert.detail else {
+        return false;
+    };
+    wanted.iter().all(|(field, want)| {
+        row.values.iter().any(|(c, v)| {
+            c == field && (v == want || v.as_array().is_some_and(|items| items.contains(want)))
+        })
+    })
 }
 
 /// Snapshots of ours (by header) whose rule is gone. A file whose rule failed to load is not an

@@ -309,3 +309,64 @@ fn misspelt_fields_and_values_are_warned_about_and_the_query_still_runs() {
         "a clean query warns about nothing: {stderr}"
     );
 }
+
+#[test]
+fn esql_query_types_fields_from_the_mapping_when_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "ev.ndjson",
+        "{\"process\": {\"pid\": \"0042\"}}\n",
+    );
+    let keep = "FROM logs-* | KEEP process.pid";
+    // Without a mapping, ECS says `process.pid` is a long.
+    let (code, stdout, stderr) = eval(&["--language", "esql", "--format", "json", keep, &events]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"process.pid":42}"#);
+    // An index that maps it as a keyword keeps the text, and refuses arithmetic on it.
+    let mapping = write(
+        dir.path(),
+        "mapping.json",
+        r#"{"mappings": {"properties": {"process": {"properties": {"pid": {"type": "keyword"}}}}}}"#,
+    );
+    let with = |q: &str| {
+        eval(&[
+            "--language",
+            "esql",
+            "--mapping",
+            &mapping,
+            "--format",
+            "json",
+            q,
+            &events,
+        ])
+    };
+    let (code, stdout, stderr) = with(keep);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"process.pid":"0042"}"#);
+    let (code, _, stderr) = with("FROM logs-* | EVAL next = process.pid + 1");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("incompatible types [keyword]"), "{stderr}");
+}
+
+#[test]
+fn esql_rule_file_reports_its_alerts_with_the_source_event() {
+    let (code, stdout, stderr) = eval(&[
+        "rules/linux/defense_evasion_boot_security_parameters_disabled.toml",
+        "fixtures/boot_security_parameters/attacker_disables_selinux_and_lockdown.ndjson",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let alerts: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!alerts.is_empty(), "{stderr}");
+    for a in &alerts {
+        assert_eq!(a["type"], "esql");
+        // The row keeps `_id`, so the alert is its source event, at its line.
+        assert_eq!(a["row"]["_id"], a["position"].to_string().as_str());
+        assert!(a["row"]["Esql.disabled_parameter"].is_string(), "{a}");
+    }
+}

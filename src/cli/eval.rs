@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use ruleforge::event;
-use ruleforge::query::{eql, kql};
+use ruleforge::query::{eql, esql, kql};
 use ruleforge::replay::explain::{Explainer, KqlExplainer, RuleExplainer};
 use ruleforge::replay::stream::{self, RuleSet};
 use ruleforge::replay::{self, Detail, NotReplayable};
@@ -16,11 +16,12 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// An EQL query (or KQL with --language kuery), or a rule file (*.toml).
+    /// An EQL query (or KQL with --language kuery, ES|QL with --language esql), or a rule file
+    /// (*.toml).
     query: String,
     /// Events: NDJSON (one object per line) or a JSON array.
     events: PathBuf,
-    /// Query language when QUERY is a query: eql or kuery.
+    /// Query language when QUERY is a query: eql, kuery or esql.
     #[arg(long, default_value = "eql")]
     language: String,
     /// Field holding event time (EQL ordering).
@@ -33,7 +34,8 @@ pub struct EvalArgs {
     #[arg(long, default_value = "event.category")]
     event_category_field: String,
     /// Elasticsearch index mapping (JSON) giving field types; fields it leaves out are mapped
-    /// from the events as Elasticsearch's dynamic mapping would (its `dynamic` honoured).
+    /// from the events as Elasticsearch's dynamic mapping would (its `dynamic` honoured). For
+    /// ES|QL, fields it leaves out are typed from the schema tables, then the JSON values.
     #[arg(long)]
     mapping: Option<PathBuf>,
     /// Maximum number of results, as Elasticsearch's `size` (default: all).
@@ -66,6 +68,9 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
     let file = event::read_file(&args.events, &args.timestamp_field)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let is_rule = args.query.ends_with(".toml") && Path::new(&args.query).is_file();
+    if !is_rule && args.language == "esql" {
+        return run_esql(args, &file, format);
+    }
     if !is_rule {
         warn_about_fields(args);
     }
@@ -78,6 +83,9 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
+        if rule.rule_type == Some(rule::RuleType::Esql) && !args.explain {
+            return esql_rule(&rule, path, &file, format);
+        }
         let prepared = match replay::prepare(&rule) {
             Ok(p) => p,
             Err(NotReplayable::Invalid(diags)) => {
@@ -125,12 +133,14 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
                     Detail::Threshold { .. } => "threshold",
                     Detail::NewTerms { .. } => "new_terms",
                     Detail::ThreatMatch { .. } => "threat_match",
+                    Detail::Esql(_) => "esql",
                     Detail::Suppressed(_) => "suppressed",
                 },
                 join_keys: match a.detail {
                     Detail::Sequence { join_keys } => join_keys,
                     Detail::Threshold { terms, .. } => terms.into_iter().map(|(_, v)| v).collect(),
                     Detail::NewTerms { values } => values.into_iter().map(|(_, v)| v).collect(),
+                    Detail::Esql(row) => row.values.into_iter().map(|(_, v)| v).collect(),
                     Detail::Event | Detail::ThreatMatch { .. } | Detail::Suppressed(_) => {
                         Vec::new()
                     }
@@ -243,7 +253,10 @@ pub fn run(args: &EvalArgs, format: Format) -> Result<ExitCode> {
             })
             .collect()
     } else {
-        bail!("unknown --language {:?} (eql or kuery)", args.language);
+        bail!(
+            "unknown --language {:?} (eql, kuery or esql)",
+            args.language
+        );
     };
 
     let pos = |i: Option<usize>| i.map(|i| file.positions[i]);
@@ -312,6 +325,7 @@ fn check_query_is_not_a_missing_file(args: &EvalArgs) -> Result<()> {
         "eql" => eql::parse(q).is_ok(),
         // A bare word is valid KQL (free text), so only a query with KQL structure counts.
         "kuery" | "kql" => kql::parse(q).is_ok() && q.contains([':', ' ', '(']),
+        "esql" => esql::parse(q).is_ok(),
         _ => false,
     };
     if valid_query {
@@ -364,4 +378,160 @@ fn print_and_fail(diags: &[ruleforge::diag::Diagnostic], text: Option<&str>, pat
         "{}",
         diagnostics::render(diags, &mut sources, Format::Human)
     );
+}
+
+/// An ES|QL query over the events: its result table (the events are what `FROM` reads, typed
+/// from `--mapping`, else the schema tables, then the query's usage and the JSON values).
+fn run_esql(args: &EvalArgs, file: &event::EventFile, format: Format) -> Result<ExitCode> {
+    let q = match esql::parse(&args.query) {
+        Ok(q) => q,
+        Err(e) => {
+            eprint!("{}", query_error(&args.query, &e.message, &e.span));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mapped = match &args.mapping {
+        Some(m) => {
+            let text =
+                std::fs::read_to_string(m).with_context(|| format!("reading {}", m.display()))?;
+            let v: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: invalid JSON", m.display()))?;
+            esql::events::mapping_types(&v).map_err(|e| anyhow::anyhow!("{}: {e}", m.display()))?
+        }
+        None => Default::default(),
+    };
+    let schema = kql::FieldTypes::ecs();
+    let hints = q.field_type_hints();
+    let types = |f: &str| {
+        mapped.get(f).copied().or_else(|| {
+            if args.mapping.is_some() {
+                // With a mapping, unmapped fields are typed from their JSON values.
+                return hints.get(f).copied();
+            }
+            schema
+                .get(f)
+                .map(|t| esql::events::schema_type(t.name()))
+                .filter(|t| *t != esql::DataType::Unsupported)
+                .or_else(|| hints.get(f).copied())
+        })
+    };
+    let catalog = esql::EventCatalog {
+        events: &file.values,
+        types: &types,
+        extra_fields: q.referenced_fields(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let out = match q.run(&catalog, now) {
+        Ok(o) => o,
+        Err(e) => {
+            eprint!("{}", query_error(&args.query, &e.message, &e.span));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    print_table(&out.table, format);
+    eprintln!(
+        "{} over {}",
+        ruleforge::suite::plural(out.table.rows.len(), "row"),
+        ruleforge::suite::plural(file.len(), "event")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(table: &esql::Table, format: Format) {
+    match format {
+        Format::Json => {
+            for row in &table.rows {
+                let obj: serde_json::Map<String, Value> = table
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| (c.name.clone(), esql::to_json(v)))
+                    .collect();
+                out!("{}", Value::Object(obj));
+            }
+        }
+        _ => {
+            let header: Vec<String> = table
+                .columns
+                .iter()
+                .map(|c| format!("{}:{}", c.name, c.ty.name()))
+                .collect();
+            out!("{}", header.join(" | "));
+            for row in &table.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|v| match esql::to_json(v) {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    })
+                    .collect();
+                out!("{}", cells.join(" | "));
+            }
+        }
+    }
+}
+
+/// An ES|QL rule over the events, as `ruleforge test` replays it: its executions and alerts.
+fn esql_rule(
+    rule: &rule::Rule,
+    path: &Path,
+    file: &event::EventFile,
+    format: Format,
+) -> Result<ExitCode> {
+    // Errors first, located in the rule file, as `test` reports them.
+    match replay::prepare(rule) {
+        Ok(_) => {}
+        Err(NotReplayable::Invalid(diags)) => {
+            print_and_fail(&diags, Some(&rule.text), path);
+            return Ok(ExitCode::from(2));
+        }
+        Err(NotReplayable::Unsupported(reason)) => {
+            bail!("{}: not replayable: {reason}", path.display())
+        }
+    }
+    // The replay engine, as `test` and `replay` run it (with the rule's suppression).
+    let alerts = RuleSet::new(&[rule])
+        .run_events(file, &[], None)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Ok(Vec::new()))?;
+    for a in &alerts {
+        let (row, source) = match &a.detail {
+            Detail::Esql(r) => (r.as_ref(), a.events.first().cloned().flatten()),
+            Detail::Suppressed(s) => match &s.detail {
+                Detail::Esql(r) => (r.as_ref(), a.events.first().cloned().flatten()),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let values: serde_json::Map<String, Value> = row.values.iter().cloned().collect();
+        match format {
+            Format::Json => out!(
+                "{}",
+                json!({"type": "esql", "run": event::format_millis(row.run),
+                       "position": source.map(|e| e.position), "row": values})
+            ),
+            _ => out!(
+                "run {}{}: {}",
+                event::format_millis(row.run),
+                source.map_or(String::new(), |e| format!(
+                    " {}:{}",
+                    file.path.display(),
+                    e.position
+                )),
+                Value::Object(values)
+            ),
+        }
+    }
+    eprintln!(
+        "{} over {}",
+        ruleforge::suite::plural(alerts.len(), "alert"),
+        ruleforge::suite::plural(file.len(), "event")
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -319,6 +319,7 @@ fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
             "threat_match",
             json!({ "indicators": enrichments_json(enrichments) }),
         ),
+        Detail::Esql(row) => ("esql", json!({ "row": esql_row_json(row) })),
         Detail::Suppressed(s) => (
             "suppressed",
             json!({
@@ -387,8 +388,17 @@ fn inner_detail(d: &Detail) -> Value {
             "alert_type": "threat_match",
             "indicators": enrichments_json(enrichments),
         }),
+        Detail::Esql(row) => json!({ "alert_type": "esql", "row": esql_row_json(row) }),
         Detail::Suppressed(s) => inner_detail(&s.detail),
     }
+}
+
+/// An ES|QL alert's result row, column by column in the query's order.
+fn esql_row_json(row: &ruleforge::replay::esql::EsqlRow) -> Value {
+    row.values
+        .iter()
+        .map(|(c, v)| json!({"column": c, "value": v}))
+        .collect()
 }
 
 fn print_json(rules: &[&Rule], results: &[RuleResult], not_replayed: &[NotReplayed<'_>]) {

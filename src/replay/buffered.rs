@@ -10,14 +10,11 @@
 //!
 //! - `threat_match`: events selected by `query` and `filters`; the evaluator matches them
 //!   against the indicator recordings given to the run ([`super::threat_match`]).
-//! - ES|QL is the next arm: an `Esql` variant whose evaluator takes the buffered events and
-//!   returns alerts. Until it exists, [`super::prepare`] reports ES|QL rules as not replayable
-//!   (RT005). Its arms here: `selects` every event (`FROM` reads the whole index), `add_fields`
-//!   every field (`FieldSet::everything`-like: the query may read any column), `kept_fields`
-//!   the columns the query reads (or, if it cannot tell, a keep-everything form of the stream's
-//!   projection, which does not exist yet), `evaluate` the ES|QL replay over `selected`; and in
-//!   `prepare`, `RuleType::Esql => Engine::Buffered(Buffered::Esql(..))`.
+//! - ES|QL: every event (`FROM` reads the whole index, and the query may read any column, so
+//!   events are parsed and kept whole); the evaluator simulates Kibana's ES|QL executor over
+//!   them ([`super::esql`]).
 
+use super::esql::EsqlRule;
 use super::schedule::Schedule;
 use super::threat_match::{IndicatorSet, ThreatMatch};
 use super::{Alert, ReplayError, prune};
@@ -31,6 +28,7 @@ pub const MAX_BUFFERED_EVENTS: usize = 1_000_000;
 /// A rule evaluated at the end of each recording over the events it selected.
 pub enum Buffered {
     ThreatMatch(Box<ThreatMatch>),
+    Esql(Box<EsqlRule>),
 }
 
 impl Buffered {
@@ -38,12 +36,14 @@ impl Buffered {
     pub fn kind(&self) -> &'static str {
         match self {
             Buffered::ThreatMatch(_) => "threat_match",
+            Buffered::Esql(_) => "esql",
         }
     }
 
     pub fn schedule(&self) -> &Schedule {
         match self {
             Buffered::ThreatMatch(t) => &t.schedule,
+            Buffered::Esql(q) => &q.schedule,
         }
     }
 
@@ -52,6 +52,7 @@ impl Buffered {
     pub fn selects<D: Document + ?Sized>(&self, doc: &D, value: &Value) -> bool {
         match self {
             Buffered::ThreatMatch(t) => t.selects_doc(doc, value),
+            Buffered::Esql(_) => true,
         }
     }
 
@@ -59,13 +60,16 @@ impl Buffered {
     pub fn add_fields(&self, fs: &mut prune::FieldSet) {
         match self {
             Buffered::ThreatMatch(t) => t.add_fields(fs),
+            Buffered::Esql(_) => fs.add_everything(),
         }
     }
 
-    /// The fields the evaluator reads from a buffered event (the rest is not kept).
-    pub fn kept_fields(&self) -> Vec<String> {
+    /// The fields the evaluator reads from a buffered event (the rest is not kept); `None`
+    /// keeps events whole.
+    pub fn kept_fields(&self) -> Option<Vec<String>> {
         match self {
-            Buffered::ThreatMatch(t) => t.event_fields(),
+            Buffered::ThreatMatch(t) => Some(t.event_fields()),
+            Buffered::Esql(_) => None,
         }
     }
 
@@ -81,6 +85,7 @@ impl Buffered {
             Buffered::ThreatMatch(t) => {
                 super::threat_match::run_selected(t, selected, indicators, baseline)
             }
+            Buffered::Esql(q) => super::esql::run(q, selected, baseline),
         }
     }
 }

@@ -16,11 +16,14 @@
 //!   ([`threat_match`]), through the engine's buffered stage ([`buffered`]).
 //! - `alert_suppression` is applied to the alerts of every type that supports it
 //!   ([`suppression`]), per recording.
-//! - machine_learning and esql are reported as not replayable, by name.
+//! - esql: Kibana's ES|QL executor simulated over a recording's events ([`esql`]), through
+//!   the engine's buffered stage, since a run window needs all of its events.
+//! - machine_learning is reported as not replayable, by name.
 //!
 //! [`reference`] keeps the older rule-by-rule evaluator that the engine is proven against.
 
 pub mod buffered;
+pub mod esql;
 pub mod explain;
 pub mod filters;
 pub mod prefilter;
@@ -151,13 +154,10 @@ pub fn prepare(rule: &Rule) -> Result<Prepared, NotReplayable> {
                 "machine_learning rules score anomalies from a trained job; they cannot be replayed offline".into(),
             ));
         }
-        // ES|QL joins the buffered stage as `buffered::Buffered::Esql` once its evaluator
-        // exists; until then it is not replayable (RT005).
-        RuleType::Esql => {
-            return Err(NotReplayable::Unsupported(
-                "ES|QL rules have no offline evaluator yet".into(),
-            ));
-        }
+        RuleType::Esql => Engine::Buffered(buffered::Buffered::Esql(Box::new(esql::prepare(
+            rule,
+            rule_schedule.clone(),
+        )?))),
         RuleType::ThreatMatch => Engine::Buffered(buffered::Buffered::ThreatMatch(Box::new(
             threat_match::prepare(rule)?,
         ))),
@@ -279,6 +279,8 @@ pub enum Detail {
     ThreatMatch {
         enrichments: Vec<threat_match::Enrichment>,
     },
+    /// An ES|QL result row (its source event, if any, is the alert's event).
+    Esql(Box<esql::EsqlRow>),
     /// A raised alert of a rule with `alert_suppression`: its own detail inside.
     Suppressed(Box<suppression::Suppressed>),
 }
@@ -294,6 +296,8 @@ pub struct Alert {
 pub enum ReplayError {
     #[error("{0}")]
     Eql(String),
+    #[error("ES|QL: {0}")]
+    Esql(String),
     #[error("event at {file}:{position} has no usable timestamp; {what} needs event time")]
     NoTimestamp {
         file: PathBuf,

@@ -47,6 +47,11 @@ impl FieldSet {
         }
     }
 
+    /// Makes the set keep whole documents (a rule may read any field).
+    pub fn add_everything(&mut self) {
+        self.everything = true;
+    }
+
     pub fn is_everything(&self) -> bool {
         self.everything
     }

@@ -107,6 +107,7 @@ fn run_all(
         Engine::Buffered(buffered::Buffered::ThreatMatch(t)) => {
             threat_match::run(t, events, indicators, baseline)
         }
+        Engine::Buffered(buffered::Buffered::Esql(q)) => super::esql::run(q, events, baseline),
     }
 }
 
@@ -161,6 +162,7 @@ fn grid_anchor(prepared: &Prepared, events: &EventFile, alerts: &[Alert]) -> Opt
             .filter_map(|i| schedule.event_time(events, i))
             .min(),
         Engine::Buffered(buffered::Buffered::ThreatMatch(t)) => t.first_hit(events),
+        Engine::Buffered(buffered::Buffered::Esql(q)) => q.first_event(events),
         _ => alerts
             .iter()
             .flat_map(|a| a.events.iter().flatten())

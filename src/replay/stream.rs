@@ -160,8 +160,9 @@ pub struct RuleSet<'r> {
 
 /// The fields of an event a schedule simulation reads, so that a kept event costs only those
 /// (a broad filter such as `event.category:process` would otherwise keep the recording).
+/// `whole` keeps the event as it is (a rule that may read any field: ES|QL).
 #[derive(Default)]
-struct Projection(Vec<FieldPath>);
+struct Projection(Vec<FieldPath>, bool);
 
 impl Projection {
     fn of(rule: &Rule, engine: &Engine) -> Projection {
@@ -175,14 +176,17 @@ impl Projection {
             Engine::NewTerms { fields, .. } => {
                 fields.iter().map(|f| f.as_str().to_string()).collect()
             }
-            Engine::Buffered(b) => b.kept_fields(),
+            Engine::Buffered(b) => match b.kept_fields() {
+                Some(names) => names,
+                None => return Projection(Vec::new(), true),
+            },
             _ => return Projection::default(),
         };
         names.push("@timestamp".into());
         if let Some(t) = rule.tree.str_at("rule.timestamp_override") {
             names.push(t.to_string());
         }
-        Projection(names.iter().map(|n| FieldPath::new(n)).collect())
+        Projection(names.iter().map(|n| FieldPath::new(n)).collect(), false)
     }
 
     /// What suppression reads from an alert's events: the `group_by` fields and the times.
@@ -192,12 +196,15 @@ impl Projection {
         if let Some(t) = rule.tree.str_at("rule.timestamp_override") {
             names.push(t.to_string());
         }
-        Projection(names.iter().map(|n| FieldPath::new(n)).collect())
+        Projection(names.iter().map(|n| FieldPath::new(n)).collect(), false)
     }
 
     /// A flat object with each field's values under its dotted name (one value as itself,
     /// several as an array), which field lookup reads back identically.
     fn project(&self, ev: &Value) -> Value {
+        if self.1 {
+            return ev.clone();
+        }
         let mut m = serde_json::Map::new();
         for f in &self.0 {
             let mut vals: Vec<Value> = f.values(ev).into_iter().cloned().collect();
@@ -268,7 +275,7 @@ impl<'r> RuleSet<'r> {
                     let mut kept = Projection::of(rule, &prepared.engine);
                     let mut sup_fields = None;
                     if let Some(sup) = &suppression {
-                        if kept.0.is_empty() {
+                        if kept.0.is_empty() && !kept.1 {
                             sup_fields = Some(Projection::for_suppression(rule, sup));
                         } else {
                             kept.0

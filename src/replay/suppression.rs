@@ -2,8 +2,8 @@
 //!
 //! Rule types (Kibana 8.18 and later, which every supported stack is): custom query, EQL
 //! (event queries and sequences), threshold (`duration` only; the group is the threshold
-//! bucket), new_terms and indicator match are replayed with it; ES|QL and machine_learning
-//! support it in Kibana but are not replayed.
+//! bucket), new_terms, indicator match and ES|QL are replayed with it; machine_learning
+//! supports it in Kibana but is not replayed.
 //!
 //! The model (Kibana's in-memory suppression, `bulkCreateSuppressedAlertsInMemory` and the
 //! persistence wrapper):
@@ -163,9 +163,16 @@ fn duration_of(
 /// Value of one group field on an event: its values as text, sorted (Kibana's
 /// `value.map(String).sort()`), one value as itself; `None` when missing.
 fn group_value(event: &Value, field: &FieldPath) -> Option<Value> {
-    let mut vals: Vec<String> = field
-        .values(event)
+    group_of(field.values(event))
+}
+
+fn group_of(values: Vec<&Value>) -> Option<Value> {
+    let mut vals: Vec<String> = values
         .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().collect(),
+            v => vec![v],
+        })
         .filter(|v| !v.is_null())
         .map(|v| match v {
             Value::String(s) => s.clone(),
@@ -186,6 +193,27 @@ impl Suppression {
             return terms
                 .iter()
                 .map(|(f, v)| (f.clone(), Some(v.clone())))
+                .collect();
+        }
+        if let Detail::Esql(row) = &alert.detail {
+            // An ES|QL alert is its row's columns (over its source event's fields).
+            return self
+                .group_by
+                .iter()
+                .map(|g| {
+                    let from_row = row.values.iter().find(|(c, _)| c == g).map(|(_, v)| v);
+                    let from_event = alert
+                        .events
+                        .iter()
+                        .flatten()
+                        .next()
+                        .and_then(|e| group_value(&events.values[e.index], &FieldPath::new(g)));
+                    let v = match from_row {
+                        Some(v) => group_of(vec![v]),
+                        None => from_event,
+                    };
+                    (g.clone(), v)
+                })
                 .collect();
         }
         let evs: Vec<&Value> = alert
@@ -226,8 +254,11 @@ impl Grid {
     }
 }
 
-/// The time of an alert: its newest event.
+/// The time of an alert: its newest event (an ES|QL alert's: the execution that raised it).
 fn alert_time(alert: &Alert, events: &EventFile, schedule: &Schedule) -> Option<i64> {
+    if let Detail::Esql(row) = &alert.detail {
+        return Some(row.run);
+    }
     alert
         .events
         .iter()
@@ -396,6 +427,59 @@ mod tests {
             },
         );
         assert_eq!(shape(&out), vec![(0, 1), (2, 0)]);
+    }
+
+    #[test]
+    fn esql_rows_group_by_their_columns_and_belong_to_their_execution() {
+        use crate::replay::esql::EsqlRow;
+        let ev = recording(&[(0, json!({"host": {"name": "from-event"}}))]);
+        // Aggregate rows: no source event; the group comes from the row, the execution is
+        // the row's own (not an event time).
+        let row = |run: i64, host: &str| Alert {
+            events: Vec::new(),
+            detail: Detail::Esql(Box::new(EsqlRow {
+                run,
+                values: vec![("host.name".into(), json!(host)), ("n".into(), json!(7))],
+            })),
+        };
+        let alerts = vec![row(5 * MIN, "a"), row(5 * MIN, "a"), row(10 * MIN, "a")];
+        let grid = Grid {
+            start: 0,
+            interval_ms: 5 * MIN,
+        };
+        let out = apply(
+            &sup(None, MissingFields::Suppress),
+            alerts,
+            &ev,
+            &schedule(),
+            grid,
+        );
+        let counts: Vec<usize> = out
+            .iter()
+            .map(|a| match &a.detail {
+                Detail::Suppressed(s) => {
+                    assert_eq!(s.terms, vec![("host.name".into(), Some(json!("a")))]);
+                    s.docs_count
+                }
+                _ => usize::MAX,
+            })
+            .collect();
+        // Same execution: suppressed into one; the next execution raises its own.
+        assert_eq!(counts, vec![1, 0]);
+        // A column the row lacks is read from its source event.
+        let with_event = Alert {
+            events: vec![Some(AlertEvent {
+                file: PathBuf::from("r.ndjson"),
+                position: 1,
+                index: 0,
+            })],
+            detail: Detail::Esql(Box::new(EsqlRow {
+                run: 0,
+                values: vec![("n".into(), json!(1))],
+            })),
+        };
+        let terms = sup(None, MissingFields::Suppress).terms(&with_event, &ev);
+        assert_eq!(terms, vec![("host.name".into(), Some(json!("from-event")))]);
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &language_for_type::LanguageForType,
     &query_syntax::KqlSyntax,
     &query_syntax::EqlSyntax,
+    &query_syntax::EsqlSyntax,
     &unknown_field::UnknownField,
     &esql_unknown_field::EsqlUnknownField,
     &field_stack::FieldStack,

@@ -63,3 +63,30 @@ impl Lint for KqlSyntax {
         }
     }
 }
+
+declare_lint!(
+    EsqlSyntax,
+    "RF602",
+    "esql-syntax",
+    Error,
+    "The ES|QL (`language = \"esql\"`) query parses with Elasticsearch's grammar. Replay also \
+resolves it (unknown columns, type errors) and reports those with this code. The error points \
+at the column inside the rule file."
+);
+
+impl Lint for EsqlSyntax {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check(&self, rule: &Rule, cx: &mut Context<'_>) {
+        if rule.language.as_deref() != Some("esql") {
+            return;
+        }
+        if let Some(q) = &rule.query {
+            if let Err(e) = crate::query::esql::parse(&q.text) {
+                cx.report(format!("ES|QL: {}", e.message), q.file_span(&e.span));
+            }
+        }
+    }
+}

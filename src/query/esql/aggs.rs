@@ -23,6 +23,10 @@ pub(crate) enum AggKind {
     Variance,
     WeightedAvg,
     Top,
+    /// `FIRST(value, sort)` / `LAST(value, sort)`: the value of the row with the least /
+    /// greatest sort key (rows with a null key are ignored).
+    First,
+    Last,
     Present,
     Absent,
 }
@@ -56,6 +60,8 @@ pub(crate) fn kind_of(name: &str) -> Option<AggKind> {
         "variance" => AggKind::Variance,
         "weighted_avg" => AggKind::WeightedAvg,
         "top" => AggKind::Top,
+        "first" => AggKind::First,
+        "last" => AggKind::Last,
         "present" => AggKind::Present,
         "absent" => AggKind::Absent,
         _ => return None,
@@ -87,7 +93,7 @@ pub(crate) fn result_type(
     Ok(match kind {
         Count | CountStar | CountDistinct => DataType::Long,
         Present | Absent => DataType::Boolean,
-        Min | Max | Values | Top => arg,
+        Min | Max | Values | Top | First | Last => arg,
         Sum if arg == DataType::Null => DataType::Null,
         Sum => {
             numeric()?;
@@ -124,7 +130,10 @@ pub(crate) fn run(agg: &Agg, rows: &[&Vec<Value>], ctx: &Ctx) -> Value {
     let mut per_row: Vec<Value> = Vec::new();
     for r in &rows {
         let v = arg.eval(r, ctx);
-        if agg.kind == AggKind::WeightedAvg {
+        if matches!(
+            agg.kind,
+            AggKind::WeightedAvg | AggKind::First | AggKind::Last
+        ) {
             per_row.push(v.clone());
         }
         vals.extend(v.items().iter().cloned());
@@ -254,6 +263,30 @@ fn finish(
             let mean = xs.iter().sum::<f64>() / xs.len() as f64;
             let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len() as f64;
             Value::Double(if agg.kind == StdDev { var.sqrt() } else { var })
+        }
+        First | Last => {
+            let Some(key) = agg.extra.first() else {
+                return Ok(Value::Null);
+            };
+            let mut best: Option<(Value, &Value)> = None;
+            for (r, v) in rows.iter().zip(&per_row) {
+                let k = key.eval(r, ctx);
+                if k == Value::Null {
+                    continue;
+                }
+                let better = best.as_ref().is_none_or(|(b, _)| {
+                    let o = cmp_scalar(&k, b, key.ty);
+                    if agg.kind == First {
+                        o == Ordering::Less
+                    } else {
+                        o == Ordering::Greater
+                    }
+                });
+                if better {
+                    best = Some((k, v));
+                }
+            }
+            best.map_or(Value::Null, |(_, v)| v.clone())
         }
         WeightedAvg => {
             let Some(w) = agg.extra.first() else {

@@ -400,6 +400,16 @@ fn resolve_agg(
         }
         extra.push(input.resolve(a)?);
     }
+    if matches!(kind, AggKind::First | AggKind::Last) && extra.len() != 1 {
+        return Err(EsqlError::verify(
+            format!(
+                "{}: [{}] takes a value and a sort field",
+                lc(src, &span),
+                name.to_ascii_uppercase()
+            ),
+            span,
+        ));
+    }
     // COUNT(literal) counts rows (times the literal's values).
     let arg_ty = arg.as_ref().map_or(DataType::Null, |a| a.ty);
     let ty = aggs::result_type(kind, arg_ty, src, &span)?;

@@ -20,6 +20,10 @@ pub struct EventCatalog<'a> {
 
 fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
     match v {
+        // A geo_point written as an object is one value, not two fields.
+        Json::Object(m) if is_lat_lon(m) && !prefix.is_empty() => {
+            out.entry(prefix.to_string()).or_default().push(v.clone())
+        }
         Json::Object(m) => {
             for (k, x) in m {
                 let name = if prefix.is_empty() {
@@ -49,11 +53,18 @@ fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
     }
 }
 
+fn is_lat_lon(m: &serde_json::Map<String, Json>) -> bool {
+    m.len() == 2
+        && m.get("lat").is_some_and(Json::is_number)
+        && m.get("lon").is_some_and(Json::is_number)
+}
+
 fn json_type(v: &Json) -> DataType {
     match v {
         Json::Bool(_) => DataType::Boolean,
         Json::Number(n) if n.is_i64() || n.is_u64() => DataType::Long,
         Json::Number(_) => DataType::Double,
+        Json::Object(m) if is_lat_lon(m) => DataType::GeoPoint,
         _ => DataType::Keyword,
     }
 }
@@ -75,6 +86,7 @@ pub fn json_scalar(v: &Json, ty: DataType) -> Option<Value> {
         (DataType::Date, Json::String(s)) => Value::Date(parse_date(s)?),
         (DataType::Date, Json::Number(n)) => Value::Date(n.as_i64()?),
         (DataType::Ip, Json::String(s)) => parse_ip(s)?,
+        (DataType::GeoPoint, v) => super::geo::from_json(v)?,
         (DataType::Keyword | DataType::Text | DataType::Version, Json::String(s)) => {
             Value::Str(s.clone())
         }
@@ -166,5 +178,106 @@ impl Catalog for EventCatalog<'_> {
             });
         }
         Ok(Table { columns, rows })
+    }
+}
+
+/// Field types from an Elasticsearch index mapping (`{"properties": …}`, `{"mappings": …}` or
+/// the `GET <index>/_mapping` response), flattened to dotted names: multi-fields
+/// (`fields`) are `name.sub`, aliases take their target's type, objects are walked.
+pub fn mapping_types(v: &Json) -> Result<BTreeMap<String, DataType>, String> {
+    fn properties(v: &Json) -> Option<&serde_json::Map<String, Json>> {
+        if let Some(p) = v.get("properties").and_then(Json::as_object) {
+            return Some(p);
+        }
+        if let Some(m) = v.get("mappings") {
+            return properties(m);
+        }
+        v.as_object()?
+            .values()
+            .find_map(|x| x.get("mappings").and_then(properties))
+    }
+    fn walk(
+        prefix: &str,
+        props: &serde_json::Map<String, Json>,
+        out: &mut BTreeMap<String, DataType>,
+        aliases: &mut Vec<(String, String)>,
+    ) -> Result<(), String> {
+        for (k, def) in props {
+            let name = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            let ty = def.get("type").and_then(Json::as_str);
+            match ty {
+                Some("alias") => {
+                    let path = def
+                        .get("path")
+                        .and_then(Json::as_str)
+                        .ok_or_else(|| format!("alias [{name}] has no `path`"))?;
+                    aliases.push((name.clone(), path.to_string()));
+                }
+                Some("object") | Some("nested") | None => {}
+                Some(t) => {
+                    out.insert(name.clone(), DataType::from_es(t));
+                }
+            }
+            if let Some(sub) = def.get("properties").and_then(Json::as_object) {
+                walk(&name, sub, out, aliases)?;
+            }
+            if let Some(sub) = def.get("fields").and_then(Json::as_object) {
+                walk(&name, sub, out, aliases)?;
+            }
+        }
+        Ok(())
+    }
+    let props = properties(v).ok_or("no `properties` in mapping")?;
+    let mut out = BTreeMap::new();
+    let mut aliases = Vec::new();
+    walk("", props, &mut out, &mut aliases)?;
+    for (name, path) in aliases {
+        let ty = *out
+            .get(&path)
+            .ok_or_else(|| format!("alias [{name}] points at [{path}], which is not mapped"))?;
+        out.insert(name, ty);
+    }
+    Ok(out)
+}
+
+/// The ES|QL type of a field from the schema tables' type name (the KQL table's names: its
+/// `geo` covers geo_point and geo_shape; ECS's geo fields are `geo_point`, so it reads as one).
+pub fn schema_type(name: &str) -> DataType {
+    match name {
+        "geo" => DataType::GeoPoint,
+        other => DataType::from_es(other),
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mapping_types_flatten_objects_multi_fields_and_aliases() {
+        let m = json!({"mappings": {"properties": {
+            "process": {"properties": {
+                "pid": {"type": "long"},
+                "name": {"type": "keyword", "fields": {"text": {"type": "match_only_text"}}}
+            }},
+            "destination": {"properties": {"port": {"type": "integer"}}},
+            "port": {"type": "alias", "path": "destination.port"},
+            "seen": {"type": "date"}
+        }}});
+        let t = mapping_types(&m).unwrap();
+        assert_eq!(t["process.pid"], DataType::Long);
+        assert_eq!(t["process.name"], DataType::Keyword);
+        assert_eq!(t["process.name.text"], DataType::Text);
+        assert_eq!(t["port"], DataType::Integer);
+        assert_eq!(t["seen"], DataType::Date);
+        assert!(!t.contains_key("process"), "objects are not columns");
+        let bad = json!({"properties": {"a": {"type": "alias", "path": "nowhere"}}});
+        assert!(mapping_types(&bad).unwrap_err().contains("nowhere"));
+        assert!(mapping_types(&json!({})).is_err());
     }
 }

@@ -5,7 +5,7 @@ use super::ast::{BinOp, Expr, ExprKind, Literal, Span};
 use super::error::EsqlError;
 use super::eval::{CExpr, Ctx, Func, FuncImpl, Node, Resolver, coerce_literal, lc};
 use super::types::{DataType, Value};
-use super::{convert, dates, math, mv, strings};
+use super::{convert, dates, geo, math, mv, strings};
 
 /// Aggregate functions (only valid in STATS).
 pub const AGGREGATES: [&str; 19] = [
@@ -409,6 +409,10 @@ const FUNCTION_NAMES: &[&str] = &[
     "greatest",
     "least",
     "now",
+    "to_geopoint",
+    "st_x",
+    "st_y",
+    "st_distance",
     "date_trunc",
     "date_diff",
     "date_extract",
@@ -891,6 +895,39 @@ fn mv_fn(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Resol
         "mv_zip" => {
             w(args, 2, 3)?;
             (mv::zip, true, T::Keyword)
+        }
+        _ => return geo_fn(name, args, src, span),
+    };
+    Ok(Some(r))
+}
+
+fn geo_fn(name: &str, args: &mut [CExpr], src: &str, span: &Span) -> Result<Resolved, EsqlError> {
+    use DataType as T;
+    let geo = |t: DataType| t == T::GeoPoint;
+    let r: (FuncImpl, bool, DataType) = match name {
+        "to_geopoint" => {
+            want(src, span, args, 1, 1, name)?;
+            check_arg(
+                src,
+                span,
+                args,
+                0,
+                |t| t.is_string() || t == T::GeoPoint,
+                "geo_point or string",
+            )?;
+            (geo::to_geopoint, false, T::GeoPoint)
+        }
+        "st_x" | "st_y" => {
+            want(src, span, args, 1, 1, name)?;
+            check_arg(src, span, args, 0, geo, "geo_point")?;
+            let f: FuncImpl = if name == "st_x" { geo::st_x } else { geo::st_y };
+            (f, false, T::Double)
+        }
+        "st_distance" => {
+            want(src, span, args, 2, 2, name)?;
+            check_arg(src, span, args, 0, geo, "geo_point")?;
+            check_arg(src, span, args, 1, geo, "geo_point")?;
+            (geo::st_distance, false, T::Double)
         }
         _ => return Ok(None),
     };

@@ -26,6 +26,7 @@ mod error;
 mod eval;
 pub mod events;
 mod functions;
+mod geo;
 mod grok;
 mod lexer;
 mod math;

@@ -179,3 +179,61 @@ fn stats_group_by_and_aggregate_over_events() {
         ]
     );
 }
+
+#[test]
+fn first_and_last_take_the_value_at_the_least_and_greatest_sort_key() {
+    let q = parse(
+        "ROW t = [3, 1, 2], v = [\"c\", \"a\", \"b\"] | MV_EXPAND t | EVAL v = CASE(t == 1, \"a\", t == 2, \"b\", \"c\") \
+         | STATS f = FIRST(v, t), l = LAST(v, t)",
+    )
+    .unwrap();
+    let out = q.run(&no_source(), 0).unwrap();
+    assert_eq!(
+        out.table.rows,
+        vec![vec![Value::Str("a".into()), Value::Str("c".into())]]
+    );
+    let err = parse("ROW t = 1 | STATS f = FIRST(t)")
+        .unwrap()
+        .run(&no_source(), 0)
+        .unwrap_err();
+    assert!(
+        err.message.contains("takes a value and a sort field"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn geo_points_from_documents_give_coordinates_and_distances() {
+    let events = vec![serde_json::json!({"loc": {"lat": 48.8566, "lon": 2.3522}})];
+    let types = |f: &str| (f == "loc").then_some(DataType::GeoPoint);
+    let catalog = EventCatalog {
+        events: &events,
+        types: &types,
+        extra_fields: vec![],
+    };
+    let q = parse(
+        "FROM x | EVAL lat = ST_Y(loc), lon = ST_X(loc), \
+         d = ROUND(ST_DISTANCE(loc, TO_GEOPOINT(\"POINT (-74.006 40.7128)\")) / 1000) | KEEP loc, lat, lon, d",
+    )
+    .unwrap();
+    let out = q.run(&catalog, 0).unwrap();
+    assert_eq!(
+        out.table.rows,
+        vec![vec![
+            Value::Str("POINT (2.3522 48.8566)".into()),
+            Value::Double(48.8566),
+            Value::Double(2.3522),
+            Value::Double(5837.0),
+        ]]
+    );
+    let bad = parse("ROW p = TO_GEOPOINT(\"POINT (1)\")")
+        .unwrap()
+        .run(&catalog, 0)
+        .unwrap();
+    assert_eq!(bad.table.rows, vec![vec![Value::Null]]);
+    assert!(
+        !bad.warnings.is_empty(),
+        "an unparsable point is null with a warning"
+    );
+}

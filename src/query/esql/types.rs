@@ -19,6 +19,8 @@ pub enum DataType {
     Version,
     DatePeriod,
     TimeDuration,
+    /// A geographic point, held as its WKT text (`POINT (lon lat)`).
+    GeoPoint,
     /// A mapped type ES|QL does not read (geo shapes, nested objects, `date_nanos` here).
     Unsupported,
 }
@@ -40,6 +42,7 @@ impl DataType {
             DataType::Version => "version",
             DataType::DatePeriod => "date_period",
             DataType::TimeDuration => "time_duration",
+            DataType::GeoPoint => "geo_point",
             DataType::Unsupported => "unsupported",
         }
     }
@@ -60,6 +63,7 @@ impl DataType {
             "version" => DataType::Version,
             "date_period" => DataType::DatePeriod,
             "time_duration" => DataType::TimeDuration,
+            "geo_point" => DataType::GeoPoint,
             _ => DataType::Unsupported,
         }
     }

@@ -113,13 +113,14 @@ fn gzip_recordings_give_the_alerts_of_plain_ones() {
 fn rules_that_cannot_be_replayed_are_listed_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let ok = seq_rule(dir.path());
-    let esql = rule(
+    // A machine_learning rule scores anomalies from a trained job: nothing to replay offline.
+    let ml = rule(
         dir.path(),
-        "esql",
-        "type = \"esql\"\nlanguage = \"esql\"\nquery = '''\nfrom logs-* | limit 1\n'''\n",
+        "ml",
+        "type = \"machine_learning\"\nanomaly_threshold = 50\nmachine_learning_job_id = \"job\"\n",
     );
-    let set = RuleSet::new(&[&ok, &esql]);
+    let set = RuleSet::new(&[&ok, &ml]);
     assert_eq!(set.rules().len(), 1);
     let skipped: Vec<&str> = set.skipped().iter().map(|s| s.rule.name.as_str()).collect();
-    assert_eq!(skipped, ["esql"]);
+    assert_eq!(skipped, ["ml"]);
 }

@@ -63,6 +63,31 @@ fn where_(e: &Expr, mut t: Table, ctx: &Ctx) -> Result<Table, EsqlError> {
     Ok(t)
 }
 
+/// The input of GROK or DISSECT (`command`): a string (or null) expression over the table.
+pub(crate) fn string_input(
+    command: &str,
+    input: &Expr,
+    t: &Table,
+    ctx: &Ctx,
+) -> Result<CExpr, EsqlError> {
+    let src = Resolver {
+        columns: &t.columns,
+        src: ctx.src,
+    }
+    .resolve(input)?;
+    if !(src.ty.is_string() || src.ty == DataType::Null) {
+        return Err(EsqlError::verify(
+            format!(
+                "{command} only supports KEYWORD or TEXT values, found expression [{}] type [{}]",
+                ctx.src.get(input.span.clone()).unwrap_or(""),
+                src.ty.name()
+            ),
+            input.span.clone(),
+        ));
+    }
+    Ok(src)
+}
+
 /// Adds a column; an existing one of the same name is removed (the new one shadows it).
 pub(crate) fn set_column(t: &mut Table, name: &str, ty: DataType, values: Vec<Value>) {
     if let Some(i) = t.columns.iter().position(|c| c.name == name) {

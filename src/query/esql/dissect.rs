@@ -4,9 +4,9 @@
 
 use super::Table;
 use super::ast::Expr;
-use super::commands::set_column;
+use super::commands::{set_column, string_input};
 use super::error::EsqlError;
-use super::eval::{Ctx, Resolver};
+use super::eval::Ctx;
 use super::types::{DataType, Value};
 
 struct Key {
@@ -126,21 +126,7 @@ pub(crate) fn apply(
     mut t: Table,
     ctx: &Ctx,
 ) -> Result<Table, EsqlError> {
-    let src = Resolver {
-        columns: &t.columns,
-        src: ctx.src,
-    }
-    .resolve(input)?;
-    if !(src.ty.is_string() || src.ty == DataType::Null) {
-        return Err(EsqlError::verify(
-            format!(
-                "DISSECT only supports KEYWORD or TEXT values, found expression [{}] type [{}]",
-                ctx.src.get(input.span.clone()).unwrap_or(""),
-                src.ty.name()
-            ),
-            input.span.clone(),
-        ));
-    }
+    let src = string_input("DISSECT", input, &t, ctx)?;
     let p = parse(pattern).map_err(|m| EsqlError::verify(m, input.span.clone()))?;
     let mut names: Vec<String> = Vec::new();
     for (k, _) in &p.keys {

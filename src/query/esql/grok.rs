@@ -2,9 +2,9 @@
 
 use super::Table;
 use super::ast::Expr;
-use super::commands::set_column;
+use super::commands::{set_column, string_input};
 use super::error::EsqlError;
-use super::eval::{Ctx, Resolver};
+use super::eval::Ctx;
 use super::types::{DataType, Value};
 
 /// The pattern names this engine knows, as regular expressions written for it.
@@ -165,21 +165,7 @@ pub(crate) fn apply(
     mut t: Table,
     ctx: &Ctx,
 ) -> Result<Table, EsqlError> {
-    let src = Resolver {
-        columns: &t.columns,
-        src: ctx.src,
-    }
-    .resolve(input)?;
-    if !(src.ty.is_string() || src.ty == DataType::Null) {
-        return Err(EsqlError::verify(
-            format!(
-                "GROK only supports KEYWORD or TEXT values, found expression [{}] type [{}]",
-                ctx.src.get(input.span.clone()).unwrap_or(""),
-                src.ty.name()
-            ),
-            input.span.clone(),
-        ));
-    }
+    let src = string_input("GROK", input, &t, ctx)?;
     let (re, caps) = compile(pattern).map_err(|m| EsqlError::verify(m, input.span.clone()))?;
     // Distinct output names, in order; a repeated name collects a multi-value.
     let mut names: Vec<(String, DataType)> = Vec::new();

@@ -75,6 +75,30 @@ fn check_is_green_on_the_project() {
     );
 }
 
+/// `check --fail-on warning` fails a run whose only findings are warnings; the default passes it.
+#[test]
+fn fail_on_warning_fails_a_check_with_only_warnings() {
+    let dir = scratch_copy();
+    // Medium severity accepts 22–47, but the house value is 47: RF211 (warning) only.
+    edit_rule(dir.path(), "risk_score = 47", "risk_score = 46");
+    let (code, stdout, stderr) = ruleforge(dir.path(), &["check"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("RF211"), "{stdout}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("check: ok.") && summary.contains("0 errors, 1 warning"),
+        "{summary}"
+    );
+    let (code, stdout, stderr) = ruleforge(dir.path(), &["check", "--fail-on", "warning"]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("check: FAILED."), "{summary}");
+    let (code, _, _) = ruleforge(dir.path(), &["check", "--fail-on", "error"]);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = ruleforge(dir.path(), &["check", "--fail-on", "info"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
 #[test]
 fn removing_the_mkinitramfs_exclusion_fails_on_the_mkinitramfs_fixture() {
     let dir = scratch_copy();

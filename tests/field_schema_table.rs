@@ -90,3 +90,22 @@ fn builtin_field_schema_knows_core_fields() {
     }
     assert!(!s.contains("process.nmae"));
 }
+
+#[test]
+#[cfg_attr(
+    shared_absent,
+    ignore = "needs ../shared (absent here): this proof did not run"
+)]
+fn committed_integration_field_versions_match_generator() {
+    let Some(generated) = assert_committed(
+        "data/integration_field_versions.tsv",
+        gen_field_schema::generate_integration_field_versions(&shared_dir()),
+        "field_schema_table",
+    ) else {
+        return;
+    };
+    assert!(
+        generated.len() < 1_000_000,
+        "data/integration_field_versions.tsv is over 1 MB"
+    );
+}

@@ -98,6 +98,49 @@ lint_snapshot!(
     1
 );
 
+lint_snapshot!(
+    data_stream_outside_the_package_versions_allowed,
+    "field_package_version.toml",
+    1
+);
+
+/// The same data stream is fine once the constraint allows the versions that have it, and a
+/// constraint no version satisfies is reported at the constraint.
+#[test]
+fn package_version_constraint_decides_rf630() {
+    let run = |from: &str, to: &str| {
+        let dir = scratch("field_package_version.toml");
+        let file = dir.path().join("field_package_version.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(&file, text.replace(from, to)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))
+            .current_dir(dir.path())
+            .args(["lint", "--select", "RF630", "field_package_version.toml"])
+            .output()
+            .expect("run ruleforge");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run("version = \"^2.0.0\"", "version = \"^3.4.0\"");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("0 errors, 0 warnings"), "{text}");
+    let (code, text) = run("version = \"^2.0.0\"", "version = \"^99.0.0\"");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("no version of `aws` satisfies `^99.0.0`"),
+        "{text}"
+    );
+    // Without an authored constraint, the exporter's own (computed for stack 9.6) allows it.
+    let (code, text) = run(
+        "[[rule.related_integrations]]\npackage = \"aws\"\nversion = \"^2.0.0\"\n",
+        "",
+    );
+    assert_eq!(code, Some(0), "{text}");
+}
+
 /// The same field is fine once `min_stack_version` excludes the stacks whose ECS lacks it.
 #[test]
 fn field_of_a_newer_ecs_is_fine_from_its_stack() {

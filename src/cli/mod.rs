@@ -175,6 +175,10 @@ struct TestArgs {
     /// Only this rule (rule_id, file stem or name); repeatable.
     #[arg(long = "rule")]
     rules: Vec<String>,
+    /// The lowest severity that fails the run (exit 1): `error` (default), or `warning` to
+    /// fail on any lint or test finding.
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = ["error", "warning"])]
+    fail_on: String,
     #[command(flatten)]
     changed: changed::ChangedArgs,
     #[command(flatten)]
@@ -642,6 +646,13 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
             );
         }
     }
+    let failing = lint_errors
+        + test_errors
+        + if args.fail_on == "warning" {
+            lint_warnings + test_warnings
+        } else {
+            0
+        };
     if !cli.quiet && cli.format == Format::Human {
         let shown = |p: &PathBuf| ruleforge::snapshot::display_path(&config.root, p);
         for p in &outcome.snapshots_written {
@@ -657,11 +668,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
                 a.fixed
             );
         }
-        let verdict = if lint_errors + test_errors > 0 {
-            "FAILED"
-        } else {
-            "ok"
-        };
+        let verdict = if failing > 0 { "FAILED" } else { "ok" };
         out!(
             "{}: {verdict}. {} ({} replayed), {}, {}, {}; {}, {}; {:.2}s",
             if with_lint { "check" } else { "test" },
@@ -677,7 +684,7 @@ fn test_cmd(cli: &Cli, args: &TestArgs, with_lint: bool) -> Result<ExitCode> {
     }
     Ok(if outcome.fatal() {
         ExitCode::from(2)
-    } else if lint_errors + test_errors > 0 {
+    } else if failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -36,8 +36,9 @@ use serde_json::{Map, Value};
 pub use datasets::scan_datasets;
 pub use fields::type_family;
 pub use integrations::{
-    ML_ANALYTIC_PACKAGES, NON_DATASET_PACKAGES, latest_compatible_version,
-    least_compatible_version, parse_datasets,
+    Candidate, ML_ANALYTIC_PACKAGES, NON_DATASET_PACKAGES, candidates as integration_candidates,
+    latest_compatible_version, least_compatible_version, parse_datasets,
+    resolve as resolve_integrations,
 };
 pub use normalize::{cleanup_whitespace, strip_nulls};
 pub use pyjson::{Separators, dumps as to_python_json_with};

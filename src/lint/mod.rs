@@ -6,6 +6,7 @@
 pub mod attack;
 pub mod comparisons;
 pub mod markdown;
+pub mod package_versions;
 pub mod query_checks;
 pub mod rules;
 pub mod schema;

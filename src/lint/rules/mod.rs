@@ -8,6 +8,7 @@ mod eql_config_fields;
 mod eql_text_field;
 mod esql_unknown_field;
 mod field_other_integration;
+mod field_package_version;
 mod field_stack;
 mod guide_field_investigation;
 mod guide_sections;
@@ -52,6 +53,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &unknown_field::UnknownField,
     &esql_unknown_field::EsqlUnknownField,
     &field_stack::FieldStack,
+    &field_package_version::FieldPackageVersion,
     &eql_text_field::EqlTextField,
     &eql_config_fields::EqlConfigFields,
     &ecs_allowed_value::EcsAllowedValue,

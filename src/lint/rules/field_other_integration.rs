@@ -25,7 +25,7 @@ Fix: query the field of the rule's own data source, or add the package (and its 
 the rule really reads it. Rules whose packages cannot be told (no `metadata.integration`, \
 generic index patterns such as `logs-*`) are not checked; EQL optional fields (`?field`) are \
 not checked. The package lists cover every package version detection-rules ships (not yet the \
-exact versions of each stack)."
+exact versions a rule allows: RF630 does that)."
 );
 
 /// The packages a rule reads: `metadata.integration`, `logs-<package>…` index patterns and

@@ -20,7 +20,8 @@ EQL optional fields (`?field`) are accepted unknown, as Elasticsearch does; KQL 
 `metadata.query_schema_validation = false` turns the check off for a rule. \
 ruleforge checks against the union of all those schemas, so it can only miss misspellings, \
 never reject a field upstream accepts; RF629 adds the per-stack part (an ECS field the rule's \
-older supported stacks lack), while per-integration-package-version resolution is not done."
+older supported stacks lack) and RF630 the per-package-version part (a package field or data \
+stream that no version the rule's `related_integrations` constraint allows has)."
 );
 
 impl Lint for UnknownField {

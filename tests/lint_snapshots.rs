@@ -104,6 +104,12 @@ lint_snapshot!(
     1
 );
 
+lint_snapshot!(
+    data_source_tags_against_integrations,
+    "data_source_tag.toml",
+    0
+);
+
 /// The same data stream is fine once the constraint allows the versions that have it, and a
 /// constraint no version satisfies is reported at the constraint.
 #[test]

@@ -2,6 +2,7 @@
 
 use super::Lint;
 
+mod data_source_tag;
 mod duplicates;
 mod ecs_allowed_value;
 mod eql_config_fields;
@@ -75,6 +76,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &index_implies_integration::IndexImpliesIntegration,
     &non_dataset_index_integration::NonDatasetIndexIntegration,
     &tags_required_by_index::TagsRequiredByIndex,
+    &data_source_tag::DataSourceTag,
     &investigating_name::InvestigatingName,
     &guide_sections::GuideSections,
     &guide_sections::GuideOrder,

@@ -429,6 +429,14 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         report.config_file = config.config_file.clone();
         report.help_uri = args.report.help_uri.clone();
         reports::emit(cli, &args.report, &report, &mut sources)?;
+        // A long run ends with the counts per code, so the shape of thousands of findings is
+        // visible without scrolling back (`--statistics` prints only this).
+        if cli.format == Format::Human && !cli.quiet && diags.len() >= LONG_RUN_FINDINGS {
+            out!(
+                "findings per code:\n{}",
+                lint::statistics(&diags).trim_end()
+            );
+        }
     }
     let (errors, warnings) = counts(&diags);
     if !cli.quiet && cli.format == Format::Human {
@@ -462,6 +470,9 @@ fn lint_cmd(cli: &Cli, args: &LintArgs) -> Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+/// From this many findings, `lint` ends with the counts per code.
+const LONG_RUN_FINDINGS: usize = 50;
 
 /// The lock lints' view of `etc/`: none without a `version.lock.json`; an unreadable or invalid
 /// one is an error, not a silent skip.

@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use super::declare_lint;
 use crate::diag::Span;
 use crate::export::semver::Version;
@@ -29,6 +32,39 @@ define are checked (ECS and the other schemas hold the rest); EQL optional field
 are not checked. In the snapshot of detection-rules' integration schemas the field lists of \
 every version of a package are the same, so today only data streams differ between versions."
 );
+
+/// [`allowed_versions`] of a built-in package, memoised: most corpus rules repeat a few
+/// (package, constraint, stacks) triples, and each computation parses every manifest row's
+/// Kibana condition once per stack.
+fn allowed_cached(
+    package: &str,
+    rows: &'static [crate::export::ManifestRow],
+    constraint: &str,
+    stacks: &[Version],
+) -> Vec<&'static crate::export::ManifestRow> {
+    type Key = (String, String, Vec<(u64, u64, u64)>);
+    static MEMO: OnceLock<Mutex<HashMap<Key, Vec<usize>>>> = OnceLock::new();
+    let key: Key = (
+        package.to_string(),
+        constraint.to_string(),
+        stacks.iter().map(|s| (s.major, s.minor, s.patch)).collect(),
+    );
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit.into_iter().filter_map(|i| rows.get(i)).collect();
+    }
+    let allowed = allowed_versions(rows, constraint, stacks);
+    let indexes = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| allowed.iter().any(|a| std::ptr::eq(*a, *r)))
+        .map(|(i, _)| i)
+        .collect();
+    if let Ok(mut m) = memo.lock() {
+        m.insert(key, indexes);
+    }
+    allowed
+}
 
 /// A package and the version constraint the rule gives it, with where it was written.
 struct Constraint {
@@ -134,7 +170,7 @@ impl Lint for FieldPackageVersion {
             let Some(rows) = package_rows(&c.package) else {
                 continue;
             };
-            let allowed = allowed_versions(rows, &c.version, &stacks);
+            let allowed = allowed_cached(&c.package, rows, &c.version, &stacks);
             if allowed.is_empty() {
                 if let Some(span) = &c.span {
                     let d = cx.report(

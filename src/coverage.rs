@@ -11,6 +11,7 @@
 use crate::fixture::{Fixture, Verdict};
 use crate::query::kql;
 use crate::replay::explain::{Explainer, KqlExplainer};
+use crate::replay::stream::RuleSet;
 use crate::replay::{self, Alert, Engine, NotReplayable, Prepared};
 use crate::rule::Rule;
 use std::path::PathBuf;
@@ -136,11 +137,18 @@ pub fn analyse(rules: &[&Rule], fixtures: &[Fixture]) -> Vec<RuleCoverage> {
         .collect()
 }
 
-fn run(p: &Prepared, f: &Fixture) -> Result<Vec<Alert>, NotAnalysed> {
-    replay::reference::run(p, &f.events, f.baseline).map_err(|e| NotAnalysed::Replay {
+/// The alerts of a rule's compiled query (its own or a mutant) over one fixture, through the
+/// engine `ruleforge test` uses, without indicators and before suppression: coverage asks
+/// which events the query selects, not how alerts are grouped.
+fn run(set: &RuleSet, f: &Fixture) -> Result<Vec<Alert>, NotAnalysed> {
+    let failed = |message: String| NotAnalysed::Replay {
         fixture: f.manifest_path.clone(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    set.run_events(&f.events, &[], f.baseline)
+        .pop()
+        .ok_or_else(|| failed("the rule was not replayed".into()))?
+        .map_err(|e| failed(e.to_string()))
 }
 
 /// The query of a rule, in the language it is written in.
@@ -315,25 +323,30 @@ impl Subject {
 }
 
 fn analyse_rule(rule: &Rule, fixtures: &[Fixture]) -> Result<Analysis, NotAnalysed> {
-    let prepared = replay::prepare(rule).map_err(|e| match e {
-        NotReplayable::Invalid(d) => NotAnalysed::Invalid(
-            d.first()
-                .map(|d| d.message.clone())
-                .unwrap_or_else(|| "invalid rule".into()),
-        ),
-        NotReplayable::Unsupported(m) => NotAnalysed::Unsupported(m),
-    })?;
+    let prepare = || {
+        replay::prepare(rule).map_err(|e| match e {
+            NotReplayable::Invalid(d) => NotAnalysed::Invalid(
+                d.first()
+                    .map(|d| d.message.clone())
+                    .unwrap_or_else(|| "invalid rule".into()),
+            ),
+            NotReplayable::Unsupported(m) => NotAnalysed::Unsupported(m),
+        })
+    };
+    let prepared = prepare()?;
     let subject = Subject::of(rule, &prepared)?;
+    // The engine owns what it runs; the rule's own query is compiled once more for it.
+    let own = RuleSet::with_engine(rule, prepare()?);
     let branch_parts = subject.branches();
     let n = branch_parts.len();
     let mut parts = branch_parts;
     parts.extend(subject.list_values());
-    let mut exercised = exercised(&subject, &prepared, fixtures, &parts)?;
+    let mut exercised = exercised(&subject, &own, fixtures, &parts)?;
     let values = exercised.split_off(n);
     Ok(Analysis {
         branches: exercised,
         values,
-        exclusions: exclusions(&subject, &prepared, fixtures)?,
+        exclusions: exclusions(rule, &subject, &prepared, &own, fixtures)?,
     })
 }
 
@@ -349,7 +362,7 @@ fn evidence(f: &Fixture, index: usize) -> Evidence {
 /// malicious fixture.
 fn exercised(
     subject: &Subject,
-    prepared: &Prepared,
+    own: &RuleSet,
     fixtures: &[Fixture],
     parts: &[Piece],
 ) -> Result<Vec<Branch>, NotAnalysed> {
@@ -367,7 +380,7 @@ fn exercised(
         .iter()
         .filter(|f| f.manifest.verdict == Verdict::Malicious)
     {
-        let alerts = run(prepared, f)?;
+        let alerts = run(own, f)?;
         let mut indexes: Vec<usize> = alerts
             .iter()
             .flat_map(|a| a.events.iter().flatten().map(|e| e.index))
@@ -390,8 +403,10 @@ fn exercised(
 
 /// An exclusion is proven when removing it alone makes a benign fixture raise more alerts.
 fn exclusions(
+    rule: &Rule,
     subject: &Subject,
     prepared: &Prepared,
+    own: &RuleSet,
     fixtures: &[Fixture],
 ) -> Result<Vec<Exclusion>, NotAnalysed> {
     let benign: Vec<&Fixture> = fixtures
@@ -400,11 +415,11 @@ fn exclusions(
         .collect();
     let mut baseline = Vec::new();
     for f in &benign {
-        baseline.push(alert_events(&run(prepared, f)?));
+        baseline.push(alert_events(&run(own, f)?));
     }
     let mut out = Vec::new();
     for part in subject.exclusions() {
-        let mutated = subject.mutate(prepared, &part.span)?;
+        let mutated = RuleSet::with_engine(rule, subject.mutate(prepared, &part.span)?);
         let mut proven_by = None;
         for (f, before) in benign.iter().zip(&baseline) {
             let after = alert_events(&run(&mutated, f)?);

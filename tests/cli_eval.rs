@@ -1,11 +1,10 @@
 //! `ruleforge eval`: ad-hoc queries and rules over event files, human and JSON output.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "common/scratch.rs"]
+mod scratch;
 
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use scratch::project;
+use std::process::Command;
 
 fn eval(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ruleforge"))

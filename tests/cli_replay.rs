@@ -174,13 +174,15 @@ fn json_alerts_name_rule_file_and_one_based_positions() {
         ] {
             assert!(!a[key].is_null(), "{key} in {a}");
         }
-        // An aggregating ES|QL alert is a result row, not an event: it has no file, but its row.
-        if a["alert_type"] == "esql" && a["positions"].as_array().is_some_and(|p| p.is_empty()) {
-            assert!(a["row"].as_array().is_some_and(|r| !r.is_empty()), "{a}");
-            continue;
-        }
         let file = a["file"].as_str().expect("file");
         assert!(file.ends_with(".ndjson"), "{a}");
+        // An aggregating ES|QL alert is a result row, not an event: no positions, but its row
+        // and the recording its execution read.
+        if a["alert_type"] == "esql" && a["positions"].as_array().is_some_and(|p| p.is_empty()) {
+            assert!(a["row"].as_array().is_some_and(|r| !r.is_empty()), "{a}");
+            assert!(std::path::Path::new(file).is_file(), "{a}");
+            continue;
+        }
         let text = std::fs::read_to_string(file).expect("the named file exists");
         let lines = text.lines().count();
         for p in a["positions"].as_array().unwrap().iter() {
@@ -421,4 +423,35 @@ fn indicators_make_threat_match_rules_replay_with_their_enrichments_and_suppress
         None,
     );
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn an_aggregating_esql_alert_names_the_recording_its_execution_read() {
+    // The sweep recording makes the boot-file-sweep STATS rule fire; the benign one beside it
+    // (replayed first) does not, so the alert's file must be the sweep's, not the first read.
+    let dir = project().join("fixtures/boot_file_sweep");
+    let sweep = dir.join("attacker_script_sweeps_boot.ndjson");
+    let benign = dir.join("update_grub_and_admin_kernel_compare.ndjson");
+    let (code, out, err) = ruleforge(
+        &[
+            "--format",
+            "json",
+            "replay",
+            "--rule",
+            "17a163de-46f7-4817-94c5-0bdd01248d84",
+            benign.to_str().unwrap(),
+            sweep.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let all = alerts(&out);
+    let rows: Vec<&Value> = all
+        .iter()
+        .filter(|a| a["alert_type"] == "esql" && a["positions"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(!rows.is_empty(), "no aggregating alert in {out}");
+    for a in rows {
+        assert_eq!(a["file"].as_str(), sweep.to_str(), "{a}");
+    }
 }

@@ -340,7 +340,7 @@ fn alert_json(rule: &Rule, a: &StreamAlert) -> Value {
         "risk_score": rule.risk_score,
         "type": rule.rule_type.map(|t| t.as_str()),
         "alert_type": kind,
-        "file": first.map(|e| e.file.display().to_string()),
+        "file": first.map(|e| &e.file).or_else(|| row_file(&a.alert.detail)).map(|f| f.display().to_string()),
         "positions": a.alert.events.iter().map(|e| e.as_ref().map(|e| e.position)).collect::<Vec<_>>(),
         "timestamps": a.info.iter().map(|i| i.as_ref().and_then(|i| i.timestamp).map(format_millis)).collect::<Vec<_>>(),
         "events": events,
@@ -394,6 +394,15 @@ fn inner_detail(d: &Detail) -> Value {
 }
 
 /// An ES|QL alert's result row, column by column in the query's order.
+/// The recording an ES|QL alert's execution read: an aggregating alert has no source event.
+fn row_file(detail: &Detail) -> Option<&std::path::PathBuf> {
+    match detail {
+        Detail::Esql(row) => Some(&row.file),
+        Detail::Suppressed(s) => row_file(&s.detail),
+        _ => None,
+    }
+}
+
 fn esql_row_json(row: &ruleforge::replay::esql::EsqlRow) -> Value {
     row.values
         .iter()

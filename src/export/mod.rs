@@ -213,52 +213,31 @@ impl ExportContext {
     /// The Beats schema of the package stack (`beats_schemas/v<beats version>.json.gz`), when
     /// the stack schema map names one and the file exists.
     fn beats_schema(&self) -> Result<Option<Arc<beats::BeatsSchema>>, ExportError> {
-        let Some(dir) = &self.beats_dir else {
+        let (Some(dir), Some(version)) = (&self.beats_dir, self.schema_version(&self.stack_beats))
+        else {
             return Ok(None);
         };
-        let Some(version) = self.schema_version(&self.stack_beats) else {
-            return Ok(None);
-        };
-        let path = dir.join(format!("v{version}.json.gz"));
-        let mut cache = self
-            .beats_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(s) = cache.get(&path) {
-            return Ok(Some(s.clone()));
-        }
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let schema = Arc::new(beats::BeatsSchema::load(&path)?);
-        cache.insert(path, schema.clone());
-        Ok(Some(schema))
+        cached_schema(
+            &self.beats_cache,
+            dir.join(format!("v{version}.json.gz")),
+            beats::BeatsSchema::load,
+        )
     }
 
     /// The endgame schema of the package stack
     /// (`endgame_schemas/<endgame version>/endgame_ecs_mapping.json.gz`), when the stack schema
     /// map names one and the file exists.
     fn endgame_schema(&self) -> Result<Option<Arc<FieldTypes>>, ExportError> {
-        let Some(dir) = &self.endgame_dir else {
+        let (Some(dir), Some(version)) =
+            (&self.endgame_dir, self.schema_version(&self.stack_endgame))
+        else {
             return Ok(None);
         };
-        let Some(version) = self.schema_version(&self.stack_endgame) else {
-            return Ok(None);
-        };
-        let path = dir.join(version).join("endgame_ecs_mapping.json.gz");
-        let mut cache = self
-            .endgame_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(s) = cache.get(&path) {
-            return Ok(Some(s.clone()));
-        }
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let schema = Arc::new(endgame::load(&path)?);
-        cache.insert(path, schema.clone());
-        Ok(Some(schema))
+        cached_schema(
+            &self.endgame_cache,
+            dir.join(version).join("endgame_ecs_mapping.json.gz"),
+            endgame::load,
+        )
     }
 
     /// The schema version of the highest stack schema map row at or below the package stack.
@@ -312,6 +291,27 @@ impl ExportContext {
     pub fn tables(&self) -> &Tables {
         &self.tables
     }
+}
+
+/// A schema file loaded once per export run and shared between rules (the exporter is cloned
+/// across threads, the cache with it); `None` when the file does not exist.
+fn cached_schema<T>(
+    cache: &std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<T>>>,
+    path: PathBuf,
+    load: impl FnOnce(&Path) -> Result<T, ExportError>,
+) -> Result<Option<Arc<T>>, ExportError> {
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(s) = cache.get(&path) {
+        return Ok(Some(s.clone()));
+    }
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let schema = Arc::new(load(&path)?);
+    cache.insert(path, schema.clone());
+    Ok(Some(schema))
 }
 
 /// The `key` (`beats`, `endgame`) version of each stack of `stack-schema-map.yaml`.

@@ -25,6 +25,7 @@ use crate::query::kql::FieldTypes;
 use crate::rule::Rule;
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 /// Kibana's default `max_signals`.
 const DEFAULT_MAX_SIGNALS: usize = 100;
@@ -55,6 +56,9 @@ pub struct EsqlRow {
     pub run: i64,
     /// The row's columns in query order (`null` for missing values).
     pub values: Vec<(String, Json)>,
+    /// The recording the execution read. Each recording (a fixture's, or one file of
+    /// `ruleforge replay`) is simulated on its own, so an execution window never spans two.
+    pub file: PathBuf,
 }
 
 fn invalid(rule: &Rule, err: &esql::EsqlError) -> NotReplayable {
@@ -194,14 +198,7 @@ pub fn run(
     for i in 0..events.len() {
         // Kibana's range filter drops an event without a time; here it is an error, since
         // a silently dropped event could be a lost detection.
-        let t = rule
-            .schedule
-            .event_time(events, i)
-            .ok_or_else(|| ReplayError::NoTimestamp {
-                file: events.path.clone(),
-                position: events.positions[i],
-                what: "an ES|QL rule",
-            })?;
+        let t = rule.schedule.required_time(events, i, "an ES|QL rule")?;
         times.push(t);
     }
     let (Some(&first), Some(&last)) = (times.iter().min(), times.iter().max()) else {
@@ -298,7 +295,11 @@ fn execution_alerts(
             .collect();
         out.push(Alert {
             events: event.into_iter().map(Some).collect(),
-            detail: Detail::Esql(Box::new(EsqlRow { run, values })),
+            detail: Detail::Esql(Box::new(EsqlRow {
+                run,
+                values,
+                file: window.recording.path.clone(),
+            })),
         });
     }
     out

@@ -48,6 +48,22 @@ impl Schedule {
         event_time(events, i, self.time_field.as_ref())
     }
 
+    /// [`Schedule::event_time`], where an event without a usable time is an error of `what`
+    /// (a rule kind) at its position: a silently dropped event could be a lost detection.
+    pub fn required_time(
+        &self,
+        events: &EventFile,
+        i: usize,
+        what: &'static str,
+    ) -> Result<i64, ReplayError> {
+        self.event_time(events, i)
+            .ok_or_else(|| ReplayError::NoTimestamp {
+                file: events.path.clone(),
+                position: events.positions[i],
+                what,
+            })
+    }
+
     /// Execution times covering `[first, last]`: the first run ends at the first event, or at
     /// the baseline when the rule starts later.
     fn runs(&self, first: i64, last: i64, baseline: Option<i64>) -> impl Iterator<Item = i64> + '_ {
@@ -107,13 +123,7 @@ fn matching(
     let mut out = Vec::new();
     for i in 0..events.len() {
         if filter.matches(&events.values[i]) {
-            let ts = event_time(events, i, schedule.time_field.as_ref()).ok_or_else(|| {
-                ReplayError::NoTimestamp {
-                    file: events.path.clone(),
-                    position: events.positions[i],
-                    what,
-                }
-            })?;
+            let ts = schedule.required_time(events, i, what)?;
             out.push((ts, i));
         }
     }

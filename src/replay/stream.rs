@@ -241,6 +241,31 @@ pub struct Counts {
 
 impl<'r> RuleSet<'r> {
     pub fn new(rules: &[&'r Rule]) -> RuleSet<'r> {
+        Self::build(rules.iter().map(|&rule| {
+            let compiled = super::prepare(rule).and_then(|p| Ok((p, suppression::of_rule(rule)?)));
+            (rule, compiled, true)
+        }))
+    }
+
+    /// A set of one rule replayed with another compiled query than its own (`ruleforge
+    /// coverage`'s mutants: the query with one exclusion removed), without its suppression.
+    /// The literal requirements are derived from the rule's own query, which the engine no
+    /// longer is, so the rule sees every event (no dispatch); its engine decides.
+    pub fn with_engine(rule: &'r Rule, prepared: Prepared) -> RuleSet<'r> {
+        Self::build(std::iter::once((rule, Ok((prepared, None)), false)))
+    }
+
+    /// Compiles the set from each rule, its engine and suppression (or why it cannot be
+    /// replayed), and whether dispatch may use the literal requirements of its query.
+    fn build(
+        rules: impl Iterator<
+            Item = (
+                &'r Rule,
+                Result<(Prepared, Option<suppression::Suppression>), NotReplayable>,
+                bool,
+            ),
+        >,
+    ) -> RuleSet<'r> {
         let mut set = RuleSet {
             entries: Vec::new(),
             skipped: Vec::new(),
@@ -259,8 +284,7 @@ impl<'r> RuleSet<'r> {
             indicators: Vec::new(),
             buffer_limit: buffered::MAX_BUFFERED_EVENTS,
         };
-        for &rule in rules {
-            let compiled = super::prepare(rule).and_then(|p| Ok((p, suppression::of_rule(rule)?)));
+        for (rule, compiled, dispatch) in rules {
             match compiled {
                 Ok((prepared, suppression)) => {
                     let id = set.entries.len() as u32;
@@ -269,6 +293,7 @@ impl<'r> RuleSet<'r> {
                             set.sequences.push(id);
                             Vec::new()
                         }
+                        _ if !dispatch => Vec::new(),
                         _ => prefilter::requirements(rule, &mut set.keys),
                     };
                     set.reqs.push(reqs);
@@ -285,7 +310,7 @@ impl<'r> RuleSet<'r> {
                     set.kept_fields.push(kept);
                     set.sup_fields.push(sup_fields);
                     set.seq_reqs.push(match prepared.engine {
-                        Engine::EqlSequence(_) => {
+                        Engine::EqlSequence(_) if dispatch => {
                             prefilter::sequence_requirements(rule, &mut set.keys)
                         }
                         _ => None,

@@ -440,6 +440,7 @@ mod tests {
             detail: Detail::Esql(Box::new(EsqlRow {
                 run,
                 values: vec![("host.name".into(), json!(host)), ("n".into(), json!(7))],
+                file: "r.ndjson".into(),
             })),
         };
         let alerts = vec![row(5 * MIN, "a"), row(5 * MIN, "a"), row(10 * MIN, "a")];
@@ -476,6 +477,7 @@ mod tests {
             detail: Detail::Esql(Box::new(EsqlRow {
                 run: 0,
                 values: vec![("n".into(), json!(1))],
+                file: "r.ndjson".into(),
             })),
         };
         let terms = sup(None, MissingFields::Suppress).terms(&with_event, &ev);

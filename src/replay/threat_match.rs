@@ -452,12 +452,7 @@ fn run_where(
         if selects(ev) {
             let ts = tm
                 .schedule
-                .event_time(events, i)
-                .ok_or_else(|| ReplayError::NoTimestamp {
-                    file: events.path.clone(),
-                    position: events.positions[i],
-                    what: "a threat_match rule",
-                })?;
+                .required_time(events, i, "a threat_match rule")?;
             hits.push((ts, i));
         }
     }

@@ -24,6 +24,7 @@ use crate::query::esql::{self, Catalog, CommandKind, DataType, EsqlErrorKind, Ev
 use crate::query::kql::FieldTypes;
 use crate::rule::Rule;
 use serde_json::Value as Json;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -38,6 +39,8 @@ pub struct EsqlRule {
     /// Columns `MV_EXPAND` splits (part of a non-aggregating alert's id).
     expanded: Vec<String>,
     max_signals: usize,
+    /// The query calls `NOW()`, so two executions over the same events may differ.
+    reads_now: bool,
     /// Field types: the schema tables, then what the query's own usage implies.
     hints: HashMap<String, DataType>,
     /// Every field the query names (columns of the compile check).
@@ -113,6 +116,7 @@ pub fn prepare(rule: &Rule, schedule: Schedule) -> Result<EsqlRule, NotReplayabl
         aggregating,
         expanded,
         max_signals,
+        reads_now: calls_now(&text.text),
         schedule,
     };
     let types = |f: &str| compiled.field_type(&schema, f);
@@ -129,6 +133,18 @@ pub fn prepare(rule: &Rule, schedule: Schedule) -> Result<EsqlRule, NotReplayabl
         return Err(invalid(rule, &e));
     }
     Ok(compiled)
+}
+
+/// Whether the query text calls `NOW()` (case-insensitive, spaces allowed before the
+/// parenthesis). Conservative: `now(` inside a string literal also counts, which only costs
+/// the reuse of an execution's result.
+fn calls_now(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.match_indices("now").any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let word_start = !before.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        word_start && lower[i + 3..].trim_start().starts_with('(')
+    })
 }
 
 impl EsqlRule {
@@ -167,9 +183,15 @@ impl Window<'_> {
     }
 }
 
+/// Source tables already built for one window, by `FROM` patterns and metadata.
+type SourceCache = RefCell<Vec<((Vec<String>, Vec<String>), esql::Table)>>;
+
 struct WindowCatalog<'a, 'w> {
     inner: EventCatalog<'a>,
     window: &'w Window<'w>,
+    /// Executions over an unchanged window share its source table (flattening the events is
+    /// most of an execution's cost).
+    sources: &'w SourceCache,
 }
 
 impl Catalog for WindowCatalog<'_, '_> {
@@ -178,12 +200,17 @@ impl Catalog for WindowCatalog<'_, '_> {
     }
 
     fn source(&self, patterns: &[String], metadata: &[String]) -> Result<esql::Table, String> {
+        let key = (patterns.to_vec(), metadata.to_vec());
+        if let Some((_, t)) = self.sources.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(t.clone());
+        }
         let mut t = self.inner.source(patterns, metadata)?;
         if let Some(c) = t.columns.iter().position(|c| c.name == "_id") {
             for (k, row) in t.rows.iter_mut().enumerate() {
                 row[c] = esql::Value::Str(self.window.id_of(k));
             }
         }
+        self.sources.borrow_mut().push((key, t.clone()));
         Ok(t)
     }
 }
@@ -213,6 +240,11 @@ pub fn run(
     let mut seen: HashSet<String> = HashSet::new();
     let mut alerts = Vec::new();
     let mut run = start;
+    // The window of the previous execution, its source tables and (for a query that does not
+    // read the execution time) its result.
+    let mut current: Option<((usize, usize), Window<'_>)> = None;
+    let sources: SourceCache = RefCell::new(Vec::new());
+    let mut result: Option<esql::Table> = None;
     // Every execution whose window can hold an event; windows with no event are skipped.
     while run - lookback <= last {
         let lo = by_time.partition_point(|&i| times[i] < run - lookback);
@@ -224,25 +256,40 @@ pub fn run(
             run += k.max(1) * interval;
             continue;
         }
-        let order = by_time[lo..hi].to_vec();
-        let window = Window {
-            events: order.iter().map(|&i| events.values[i].clone()).collect(),
-            index: order,
-            recording: events,
-        };
-        let catalog = WindowCatalog {
-            inner: EventCatalog {
-                events: &window.events,
-                types: &types,
-                extra_fields: rule.mapped_fields.clone(),
-            },
-            window: &window,
-        };
-        let out = rule
-            .query
-            .run(&catalog, run)
-            .map_err(|e| ReplayError::Esql(e.message.clone()))?;
-        alerts.extend(execution_alerts(rule, &window, &out.table, run, &mut seen));
+        if current.as_ref().is_none_or(|c| c.0 != (lo, hi)) {
+            let order = by_time[lo..hi].to_vec();
+            let window = Window {
+                events: order.iter().map(|&i| events.values[i].clone()).collect(),
+                index: order,
+                recording: events,
+            };
+            current = Some(((lo, hi), window));
+            sources.borrow_mut().clear();
+            result = None;
+        }
+        let Some((_, window)) = &current else { break };
+        // Over the same events, an execution gives the previous one's table unless the query
+        // reads the execution time: long look-backs (`now-7205m` every 5 minutes) run
+        // thousands of times over an unchanged window.
+        if rule.reads_now || result.is_none() {
+            let catalog = WindowCatalog {
+                inner: EventCatalog {
+                    events: &window.events,
+                    types: &types,
+                    extra_fields: rule.mapped_fields.clone(),
+                },
+                window,
+                sources: &sources,
+            };
+            let out = rule
+                .query
+                .run(&catalog, run)
+                .map_err(|e| ReplayError::Esql(e.message.clone()))?;
+            result = Some(out.table);
+        }
+        if let Some(table) = &result {
+            alerts.extend(execution_alerts(rule, window, table, run, &mut seen));
+        }
         run += interval;
     }
     Ok(alerts)

@@ -167,6 +167,28 @@ impl Compiled {
         }
     }
 
+    /// The top-level conjuncts (category included) of each filter an event is tested
+    /// against: the event query's one, or every sequence stage's (missing ones included) and
+    /// `until`'s, in that order. Empty for samples.
+    pub(crate) fn filter_conjuncts(&self) -> Vec<Vec<&Pred>> {
+        fn of(f: &Filter) -> Vec<&Pred> {
+            let mut out = Vec::new();
+            f.category.conjuncts(&mut out);
+            f.condition.conjuncts(&mut out);
+            out
+        }
+        match &self.plan {
+            Plan::Event(f) => vec![of(f)],
+            Plan::Sequence(s) => s
+                .stages
+                .iter()
+                .chain(s.until.as_ref())
+                .map(|st| of(&st.filter))
+                .collect(),
+            Plan::Sample(_) => Vec::new(),
+        }
+    }
+
     pub fn is_sequence(&self) -> bool {
         matches!(self.plan, Plan::Sequence(_))
     }

@@ -1439,7 +1439,7 @@ fn feed_sequence(
         if !s.compiled.concerns(table) {
             continue;
         }
-        if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
+        if let Err(e) = ex.push_timed_with(ev.index, ts, &ev.value, table) {
             s.error = Some(format!("{}:{}: {}", path.display(), ev.position, e.message));
             s.executor = None;
             return;

@@ -26,6 +26,7 @@ pub mod buffered;
 pub mod esql;
 pub mod explain;
 pub mod filters;
+pub mod predicates;
 pub mod prefilter;
 pub mod prune;
 pub mod reference;

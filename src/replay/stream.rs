@@ -36,8 +36,8 @@
 
 use super::threat_match::IndicatorSet;
 use super::{
-    Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, ReplayError, buffered, prefilter,
-    prune, schedule, suppression, table,
+    Alert, AlertEvent, Detail, Engine, NotReplayable, Prepared, ReplayError, buffered, predicates,
+    prefilter, prune, schedule, suppression, table,
 };
 use crate::event::{EventError, EventFile, MAX_EVENT_FILE_BYTES, parse_timestamp};
 use crate::query::FieldPath;
@@ -143,6 +143,11 @@ pub struct RuleSet<'r> {
     seq_reqs: Vec<Option<Vec<Vec<prefilter::Requirement>>>>,
     /// The fields requirements are taken on, by number.
     keys: prefilter::KeyFields,
+    /// The EQL conjuncts rules and stages share, evaluated once per event ([`predicates`]).
+    shared: predicates::Shared,
+    /// Per rule: each EQL filter (event query; sequence stages and `until`) as shared
+    /// conjuncts; empty for other rules.
+    conjuncts: Vec<Vec<predicates::Conjuncts>>,
     /// Per rule: the fields a threshold / new_terms simulation reads from kept events.
     kept_fields: Vec<Projection>,
     /// Every field some rule, the dispatch or the output reads: events are parsed down to it.
@@ -277,6 +282,8 @@ impl<'r> RuleSet<'r> {
             seq_always: Vec::new(),
             seq_reqs: Vec::new(),
             keys: prefilter::KeyFields::default(),
+            shared: predicates::Shared::default(),
+            conjuncts: Vec::new(),
             kept_fields: Vec::new(),
             fields: prune::FieldSet::default(),
             slots: table::Slots::default(),
@@ -297,6 +304,15 @@ impl<'r> RuleSet<'r> {
                         _ => prefilter::requirements(rule, &mut set.keys),
                     };
                     set.reqs.push(reqs);
+                    let conjuncts = match &prepared.engine {
+                        Engine::EqlEvent(c) | Engine::EqlSequence(c) => c
+                            .filter_conjuncts()
+                            .iter()
+                            .map(|f| set.shared.intern(f))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    set.conjuncts.push(conjuncts);
                     let mut kept = Projection::of(rule, &prepared.engine);
                     let mut sup_fields = None;
                     if let Some(sup) = &suppression {
@@ -979,7 +995,12 @@ impl<'s, 'r> FileRun<'s, 'r> {
     }
 
     /// The sequence rules (by position) for which an event could meet some stage.
-    fn seq_candidates(&self, keys: &prefilter::KeyValues) -> Vec<u32> {
+    fn seq_candidates(
+        &self,
+        keys: &prefilter::KeyValues,
+        memo: &mut predicates::Memo,
+        table: &table::Table<'_>,
+    ) -> Vec<u32> {
         let set = self.set;
         let mut out = set.seq_always.clone();
         for (field, index) in set.seq_index.iter().enumerate() {
@@ -1007,11 +1028,32 @@ impl<'s, 'r> FileRun<'s, 'r> {
                     .any(|reqs| reqs.iter().all(|r| keys.may_meet(r)))
             })
         });
+        // A stage one of whose shared conjuncts is false cannot match.
+        out.retain(|&k| {
+            let filters = &set.conjuncts[set.sequences[k as usize] as usize];
+            filters.is_empty() || filters.iter().any(|f| memo.all(&set.shared, &f.ids, table))
+        });
         out
     }
 
-    fn matches(&self, id: u32, table: &table::Table<'_>, value: &Value) -> bool {
-        match &self.set.entries[id as usize].prepared.engine {
+    fn matches(
+        &self,
+        id: u32,
+        table: &table::Table<'_>,
+        value: &Value,
+        memo: &mut predicates::Memo,
+    ) -> bool {
+        let engine = &self.set.entries[id as usize].prepared.engine;
+        if let (Engine::EqlEvent(_), [f]) = (engine, self.set.conjuncts[id as usize].as_slice()) {
+            if !memo.all(&self.set.shared, &f.ids, table) {
+                return false;
+            }
+            // The shared conjuncts are the whole filter: they have decided.
+            if f.complete {
+                return true;
+            }
+        }
+        match engine {
             Engine::EqlEvent(c) => c.matches_event(table),
             Engine::Kql(c) => c.matches_doc(table),
             Engine::Threshold { filter, .. } | Engine::NewTerms { filter, .. } => {
@@ -1034,27 +1076,31 @@ impl<'s, 'r> FileRun<'s, 'r> {
         type PerEvent<'t> = (Vec<u32>, Vec<u32>, Option<table::Table<'t>>);
         let per_event: Vec<PerEvent<'_>> = batch
             .par_iter()
-            .map_init(Vec::new, |cands, ev| {
-                // The event's fields, looked up once for the dispatch and every rule that may
-                // match it.
-                let table = this.set.slots.table(&ev.value);
-                let keys = prefilter::KeyValues::of(this.set.key_paths(), &table);
-                if this.sequences_only {
-                    cands.clear();
-                } else {
-                    this.candidates(&keys, cands);
-                }
-                let seqs = this.seq_candidates(&keys);
-                if cands.is_empty() && seqs.is_empty() {
-                    return (Vec::new(), seqs, None);
-                }
-                let hits = cands
-                    .iter()
-                    .copied()
-                    .filter(|&id| this.matches(id, &table, &ev.value))
-                    .collect::<Vec<u32>>();
-                (hits, seqs, Some(table))
-            })
+            .map_init(
+                || (Vec::new(), predicates::Memo::default()),
+                |(cands, memo), ev| {
+                    // The event's fields, looked up once for the dispatch and every rule that may
+                    // match it.
+                    let table = this.set.slots.table(&ev.value);
+                    let keys = prefilter::KeyValues::of(this.set.key_paths(), &table);
+                    memo.reset(&this.set.shared);
+                    if this.sequences_only {
+                        cands.clear();
+                    } else {
+                        this.candidates(&keys, cands);
+                    }
+                    let seqs = this.seq_candidates(&keys, memo, &table);
+                    if cands.is_empty() && seqs.is_empty() {
+                        return (Vec::new(), seqs, None);
+                    }
+                    let hits = cands
+                        .iter()
+                        .copied()
+                        .filter(|&id| this.matches(id, &table, &ev.value, memo))
+                        .collect::<Vec<u32>>();
+                    (hits, seqs, Some(table))
+                },
+            )
             .collect();
         let mut hits = Vec::with_capacity(per_event.len());
         let mut seq_cands = Vec::with_capacity(per_event.len());
@@ -1418,7 +1464,7 @@ fn feed_sequence(
         if !s.compiled.concerns(table) {
             continue;
         }
-        if let Err(e) = ex.push_timed(ev.index, ts, &ev.value) {
+        if let Err(e) = ex.push_timed_with(ev.index, ts, &ev.value, table) {
             s.error = Some(format!("{}:{}: {}", path.display(), ev.position, e.message));
             s.executor = None;
             return;

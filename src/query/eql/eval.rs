@@ -437,6 +437,16 @@ pub(crate) enum Pred {
 }
 
 impl Pred {
+    /// The top-level conjuncts of this filter (nested `And`s flattened): the filter holds
+    /// exactly when every one of them does.
+    pub(crate) fn conjuncts<'a>(&'a self, out: &mut Vec<&'a Pred>) {
+        match self {
+            Pred::And(xs) => xs.iter().for_each(|x| x.conjuncts(out)),
+            Pred::Const(true) => {}
+            other => out.push(other),
+        }
+    }
+
     pub fn eval<E: Event + ?Sized>(&self, ev: &E) -> bool {
         match self {
             Pred::Const(b) => *b,

@@ -167,6 +167,28 @@ impl Compiled {
         }
     }
 
+    /// The top-level conjuncts (category included) of each filter an event is tested
+    /// against: the event query's one, or every sequence stage's (missing ones included) and
+    /// `until`'s, in that order. Empty for samples.
+    pub(crate) fn filter_conjuncts(&self) -> Vec<Vec<&Pred>> {
+        fn of(f: &Filter) -> Vec<&Pred> {
+            let mut out = Vec::new();
+            f.category.conjuncts(&mut out);
+            f.condition.conjuncts(&mut out);
+            out
+        }
+        match &self.plan {
+            Plan::Event(f) => vec![of(f)],
+            Plan::Sequence(s) => s
+                .stages
+                .iter()
+                .chain(s.until.as_ref())
+                .map(|st| of(&st.filter))
+                .collect(),
+            Plan::Sample(_) => Vec::new(),
+        }
+    }
+
     pub fn is_sequence(&self) -> bool {
         matches!(self.plan, Plan::Sequence(_))
     }
@@ -229,12 +251,12 @@ impl Compiled {
             // Samples need no timestamps: input order.
             Plan::Sample(_) => {
                 for (i, e) in events.iter().enumerate() {
-                    ex.push_unchecked(i, None, e);
+                    ex.push_unchecked(i, None, e, e);
                 }
             }
             _ => {
                 for o in self.ordered(events) {
-                    ex.push_unchecked(o.index, Some(o.ts), &events[o.index]);
+                    ex.push_unchecked(o.index, Some(o.ts), &events[o.index], &events[o.index]);
                 }
             }
         }
@@ -310,13 +332,26 @@ impl Executor<'_> {
                 ));
             }
         }
-        self.push_unchecked(index, ts, event);
+        self.push_unchecked(index, ts, event, event);
         Ok(())
     }
 
     /// [`push`](Self::push) for a caller that already has the event's timestamp in this
     /// statement's terms (from [`Compiled::event_time`]), so it is not parsed again.
     pub fn push_timed(&mut self, index: usize, ts: i64, event: &Value) -> Result<(), EqlError> {
+        self.push_timed_with(index, ts, event, event)
+    }
+
+    /// [`push_timed`](Self::push_timed) with the event's field values also given as `fields`
+    /// (the same values, looked up faster, e.g. a table shared by many rules): a sequence's
+    /// stage filters read `fields`, join keys read `event`.
+    pub fn push_timed_with<E: Event + ?Sized>(
+        &mut self,
+        index: usize,
+        ts: i64,
+        event: &Value,
+        fields: &E,
+    ) -> Result<(), EqlError> {
         if let Some(last) = self.last_ts {
             if ts < last {
                 return Err(EqlError::new(
@@ -330,11 +365,17 @@ impl Executor<'_> {
             ExecState::Sample(_) => None,
             _ => Some(ts),
         };
-        self.push_unchecked(index, ts, event);
+        self.push_unchecked(index, ts, event, fields);
         Ok(())
     }
 
-    fn push_unchecked(&mut self, index: usize, ts: Option<i64>, event: &Value) {
+    fn push_unchecked<E: Event + ?Sized>(
+        &mut self,
+        index: usize,
+        ts: Option<i64>,
+        event: &Value,
+        fields: &E,
+    ) {
         if ts.is_some() {
             self.last_ts = ts;
         }
@@ -345,7 +386,7 @@ impl Executor<'_> {
                     hits.push(Hit::Event { index });
                 }
             }
-            ExecState::Sequence(run) => run.push(index, ts.unwrap_or(i64::MIN), event),
+            ExecState::Sequence(run) => run.push(index, ts.unwrap_or(i64::MIN), event, fields),
             ExecState::Sample(run) => run.push(index, event),
         }
         if let Some(msg) = take_runtime_error() {

@@ -8,6 +8,7 @@ use super::Hit;
 use super::ast::{SequenceAst, Stage};
 use super::compile::{Compiler, KeyRef};
 use super::error::EqlError;
+use super::eval::Event;
 use super::exec::{Filter, KeyVal, key_tuples};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -175,8 +176,9 @@ impl<'p> SeqRun<'p> {
         }
     }
 
-    /// Feeds the next event (timestamps must not decrease).
-    pub fn push(&mut self, index: usize, ts: i64, ev: &Value) {
+    /// Feeds the next event (timestamps must not decrease); filters read `fields` (the
+    /// event's values, however looked up), join keys `ev`.
+    pub fn push<E: Event + ?Sized>(&mut self, index: usize, ts: i64, ev: &Value, fields: &E) {
         self.release(Some(ts));
         let pos = self.pos;
         self.pos += 1;
@@ -184,7 +186,7 @@ impl<'p> SeqRun<'p> {
         let plan = self.plan;
         for (m, &si) in self.missing.iter().enumerate() {
             let st = &plan.stages[si];
-            if st.filter.matches(ev) {
+            if st.filter.matches(fields) {
                 for k in key_tuples(&st.keys, ev) {
                     let q = self.absent[m].entry(k).or_default();
                     q.push_back((pos, ts));
@@ -199,7 +201,7 @@ impl<'p> SeqRun<'p> {
         let mut done = Vec::new();
         for (pi, &si) in self.positive.iter().enumerate().rev() {
             let st = &plan.stages[si];
-            if !st.filter.matches(ev) {
+            if !st.filter.matches(fields) {
                 continue;
             }
             for key in key_tuples(&st.keys, ev) {
@@ -209,7 +211,7 @@ impl<'p> SeqRun<'p> {
             }
         }
         if let Some(u) = &plan.until {
-            if u.filter.matches(ev) {
+            if u.filter.matches(fields) {
                 for key in key_tuples(&u.keys, ev) {
                     self.machine.until(key, pos);
                 }

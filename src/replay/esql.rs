@@ -384,6 +384,7 @@ mod tests {
             aggregating,
             expanded: Vec::new(),
             max_signals: max_signals.unwrap_or(DEFAULT_MAX_SIGNALS),
+            reads_now: calls_now(query),
             schedule: Schedule {
                 interval_ms: 300_000,
                 lookback_ms: 360_000,
@@ -510,6 +511,38 @@ mod tests {
             })
             .collect();
         assert_eq!(ages, vec![json!(0), json!(300)]);
+    }
+
+    #[test]
+    fn an_unchanged_window_raises_its_rows_at_every_execution() {
+        // A long look-back over one event: every execution sees the same window, and the
+        // reused result still raises the aggregate once per execution, at its own run time.
+        let mut r = rule("FROM logs-* | STATS n = COUNT(*) BY process.name", None);
+        r.schedule.lookback_ms = 1_800_000;
+        assert!(!r.reads_now);
+        let rec = recording(&[(T0, ev("cat", "/boot/a"))]);
+        let runs: Vec<i64> = run(&r, &rec, None)
+            .unwrap()
+            .iter()
+            .map(|a| match &a.detail {
+                Detail::Esql(row) => row.run,
+                _ => 0,
+            })
+            .collect();
+        let expected: Vec<i64> = (0..=6).map(|k| T0 + k * 300_000).collect();
+        assert_eq!(runs, expected);
+    }
+
+    #[test]
+    fn now_calls_are_found_in_any_case_and_spacing() {
+        assert!(calls_now("FROM x | EVAL a = NOW()"));
+        assert!(calls_now(
+            "from x | eval a = date_diff(\"minute\", t, now ( ))"
+        ));
+        assert!(!calls_now(
+            "FROM x | WHERE process.name == \"known\" | KEEP snow"
+        ));
+        assert!(!calls_now("FROM x | EVAL nowhere = 1"));
     }
 
     #[test]

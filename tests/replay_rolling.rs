@@ -1,7 +1,8 @@
 //! Streamed threshold / new_terms rules simulate their executions as a time-ordered recording
 //! goes by and drop the events no later execution reads: what they hold stays bounded by the
 //! rule windows while their alerts equal the whole-recording simulation; events that arrive
-//! after an execution they belong to was simulated are a located error.
+//! after an execution they belong to was simulated are a located error. Alerts are handed
+//! over as they become final ([`RuleSet::run_to`]), not held for the whole run.
 
 use ruleforge::replay::stream::{RuleSet, Source};
 use ruleforge::rule::{self, Rule};
@@ -166,4 +167,53 @@ fn an_event_older_than_a_simulated_execution_is_a_located_error() {
     }
     // In memory the same recording replays in any order.
     assert!(in_memory(&rules, &f).iter().all(|a| !a.is_empty()));
+}
+
+#[test]
+fn alerts_are_handed_over_as_they_become_final_and_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut owned = rules(dir.path());
+    owned.push(rule(
+        dir.path(),
+        "daily",
+        "type = \"query\"\nquery = 'process.name:daily0'\n",
+    ));
+    let rules: Vec<&Rule> = owned.iter().collect();
+    let n = 3 * ruleforge::replay::stream::BATCH_LINES;
+    let f = dir.path().join("e.ndjson");
+    write(&f, &events(n));
+    let kept = stream(&rules, &f, 256);
+    let set = RuleSet::new(&rules).with_kept_flush(256);
+    let mut res = set.empty_results();
+    let read = std::sync::atomic::AtomicU64::new(0);
+    // Per alert: its rule and how many events had been read when it was handed over.
+    let mut got: Vec<(usize, ruleforge::replay::stream::StreamAlert, u64)> = Vec::new();
+    let mut sink = |id: usize, a| got.push((id, a, read.load(std::sync::atomic::Ordering::SeqCst)));
+    set.run_to(
+        Source::open(&f).unwrap(),
+        &mut res,
+        &|c| read.store(c.events, std::sync::atomic::Ordering::SeqCst),
+        Some(&mut sink),
+    )
+    .unwrap();
+    assert!(res.iter().all(|r| r.alerts.is_empty()), "nothing is held");
+    for (id, want) in kept.iter().enumerate() {
+        let mine: Vec<_> = got
+            .iter()
+            .filter(|(i, _, _)| *i == id)
+            .map(|(_, a, _)| a.clone())
+            .collect();
+        assert!(!want.alerts.is_empty());
+        assert_eq!(
+            mine, want.alerts,
+            "rule {id}: same alerts in the same order"
+        );
+    }
+    // The event query's alerts of the first batch come before the second batch is read.
+    let first = got.iter().find(|(i, _, _)| *i == 2).unwrap();
+    assert!(
+        first.2 < n as u64,
+        "handed over after {} of {n} events",
+        first.2
+    );
 }

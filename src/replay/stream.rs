@@ -555,6 +555,23 @@ impl<'r> RuleSet<'r> {
         results: &mut [RuleResult],
         progress: &(dyn Fn(Counts) + Sync),
     ) -> Result<Counts, StreamError> {
+        self.run_to(source, results, progress, None)
+    }
+
+    /// As [`RuleSet::run`], handing each alert to `sink` (with its rule's index in
+    /// [`RuleSet::rules`]) once it is final instead of keeping it in `results`, so memory does
+    /// not grow with the alerts: an event query's alert (no `alert_suppression`) after each
+    /// batch, every other alert at the end of its recording (a sequence or threshold/new_terms
+    /// rule that fails later on a recording raises none of it; suppression groups a whole
+    /// recording). Order: batch by batch, then the recording's end; within one, by rule index,
+    /// each rule's alerts in the order [`RuleSet::run`] keeps them.
+    pub fn run_to(
+        &self,
+        source: Source,
+        results: &mut [RuleResult],
+        progress: &(dyn Fn(Counts) + Sync),
+        mut sink: Option<&mut dyn FnMut(usize, StreamAlert)>,
+    ) -> Result<Counts, StreamError> {
         let mut run = FileRun::new(self, &source.path, &self.indicators);
         run.rolling = true;
         run.mark(results);
@@ -572,13 +589,37 @@ impl<'r> RuleSet<'r> {
             counts.events += batch.len() as u64;
             counts.bytes = reader.bytes;
             run.feed(batch, results);
+            if let Some(sink) = sink.as_mut() {
+                self.drain(results, *sink, false);
+            }
             progress(counts);
         }
         if counts.events == 0 {
             return Err(StreamError::Event(EventError::Empty { path: reader.path }));
         }
         run.finish(results);
+        if let Some(sink) = sink {
+            self.drain(results, sink, true);
+        }
         Ok(counts)
+    }
+
+    /// Hands the final alerts in `results` to `sink`: those of event queries without
+    /// suppression, or every one at a recording's `end`.
+    fn drain(
+        &self,
+        results: &mut [RuleResult],
+        sink: &mut dyn FnMut(usize, StreamAlert),
+        end: bool,
+    ) {
+        for (id, (entry, res)) in self.entries.iter().zip(results.iter_mut()).enumerate() {
+            let final_now = end
+                || (entry.suppression.is_none()
+                    && matches!(entry.prepared.engine, Engine::EqlEvent(_) | Engine::Kql(_)));
+            if final_now && !res.alerts.is_empty() {
+                res.alerts.drain(..).for_each(|a| sink(id, a));
+            }
+        }
     }
 }
 

@@ -20,9 +20,12 @@
 //!   `file:line` (the rule stops on that file; the others go on). Sequence state is bounded by
 //!   `maxspan` and the pending matches; the events that match a stage are remembered (time,
 //!   process) only to describe the alerts.
-//! - **threshold / new_terms** keep only the events that match their filter (bounded by the
-//!   matches, not by the recording) and run the schedule simulation of
-//!   [`super::schedule`] at the end of the file, in any input order.
+//! - **threshold / new_terms** keep only the events that match their filter. Streamed from a
+//!   [`Source`], every [`KEPT_FLUSH`] kept events they simulate the executions the recording
+//!   has passed ([`schedule::Rolling`]) and drop the events no later window reaches, so they
+//!   hold about one window; an event older than an execution already simulated is an error
+//!   of that rule located at `file:line`. In memory ([`RuleSet::run_events`]) they simulate at
+//!   the end of the recording, in any input order.
 //! - **Buffered rules** (threat_match; [`super::buffered`]) keep the events they select, up to a
 //!   limit per recording, and are evaluated at the end of the file against the run's indicators.
 //! - Per-event rules need no order.

@@ -593,6 +593,7 @@ impl<'r> RuleSet<'r> {
             counts.bytes = reader.bytes;
             run.feed(batch, results);
             if let Some(sink) = sink.as_mut() {
+                run.release(results);
                 self.drain(results, *sink, false);
             }
             progress(counts);
@@ -618,7 +619,13 @@ impl<'r> RuleSet<'r> {
         for (id, (entry, res)) in self.entries.iter().zip(results.iter_mut()).enumerate() {
             let final_now = end
                 || (entry.suppression.is_none()
-                    && matches!(entry.prepared.engine, Engine::EqlEvent(_) | Engine::Kql(_)));
+                    && matches!(
+                        entry.prepared.engine,
+                        Engine::EqlEvent(_)
+                            | Engine::Kql(_)
+                            | Engine::Threshold { .. }
+                            | Engine::NewTerms { .. }
+                    ));
             if final_now && !res.alerts.is_empty() {
                 res.alerts.drain(..).for_each(|a| sink(id, a));
             }
@@ -1000,6 +1007,39 @@ impl<'s, 'r> FileRun<'s, 'r> {
             starts: Vec::new(),
             alert_values: HashMap::new(),
             rolling: false,
+        }
+    }
+
+    /// Moves into `results` the alerts streamed threshold / new_terms rules (without
+    /// suppression) raised so far that no later execution can precede: threshold alerts as
+    /// their executions are simulated, new_terms alerts on events before every kept one (they
+    /// are ordered by event). Only for [`RuleSet::run_to`]: a rule that later fails on the
+    /// recording keeps the alerts handed over before.
+    fn release(&mut self, results: &mut [RuleResult]) {
+        for (&id, k) in self.kept.iter_mut() {
+            let entry = &self.set.entries[id as usize];
+            if entry.suppression.is_some() {
+                continue;
+            }
+            let Some(r) = k.rolling.as_mut() else {
+                continue;
+            };
+            if r.failure.is_some() || r.alerts.is_empty() {
+                continue;
+            }
+            let out = &mut results[id as usize].alerts;
+            if matches!(entry.prepared.engine, Engine::NewTerms { .. }) {
+                let first =
+                    |a: &StreamAlert| a.alert.events.first().cloned().flatten().map(|e| e.index);
+                r.alerts.sort_by_key(first);
+                let bound = k.indexes.first().copied().unwrap_or(usize::MAX);
+                let n = r
+                    .alerts
+                    .partition_point(|a| first(a).is_some_and(|i| i < bound));
+                out.extend(r.alerts.drain(..n));
+            } else {
+                out.append(&mut r.alerts);
+            }
         }
     }
 

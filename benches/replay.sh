@@ -5,7 +5,7 @@
 #   benches/replay.sh equivalence [N]    the streaming engine against the per-rule engine on
 #                                        every corpus rule over N generated events (default
 #                                        100000; CI runs the same test over 3,000)
-#   benches/replay.sh stream MB          peak RSS of the non-sequence corpus rules over MB
+#   benches/replay.sh stream MB          peak RSS of the non-sequence EQL/KQL corpus rules over MB
 #                                        megabytes of events piped from the generator into
 #                                        `ruleforge replay -` (nothing is written to disk)
 # Needs ../shared (the corpus) and /usr/bin/time. Prints one table row per measurement, then
@@ -36,10 +36,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
 
 if [ "${1:-}" = stream ]; then
-  # Non-sequence rules only: their state does not grow with the recording.
+  # Non-sequence EQL/KQL rules only: their state is bounded by their windows, not the
+  # recording. (ES|QL rules keep each recording's events whole until its end: unbounded.)
   mkdir -p "$WORK/noseq/rules"
   grep -rLE --include='*.toml' "^[[:space:]]*(query = ['\"]+)?sequence([[:space:]]|$)" \
     "$CORPUS/rules" "$CORPUS/rules_building_block" | grep -v '/_deprecated/' |
+    xargs grep -L '^type = "esql"' |
     while read -r f; do cp "$f" "$WORK/noseq/rules/$(echo "$f" | md5sum | cut -c1-12).toml"; done
   printf 'rule_dirs = ["rules"]\n' > "$WORK/noseq/ruleforge.toml"
   n=$(( ${2:-10000} * 1000000 / 1070 ))  # the generator's events are ~1,070 bytes each

@@ -6,7 +6,7 @@ use clap::Args;
 use ruleforge::diag::escape_control;
 use ruleforge::event::format_millis;
 use ruleforge::replay::Detail;
-use ruleforge::replay::stream::{self, Counts, RuleResult, RuleSet, Source, StreamAlert};
+use ruleforge::replay::stream::{self, Counts, RuleSet, Source, StreamAlert};
 use ruleforge::replay::threat_match::IndicatorSet;
 use ruleforge::report::Format;
 use ruleforge::rule::Rule;
@@ -128,6 +128,8 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
     let mut results = set.empty_results();
     let progress = Progress::new(start);
     let mut total = Counts::default();
+    let rules = set.rules();
+    let mut seen = Seen::new(&rules, args, cli.format == Format::Json)?;
     for input in &inputs {
         let source = if input == Path::new("-") {
             Source {
@@ -138,22 +140,26 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> Result<ExitCode> {
             Source::open(input)?
         };
         let base = total;
-        let c = set.run(source, &mut results, &|c| progress.update(base, c))?;
+        let mut sink = |id: usize, a: StreamAlert| seen.take(id, a);
+        let c = set.run_to(
+            source,
+            &mut results,
+            &|c| progress.update(base, c),
+            Some(&mut sink),
+        )?;
+        seen.check()?;
         total.events += c.events;
         total.bytes += c.bytes;
     }
     progress.done();
+    seen.close()?;
     let elapsed = start.elapsed().as_secs_f64();
-    let rules = set.rules();
-    if let Some(dir) = &args.out {
-        write_out(dir, &rules, &results)?;
-    }
-    let fired = results.iter().filter(|r| !r.alerts.is_empty()).count();
-    let alerts: usize = results.iter().map(|r| r.alerts.len()).sum();
+    let fired = seen.counts.iter().filter(|&&n| n > 0).count();
+    let alerts: usize = seen.counts.iter().sum();
     if cli.format == Format::Json {
-        print_json(&rules, &results, &not_replayed);
+        print_not_replayed(&not_replayed);
     } else if !cli.quiet || alerts > 0 {
-        print_human(&rules, &results, &not_replayed, args.show);
+        print_human(&rules, &seen, &not_replayed, args.show);
     }
     let errors: Vec<(&Rule, &String)> = rules
         .iter()
@@ -410,15 +416,8 @@ fn esql_row_json(row: &ruleforge::replay::esql::EsqlRow) -> Value {
         .collect()
 }
 
-fn print_json(rules: &[&Rule], results: &[RuleResult], not_replayed: &[NotReplayed<'_>]) {
+fn print_not_replayed(not_replayed: &[NotReplayed<'_>]) {
     let mut out = std::io::stdout().lock();
-    for (rule, res) in rules.iter().zip(results) {
-        for a in &res.alerts {
-            if writeln!(out, "{}", alert_json(rule, a)).is_err() {
-                return;
-            }
-        }
-    }
     for s in not_replayed {
         let line = json!({
             "kind": "not_replayed",
@@ -433,35 +432,138 @@ fn print_json(rules: &[&Rule], results: &[RuleResult], not_replayed: &[NotReplay
     }
 }
 
+/// The alerts as the engine hands them over (see [`RuleSet::run_to`]): written at once
+/// (`--format json` lines, `--out` files), and of each rule only its count and the first
+/// alerts the human table shows are kept.
+struct Seen<'a, 'r> {
+    rules: &'a [&'r Rule],
+    counts: Vec<usize>,
+    first: Vec<Vec<StreamAlert>>,
+    show: usize,
+    json: Option<std::io::BufWriter<std::io::Stdout>>,
+    /// `--out`: the directory, each rule's file name, and the files opened so far.
+    out: Option<(PathBuf, Vec<String>)>,
+    files: std::collections::HashMap<usize, std::io::BufWriter<std::fs::File>>,
+    /// The first write that failed (reported after the recording).
+    failed: Option<anyhow::Error>,
+}
+
+impl<'a, 'r> Seen<'a, 'r> {
+    fn new(rules: &'a [&'r Rule], args: &ReplayArgs, json: bool) -> Result<Self> {
+        let out = match &args.out {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                Some((dir.clone(), file_names(rules)))
+            }
+            None => None,
+        };
+        Ok(Seen {
+            rules,
+            counts: vec![0; rules.len()],
+            first: rules.iter().map(|_| Vec::new()).collect(),
+            show: args.show,
+            json: json.then(|| std::io::BufWriter::new(std::io::stdout())),
+            out,
+            files: std::collections::HashMap::new(),
+            failed: None,
+        })
+    }
+
+    fn take(&mut self, id: usize, a: StreamAlert) {
+        self.counts[id] += 1;
+        if self.json.is_some() || self.out.is_some() {
+            let line = alert_json(self.rules[id], &a).to_string();
+            if let Some(w) = &mut self.json {
+                // A closed stdout (`| head`) ends the output, not the run.
+                let _ = writeln!(w, "{line}");
+            }
+            if let Err(e) = self.write_file(id, &line) {
+                self.failed.get_or_insert(e);
+            }
+        }
+        if self.first[id].len() < self.show {
+            self.first[id].push(a);
+        }
+    }
+
+    fn write_file(&mut self, id: usize, line: &str) -> Result<()> {
+        let Some((dir, names)) = &self.out else {
+            return Ok(());
+        };
+        let w = match self.files.entry(id) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let path = dir.join(&names[id]);
+                let f = std::fs::File::create(&path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                v.insert(std::io::BufWriter::new(f))
+            }
+        };
+        writeln!(w, "{line}").with_context(|| format!("writing {}", names[id]))
+    }
+
+    fn check(&mut self) -> Result<()> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.check()?;
+        if let Some(w) = &mut self.json {
+            let _ = w.flush();
+        }
+        for w in self.files.values_mut() {
+            w.flush().context("writing the --out files")?;
+        }
+        Ok(())
+    }
+}
+
+/// `--out` file names: each rule's file stem; a number tells apart rules that share one.
+fn file_names(rules: &[&Rule]) -> Vec<String> {
+    let mut used = std::collections::HashSet::new();
+    rules
+        .iter()
+        .map(|rule| {
+            let mut name = format!("{}.ndjson", rule.stem());
+            if !used.insert(name.clone()) {
+                name = format!("{}-{}.ndjson", rule.stem(), used.len());
+                used.insert(name.clone());
+            }
+            name
+        })
+        .collect()
+}
+
 fn print_human(
     rules: &[&Rule],
-    results: &[RuleResult],
+    seen: &Seen<'_, '_>,
     not_replayed: &[NotReplayed<'_>],
     show: usize,
 ) {
-    let mut order: Vec<usize> = (0..rules.len())
-        .filter(|&i| !results[i].alerts.is_empty())
-        .collect();
+    let counts = &seen.counts;
+    let mut order: Vec<usize> = (0..rules.len()).filter(|&i| counts[i] > 0).collect();
     order.sort_by(|&a, &b| {
-        results[b]
-            .alerts
-            .len()
-            .cmp(&results[a].alerts.len())
+        counts[b]
+            .cmp(&counts[a])
             .then_with(|| rules[a].name.cmp(&rules[b].name))
     });
     if !order.is_empty() {
         out!("{:>8}  {:<8}  rule", "alerts", "severity");
     }
     for i in order {
-        let (rule, res) = (rules[i], &results[i]);
+        let rule = rules[i];
         out!(
             "{:>8}  {:<8}  {} ({})",
-            res.alerts.len(),
+            counts[i],
             escape_control(&rule.severity),
             escape_control(&rule.name),
             rule.rule_id
         );
-        for a in res.alerts.iter().take(show) {
+        for a in seen.first[i].iter().take(show) {
             for (e, info) in a.alert.events.iter().zip(&a.info) {
                 let (Some(e), Some(info)) = (e, info) else {
                     continue;
@@ -487,29 +589,4 @@ fn print_human(
             );
         }
     }
-}
-
-fn write_out(dir: &Path, rules: &[&Rule], results: &[RuleResult]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut used = std::collections::HashSet::new();
-    for (rule, res) in rules.iter().zip(results) {
-        if res.alerts.is_empty() {
-            continue;
-        }
-        // Two rules may share a file stem in different directories: a number tells them apart.
-        let mut name = format!("{}.ndjson", rule.stem());
-        if !used.insert(name.clone()) {
-            name = format!("{}-{}.ndjson", rule.stem(), used.len());
-            used.insert(name.clone());
-        }
-        let mut text = String::new();
-        for a in &res.alerts {
-            text.push_str(&alert_json(rule, a).to_string());
-            text.push('\n');
-        }
-        let path = dir.join(name);
-        ruleforge::output::write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
 }

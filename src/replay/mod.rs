@@ -313,6 +313,16 @@ pub enum ReplayError {
         kind: &'static str,
         limit: usize,
     },
+    #[error(
+        "{file}:{position}: event time {time} is at or before {settled}, the last execution of this {kind} rule already simulated: a recording streamed to such rules must be in time order (within the rule's interval)"
+    )]
+    LateEvent {
+        file: PathBuf,
+        position: usize,
+        kind: &'static str,
+        time: String,
+        settled: String,
+    },
 }
 
 /// With a `baseline`, drops the alerts that exist before the rule's first run window: an

@@ -64,6 +64,15 @@ impl Schedule {
             })
     }
 
+    /// As [`Schedule::event_time`], for one event and its recording `@timestamp`.
+    pub fn time_of(&self, event: &Value, timestamp: Option<i64>) -> Option<i64> {
+        self.time_field
+            .as_ref()
+            .and_then(|f| f.first(event))
+            .and_then(crate::event::parse_timestamp)
+            .or(timestamp)
+    }
+
     /// Execution times covering `[first, last]`: the first run ends at the first event, or at
     /// the baseline when the rule starts later.
     fn runs(&self, first: i64, last: i64, baseline: Option<i64>) -> impl Iterator<Item = i64> + '_ {
@@ -300,6 +309,244 @@ pub fn new_terms(
     }
     alerts.sort_by_key(|a| a.events.first().cloned().flatten().map(|e| e.index));
     Ok(alerts)
+}
+
+/// What a [`Rolling`] simulation evaluates.
+pub enum Aggregation<'a> {
+    Threshold(&'a Threshold),
+    NewTerms {
+        fields: &'a [FieldPath],
+        history_ms: i64,
+    },
+}
+
+/// The executions of a threshold / new_terms rule simulated piece by piece while a recording
+/// streams by in time order, so that only the events a future execution can read are kept.
+///
+/// [`Rolling::advance`] simulates the runs that end before `until` (no later event can fall in
+/// their windows when the stream is in time order) and says before which time events are no
+/// longer needed; the caller drops those and calls again as more arrive, then once with
+/// `until = None` at the end. The result equals [`threshold`] / [`new_terms`] over the whole
+/// recording: a run reads only its window `[run - lookback, run]`; what it leaves behind is
+/// per bucket the newest alerted event (threshold) and per term whether it alerted and the last
+/// time it was seen (new_terms history), bounded by the distinct buckets and terms.
+#[derive(Debug, Default)]
+pub struct Rolling {
+    /// The first run and the next one to simulate, once some run was simulated.
+    grid: Option<(i64, i64)>,
+    /// Threshold: per bucket, events up to this time no longer count.
+    alerted_until: HashMap<String, i64>,
+    /// new_terms: terms that alerted, and per term the last time seen among dropped events.
+    alerted: HashSet<String>,
+    last_seen: HashMap<String, i64>,
+}
+
+/// Alerts of [`Rolling::advance`] (indexing its `events`) and the time before which events
+/// can be dropped (`None`: keep them all).
+pub type Advanced = (Vec<Alert>, Option<i64>);
+
+impl Rolling {
+    /// The last run simulated: an event at or before it arriving now could change the past.
+    pub fn settled(&self, schedule: &Schedule) -> Option<i64> {
+        self.grid.map(|(_, next)| next - schedule.interval_ms)
+    }
+
+    /// Simulates the runs ending before `until` (every run left when `None`: the recording
+    /// ended) over `events`, every event kept since the last call's drop time, in any order.
+    pub fn advance(
+        &mut self,
+        agg: &Aggregation<'_>,
+        filter: &kql::Compiled,
+        schedule: &Schedule,
+        events: &EventFile,
+        baseline: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Advanced, ReplayError> {
+        let what = match agg {
+            Aggregation::Threshold(_) => "a threshold rule",
+            Aggregation::NewTerms { .. } => "a new_terms rule",
+        };
+        let hits = matching(filter, events, schedule, what)?;
+        let (Some(&(first, _)), Some(&(last, _))) = (hits.first(), hits.last()) else {
+            return Ok((Vec::new(), None));
+        };
+        let (start, mut run) = self.grid.unwrap_or_else(|| {
+            let s = baseline.map_or(first, |b| b.max(first));
+            (s, s)
+        });
+        // As [`Schedule::runs`]: the last run is the first one after the last event.
+        let n = if last < start {
+            0
+        } else {
+            (last - start) / schedule.interval_ms + 1
+        };
+        let end = start + n * schedule.interval_ms;
+        let mut runs = Vec::new();
+        while run <= end && until.is_none_or(|u| run < u) {
+            runs.push(run);
+            run += schedule.interval_ms;
+        }
+        if runs.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        self.grid = Some((start, run));
+        let mut alerts = match agg {
+            Aggregation::Threshold(t) => self.threshold_runs(t, schedule, events, &hits, &runs),
+            Aggregation::NewTerms { fields, history_ms } => {
+                self.new_terms_runs(fields, *history_ms, schedule, events, &hits, &runs)
+            }
+        };
+        if matches!(agg, Aggregation::NewTerms { .. }) {
+            alerts.sort_by_key(|a| a.events.first().cloned().flatten().map(|e| e.index));
+        }
+        // No later run's window reaches before `drop`; what later runs need of older events
+        // is folded into the state.
+        let drop = run - schedule.lookback_ms;
+        self.alerted_until.retain(|_, t| *t >= drop);
+        if let Aggregation::NewTerms { fields, .. } = agg {
+            for &(ts, i) in hits.iter().take_while(|(ts, _)| *ts < drop) {
+                for c in combinations(&events.values[i], fields).unwrap_or_default() {
+                    let t = self.last_seen.entry(key_of(&c)).or_insert(ts);
+                    *t = (*t).max(ts);
+                }
+            }
+        }
+        Ok((alerts, Some(drop)))
+    }
+
+    /// As [`threshold`], over the given runs.
+    fn threshold_runs(
+        &mut self,
+        threshold: &Threshold,
+        schedule: &Schedule,
+        events: &EventFile,
+        hits: &[(i64, usize)],
+        runs: &[i64],
+    ) -> Vec<Alert> {
+        let fields: Vec<FieldPath> = threshold.fields.iter().map(|f| FieldPath::new(f)).collect();
+        let cardinality: Vec<(FieldPath, i64)> = threshold
+            .cardinality
+            .iter()
+            .map(|(f, v)| (FieldPath::new(f), *v))
+            .collect();
+        let mut alerts = Vec::new();
+        for &run in runs {
+            let start = run - schedule.lookback_ms;
+            let mut buckets: BTreeMap<String, (Vec<Value>, Vec<usize>, i64)> = BTreeMap::new();
+            for &(ts, i) in hits.iter().filter(|(ts, _)| *ts >= start && *ts <= run) {
+                let Some(combos) = combinations(&events.values[i], &fields) else {
+                    continue;
+                };
+                for combo in combos {
+                    let key = key_of(&combo);
+                    if self.alerted_until.get(&key).is_some_and(|&t| ts <= t) {
+                        continue;
+                    }
+                    let b = buckets
+                        .entry(key)
+                        .or_insert_with(|| (combo, Vec::new(), ts));
+                    b.1.push(i);
+                    b.2 = b.2.max(ts);
+                }
+            }
+            for (key, (terms, idx, newest)) in buckets {
+                if (idx.len() as i64) < threshold.value {
+                    continue;
+                }
+                let distinct_ok = cardinality.iter().all(|(f, min)| {
+                    let mut seen = HashSet::new();
+                    for &i in &idx {
+                        for v in f.values(&events.values[i]) {
+                            seen.insert(v.to_string());
+                        }
+                    }
+                    seen.len() as i64 >= *min
+                });
+                if !distinct_ok {
+                    continue;
+                }
+                self.alerted_until.insert(key, newest);
+                alerts.push(Alert {
+                    events: idx.iter().map(|&i| Some(alert_event(events, i))).collect(),
+                    detail: Detail::Threshold {
+                        terms: threshold.fields.iter().cloned().zip(terms).collect(),
+                        count: idx.len(),
+                    },
+                });
+            }
+        }
+        alerts
+    }
+
+    /// As [`new_terms`], over the given runs; the history also holds the dropped events'
+    /// last times.
+    fn new_terms_runs(
+        &mut self,
+        fields: &[FieldPath],
+        history_ms: i64,
+        schedule: &Schedule,
+        events: &EventFile,
+        hits: &[(i64, usize)],
+        runs: &[i64],
+    ) -> Vec<Alert> {
+        let mut seen_at: HashMap<String, Vec<i64>> = HashMap::new();
+        let mut per_event: Vec<(i64, usize, Vec<Vec<Value>>)> = Vec::new();
+        for &(ts, i) in hits {
+            if let Some(combos) = combinations(&events.values[i], fields) {
+                for c in &combos {
+                    seen_at.entry(key_of(c)).or_default().push(ts);
+                }
+                per_event.push((ts, i, combos));
+            }
+        }
+        let mut alerts = Vec::new();
+        for &run in runs {
+            let start = run - schedule.lookback_ms;
+            let history_start = run - history_ms;
+            for (_, i, combos) in per_event
+                .iter()
+                .filter(|(ts, _, _)| *ts >= start && *ts <= run)
+            {
+                for combo in combos {
+                    let key = key_of(combo);
+                    if self.alerted.contains(&key) {
+                        continue;
+                    }
+                    // Dropped events are all before `start`.
+                    let in_history = self
+                        .last_seen
+                        .get(&key)
+                        .is_some_and(|&t| t >= history_start)
+                        || seen_at.get(&key).is_some_and(|times| {
+                            times.iter().any(|&t| t >= history_start && t < start)
+                        });
+                    if in_history {
+                        continue;
+                    }
+                    self.alerted.insert(key);
+                    alerts.push(Alert {
+                        events: vec![Some(alert_event(events, *i))],
+                        detail: Detail::NewTerms {
+                            values: fields
+                                .iter()
+                                .map(|f| f.as_str().to_string())
+                                .zip(combo.iter().cloned())
+                                .collect(),
+                        },
+                    });
+                }
+            }
+        }
+        alerts
+    }
+}
+
+fn alert_event(events: &EventFile, i: usize) -> AlertEvent {
+    AlertEvent {
+        file: events.path.clone(),
+        position: events.positions[i],
+        index: i,
+    }
 }
 
 #[cfg(test)]

@@ -20,9 +20,12 @@
 //!   `file:line` (the rule stops on that file; the others go on). Sequence state is bounded by
 //!   `maxspan` and the pending matches; the events that match a stage are remembered (time,
 //!   process) only to describe the alerts.
-//! - **threshold / new_terms** keep only the events that match their filter (bounded by the
-//!   matches, not by the recording) and run the schedule simulation of
-//!   [`super::schedule`] at the end of the file, in any input order.
+//! - **threshold / new_terms** keep only the events that match their filter. Streamed from a
+//!   [`Source`], every [`KEPT_FLUSH`] kept events they simulate the executions the recording
+//!   has passed ([`schedule::Rolling`]) and drop the events no later window reaches, so they
+//!   hold about one window; an event older than an execution already simulated is an error
+//!   of that rule located at `file:line`. In memory ([`RuleSet::run_events`]) they simulate at
+//!   the end of the recording, in any input order.
 //! - **Buffered rules** (threat_match; [`super::buffered`]) keep the events they select, up to a
 //!   limit per recording, and are evaluated at the end of the file against the run's indicators.
 //! - Per-event rules need no order.
@@ -161,7 +164,13 @@ pub struct RuleSet<'r> {
     indicators: Vec<IndicatorSet>,
     /// Events a buffered rule may hold per recording ([`buffered`]).
     buffer_limit: usize,
+    /// Kept events of a threshold / new_terms rule at which a streamed recording's
+    /// executions so far are simulated and the events no later run reads dropped.
+    kept_flush: usize,
 }
+
+/// Default of [`RuleSet::with_kept_flush`].
+pub const KEPT_FLUSH: usize = 8192;
 
 /// The fields of an event a schedule simulation reads, so that a kept event costs only those
 /// (a broad filter such as `event.category:process` would otherwise keep the recording).
@@ -235,6 +244,8 @@ pub struct RuleResult {
     pub errors: Vec<String>,
     /// The first error of a schedule simulation or buffered evaluator, as raised.
     pub failure: Option<ReplayError>,
+    /// The most events a threshold / new_terms / buffered rule held at once on a recording.
+    pub peak_kept: usize,
 }
 
 /// Totals of a run.
@@ -290,6 +301,7 @@ impl<'r> RuleSet<'r> {
             sup_fields: Vec::new(),
             indicators: Vec::new(),
             buffer_limit: buffered::MAX_BUFFERED_EVENTS,
+            kept_flush: KEPT_FLUSH,
         };
         for (rule, compiled, dispatch) in rules {
             match compiled {
@@ -428,6 +440,13 @@ impl<'r> RuleSet<'r> {
     /// rule fails on that recording ([`ReplayError::TooManyBuffered`]).
     pub fn with_buffer_limit(mut self, limit: usize) -> Self {
         self.buffer_limit = limit;
+        self
+    }
+
+    /// How many kept events of a threshold / new_terms rule trigger simulating the executions
+    /// a streamed recording has passed (at least 1; see [`schedule::Rolling`]).
+    pub fn with_kept_flush(mut self, events: usize) -> Self {
+        self.kept_flush = events.max(1);
         self
     }
 
@@ -580,7 +599,25 @@ impl<'r> RuleSet<'r> {
         results: &mut [RuleResult],
         progress: &(dyn Fn(Counts) + Sync),
     ) -> Result<Counts, StreamError> {
+        self.run_to(source, results, progress, None)
+    }
+
+    /// As [`RuleSet::run`], handing each alert to `sink` (with its rule's index in
+    /// [`RuleSet::rules`]) once it is final instead of keeping it in `results`, so memory does
+    /// not grow with the alerts: an event query's alert (no `alert_suppression`) after each
+    /// batch, every other alert at the end of its recording (a sequence or threshold/new_terms
+    /// rule that fails later on a recording raises none of it; suppression groups a whole
+    /// recording). Order: batch by batch, then the recording's end; within one, by rule index,
+    /// each rule's alerts in the order [`RuleSet::run`] keeps them.
+    pub fn run_to(
+        &self,
+        source: Source,
+        results: &mut [RuleResult],
+        progress: &(dyn Fn(Counts) + Sync),
+        mut sink: Option<&mut dyn FnMut(usize, StreamAlert)>,
+    ) -> Result<Counts, StreamError> {
         let mut run = FileRun::new(self, &source.path, &self.indicators);
+        run.rolling = true;
         run.mark(results);
         let mut reader = Lines::new(source);
         let mut counts = Counts::default();
@@ -596,13 +633,44 @@ impl<'r> RuleSet<'r> {
             counts.events += batch.len() as u64;
             counts.bytes = reader.bytes;
             run.feed(batch, results);
+            if let Some(sink) = sink.as_mut() {
+                run.release(results);
+                self.drain(results, *sink, false);
+            }
             progress(counts);
         }
         if counts.events == 0 {
             return Err(StreamError::Event(EventError::Empty { path: reader.path }));
         }
         run.finish(results);
+        if let Some(sink) = sink {
+            self.drain(results, sink, true);
+        }
         Ok(counts)
+    }
+
+    /// Hands the final alerts in `results` to `sink`: those of event queries without
+    /// suppression, or every one at a recording's `end`.
+    fn drain(
+        &self,
+        results: &mut [RuleResult],
+        sink: &mut dyn FnMut(usize, StreamAlert),
+        end: bool,
+    ) {
+        for (id, (entry, res)) in self.entries.iter().zip(results.iter_mut()).enumerate() {
+            let final_now = end
+                || (entry.suppression.is_none()
+                    && matches!(
+                        entry.prepared.engine,
+                        Engine::EqlEvent(_)
+                            | Engine::Kql(_)
+                            | Engine::Threshold { .. }
+                            | Engine::NewTerms { .. }
+                    ));
+            if final_now && !res.alerts.is_empty() {
+                res.alerts.drain(..).for_each(|a| sink(id, a));
+            }
+        }
     }
 }
 
@@ -893,6 +961,26 @@ struct Kept {
     info: Vec<EventInfo>,
     /// A buffered rule selected more events than it may hold: they were dropped.
     overflow: bool,
+    /// Streamed threshold / new_terms: the executions simulated so far ([`schedule::Rolling`]).
+    rolling: Option<Rolled>,
+    /// The most events held at once.
+    peak: usize,
+}
+
+/// What a streamed threshold / new_terms rule keeps besides the events no later run may
+/// read: the simulation's state and the alerts raised so far.
+#[derive(Default)]
+struct Rolled {
+    state: schedule::Rolling,
+    /// Simulate when this many events are kept.
+    next_flush: usize,
+    /// The latest and earliest time of the kept events so far (the rule's time field).
+    max_time: Option<i64>,
+    anchor: Option<i64>,
+    alerts: Vec<StreamAlert>,
+    /// With suppression: the kept fields of the alerts' events, by recording index.
+    values: HashMap<usize, Value>,
+    failure: Option<ReplayError>,
 }
 
 /// The replay of one recording by a rule set.
@@ -918,6 +1006,9 @@ struct FileRun<'s, 'r> {
     starts: Vec<usize>,
     /// Per per-event rule with suppression: the suppression fields of its alerts' events.
     alert_values: HashMap<u32, HashMap<usize, Value>>,
+    /// Threshold / new_terms executions are simulated as the recording streams by (it is read
+    /// from a source, in its order), instead of at its end.
+    rolling: bool,
 }
 
 impl<'s, 'r> FileRun<'s, 'r> {
@@ -956,6 +1047,40 @@ impl<'s, 'r> FileRun<'s, 'r> {
             sequences_only: false,
             starts: Vec::new(),
             alert_values: HashMap::new(),
+            rolling: false,
+        }
+    }
+
+    /// Moves into `results` the alerts streamed threshold / new_terms rules (without
+    /// suppression) raised so far that no later execution can precede: threshold alerts as
+    /// their executions are simulated, new_terms alerts on events before every kept one (they
+    /// are ordered by event). Only for [`RuleSet::run_to`]: a rule that later fails on the
+    /// recording keeps the alerts handed over before.
+    fn release(&mut self, results: &mut [RuleResult]) {
+        for (&id, k) in self.kept.iter_mut() {
+            let entry = &self.set.entries[id as usize];
+            if entry.suppression.is_some() {
+                continue;
+            }
+            let Some(r) = k.rolling.as_mut() else {
+                continue;
+            };
+            if r.failure.is_some() || r.alerts.is_empty() {
+                continue;
+            }
+            let out = &mut results[id as usize].alerts;
+            if matches!(entry.prepared.engine, Engine::NewTerms { .. }) {
+                let first =
+                    |a: &StreamAlert| a.alert.events.first().cloned().flatten().map(|e| e.index);
+                r.alerts.sort_by_key(first);
+                let bound = k.indexes.first().copied().unwrap_or(usize::MAX);
+                let n = r
+                    .alerts
+                    .partition_point(|a| first(a).is_some_and(|i| i < bound));
+                out.extend(r.alerts.drain(..n));
+            } else {
+                out.append(&mut r.alerts);
+            }
         }
     }
 
@@ -1151,12 +1276,37 @@ impl<'s, 'r> FileRun<'s, 'r> {
                                 continue;
                             }
                         }
-                        k.values
-                            .push(self.set.kept_fields[id as usize].project(&ev.value));
+                        let rolls = self.rolling
+                            && matches!(engine, Engine::Threshold { .. } | Engine::NewTerms { .. });
+                        if rolls && k.rolling.is_none() {
+                            k.rolling = Some(Rolled {
+                                next_flush: self.set.kept_flush,
+                                ..Rolled::default()
+                            });
+                        }
+                        if k.rolling.as_ref().is_some_and(|r| r.failure.is_some()) {
+                            continue;
+                        }
+                        let value = self.set.kept_fields[id as usize].project(&ev.value);
+                        if rolls {
+                            let entry = &self.set.entries[id as usize];
+                            if !admit(k, entry, &value, ev, &self.path) {
+                                continue;
+                            }
+                        }
+                        k.values.push(value);
                         k.positions.push(ev.position);
                         k.indexes.push(ev.index);
                         k.timestamps.push(ev.timestamp);
                         k.info.push(info_of(ev));
+                        k.peak = k.peak.max(k.values.len());
+                        if k.rolling
+                            .as_ref()
+                            .is_some_and(|r| k.values.len() >= r.next_flush)
+                        {
+                            let entry = &self.set.entries[id as usize];
+                            roll(k, entry, &self.path, self.set.kept_flush, false);
+                        }
                     }
                 }
             }
@@ -1236,6 +1386,7 @@ impl<'s, 'r> FileRun<'s, 'r> {
         for (id, k) in kept {
             let entry = &self.set.entries[id as usize];
             let out = &mut results[id as usize];
+            out.peak_kept = out.peak_kept.max(k.peak);
             let input = Input {
                 path: &self.path,
                 baseline: self.baseline,
@@ -1576,6 +1727,141 @@ fn match_all(fallback: &kql::Compiled) -> &kql::Compiled {
         .unwrap_or(fallback)
 }
 
+/// Whether a streamed threshold / new_terms rule keeps an event: not when its time is at or
+/// before an execution already simulated (the rule then fails on this recording with a located
+/// error rather than raise what Kibana would not).
+fn admit(k: &mut Kept, entry: &Entry<'_>, value: &Value, ev: &Ev<'_>, path: &Path) -> bool {
+    let schedule = &entry.prepared.schedule;
+    let Some(r) = k.rolling.as_mut() else {
+        return true;
+    };
+    // An event without time is kept: the simulation reports it as the whole-recording one does.
+    let Some(t) = schedule.time_of(value, ev.timestamp) else {
+        return true;
+    };
+    if let Some(settled) = r.state.settled(schedule).filter(|&s| t <= s) {
+        r.failure = Some(ReplayError::LateEvent {
+            file: path.to_path_buf(),
+            position: ev.position,
+            kind: kind_of(&entry.prepared.engine),
+            time: crate::event::format_millis(t),
+            settled: crate::event::format_millis(settled),
+        });
+        let rolled = k.rolling.take();
+        *k = Kept {
+            rolling: rolled,
+            peak: k.peak,
+            ..Kept::default()
+        };
+        return false;
+    }
+    r.max_time = Some(r.max_time.map_or(t, |m| m.max(t)));
+    r.anchor = Some(r.anchor.map_or(t, |a| a.min(t)));
+    true
+}
+
+fn kind_of(engine: &Engine) -> &'static str {
+    match engine {
+        Engine::Threshold { .. } => "threshold",
+        Engine::NewTerms { .. } => "new_terms",
+        _ => "stateful",
+    }
+}
+
+/// Simulates a streamed threshold / new_terms rule's executions over its kept events: those
+/// the stream has passed, or all that are left at the recording's `end`; then drops the kept
+/// events no later execution reads.
+fn roll(k: &mut Kept, entry: &Entry<'_>, path: &Path, flush: usize, end: bool) {
+    let Some(r) = k.rolling.as_mut() else {
+        return;
+    };
+    if r.failure.is_some() {
+        return;
+    }
+    let (agg, filter) = match &entry.prepared.engine {
+        Engine::Threshold {
+            filter, threshold, ..
+        } => (schedule::Aggregation::Threshold(threshold), filter),
+        Engine::NewTerms {
+            filter,
+            fields,
+            history_ms,
+            ..
+        } => (
+            schedule::Aggregation::NewTerms {
+                fields,
+                history_ms: *history_ms,
+            },
+            filter,
+        ),
+        _ => return,
+    };
+    let schedule = &entry.prepared.schedule;
+    let file = EventFile::from_parts(
+        path.to_path_buf(),
+        std::mem::take(&mut k.values),
+        std::mem::take(&mut k.positions),
+        std::mem::take(&mut k.timestamps),
+    );
+    let until = (!end).then(|| r.max_time.unwrap_or(i64::MIN));
+    let (alerts, drop) =
+        match r
+            .state
+            .advance(&agg, match_all(filter), schedule, &file, None, until)
+        {
+            Ok(done) => done,
+            Err(e) => {
+                r.failure = Some(e);
+                k.indexes.clear();
+                k.info.clear();
+                return;
+            }
+        };
+    let with_values = entry.suppression.is_some();
+    for mut a in alerts {
+        let mut info = Vec::with_capacity(a.events.len());
+        for e in a.events.iter_mut().flatten() {
+            let kept = e.index;
+            e.index = k.indexes[kept];
+            if with_values {
+                r.values.insert(e.index, file.values[kept].clone());
+            }
+            info.push(Some(k.info[kept].clone()));
+        }
+        r.alerts.push(StreamAlert { alert: a, info });
+    }
+    let keep: Vec<bool> = (0..file.len())
+        .map(|j| {
+            drop.is_none_or(|d| {
+                schedule
+                    .time_of(&file.values[j], file.timestamps[j])
+                    .is_none_or(|t| t >= d)
+            })
+        })
+        .collect();
+    let mut values = file.values;
+    let mut positions = file.positions;
+    let mut timestamps = file.timestamps;
+    retain_by(&mut values, &keep);
+    retain_by(&mut positions, &keep);
+    retain_by(&mut timestamps, &keep);
+    retain_by(&mut k.indexes, &keep);
+    retain_by(&mut k.info, &keep);
+    k.values = values;
+    k.positions = positions;
+    k.timestamps = timestamps;
+    // Doubling keeps the work linear when a single window holds many events.
+    r.next_flush = flush.max(k.values.len().saturating_mul(2));
+}
+
+fn retain_by<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+}
+
 /// What a recording's end needs besides the kept events.
 struct Input<'a> {
     path: &'a Path,
@@ -1598,6 +1884,9 @@ fn scheduled_alerts(
 ) -> Result<Scheduled, ReplayError> {
     let engine = &entry.prepared.engine;
     let path = input.path;
+    if k.rolling.is_some() {
+        return rolled_alerts(entry, k, path);
+    }
     if k.overflow {
         if let Engine::Buffered(b) = engine {
             return Err(ReplayError::TooManyBuffered {
@@ -1660,6 +1949,21 @@ fn scheduled_alerts(
         })
         .collect();
     Ok((alerts, values, anchor))
+}
+
+/// The end of a streamed threshold / new_terms rule's recording: the executions left, then
+/// every alert of the recording in the order of the whole-recording simulation.
+fn rolled_alerts(entry: &Entry<'_>, mut k: Kept, path: &Path) -> Result<Scheduled, ReplayError> {
+    roll(&mut k, entry, path, usize::MAX, true);
+    let r = k.rolling.take().unwrap_or_default();
+    if let Some(e) = r.failure {
+        return Err(e);
+    }
+    let mut alerts = r.alerts;
+    if matches!(entry.prepared.engine, Engine::NewTerms { .. }) {
+        alerts.sort_by_key(|a| a.alert.events.first().cloned().flatten().map(|e| e.index));
+    }
+    Ok((alerts, r.values, r.anchor))
 }
 
 /// Rule types listed as not replayed with their reason, for output.

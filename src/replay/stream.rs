@@ -967,6 +967,22 @@ struct Kept {
     peak: usize,
 }
 
+impl Kept {
+    /// The kept events alone (a buffered rule's input; no simulation state).
+    fn copy_events(&self) -> Kept {
+        Kept {
+            values: self.values.clone(),
+            positions: self.positions.clone(),
+            indexes: self.indexes.clone(),
+            timestamps: self.timestamps.clone(),
+            info: self.info.clone(),
+            overflow: self.overflow,
+            rolling: None,
+            peak: self.peak,
+        }
+    }
+}
+
 /// What a streamed threshold / new_terms rule keeps besides the events no later run may
 /// read: the simulation's state and the alerts raised so far.
 #[derive(Default)]
@@ -990,6 +1006,12 @@ struct FileRun<'s, 'r> {
     next_index: usize,
     sequences: Vec<SeqState<'s>>,
     kept: HashMap<u32, Kept>,
+    /// ES|QL rules all keep every event of the recording whole (`FROM` reads the index), so
+    /// they share one copy: `esql_rules` are the rules that saw events, `esql_last` the
+    /// recording index of the event kept last.
+    esql_kept: Kept,
+    esql_rules: std::collections::BTreeSet<u32>,
+    esql_last: Option<usize>,
     /// For sequence rules ordered by `@timestamp`: the time of the previous event and the
     /// first order error of the recording.
     last_ts: i64,
@@ -1039,6 +1061,9 @@ impl<'s, 'r> FileRun<'s, 'r> {
             next_index: 0,
             sequences,
             kept: HashMap::new(),
+            esql_kept: Kept::default(),
+            esql_rules: std::collections::BTreeSet::new(),
+            esql_last: None,
             last_ts: i64::MIN,
             order_error: None,
             baseline: None,
@@ -1260,6 +1285,31 @@ impl<'s, 'r> FileRun<'s, 'r> {
                             values.insert(ev.index, p.project(&ev.value));
                         }
                     }
+                    Engine::Buffered(buffered::Buffered::Esql(_)) => {
+                        self.esql_rules.insert(id);
+                        if self.esql_last == Some(ev.index) {
+                            continue;
+                        }
+                        self.esql_last = Some(ev.index);
+                        let k = &mut self.esql_kept;
+                        if k.overflow {
+                            continue;
+                        }
+                        if k.values.len() >= self.set.buffer_limit {
+                            *k = Kept {
+                                overflow: true,
+                                ..Kept::default()
+                            };
+                            continue;
+                        }
+                        k.values
+                            .push(self.set.kept_fields[id as usize].project(&ev.value));
+                        k.positions.push(ev.position);
+                        k.indexes.push(ev.index);
+                        k.timestamps.push(ev.timestamp);
+                        k.info.push(info_of(ev));
+                        k.peak = k.peak.max(k.values.len());
+                    }
                     engine => {
                         let k = self.kept.entry(id).or_default();
                         if matches!(engine, Engine::Buffered(_)) {
@@ -1381,9 +1431,22 @@ impl<'s, 'r> FileRun<'s, 'r> {
                 values.insert(s.id, s.alert_values);
             }
         }
-        let mut kept: Vec<(u32, Kept)> = self.kept.into_iter().collect();
+        let mut kept: Vec<(u32, Option<Kept>)> =
+            self.kept.into_iter().map(|(id, k)| (id, Some(k))).collect();
+        // ES|QL rules: the shared events, copied for one rule at a time (the last takes them).
+        kept.extend(self.esql_rules.iter().map(|&id| (id, None)));
         kept.sort_by_key(|(id, _)| *id);
+        let last_esql = self.esql_rules.last().copied();
+        let mut esql_kept = Some(self.esql_kept);
         for (id, k) in kept {
+            let k = match k {
+                Some(k) => k,
+                None if Some(id) == last_esql => esql_kept.take().unwrap_or_default(),
+                None => esql_kept
+                    .as_ref()
+                    .map(Kept::copy_events)
+                    .unwrap_or_default(),
+            };
             let entry = &self.set.entries[id as usize];
             let out = &mut results[id as usize];
             out.peak_kept = out.peak_kept.max(k.peak);

@@ -42,6 +42,9 @@ pub struct KeyFields {
     names: Vec<String>,
     paths: Vec<FieldPath>,
     by_name: HashMap<String, usize>,
+    /// Per field: every value some requirement names, numbered, so that an event's value is
+    /// looked up once and requirements compare numbers.
+    values: Vec<HashMap<String, u32>>,
 }
 
 impl Default for KeyFields {
@@ -50,6 +53,7 @@ impl Default for KeyFields {
             names: Vec::new(),
             paths: Vec::new(),
             by_name: HashMap::new(),
+            values: Vec::new(),
         };
         KEY_FIELDS.iter().for_each(|f| {
             k.intern(f);
@@ -67,7 +71,32 @@ impl KeyFields {
         self.names.push(name.to_string());
         self.paths.push(FieldPath::new(name));
         self.by_name.insert(name.to_string(), i);
+        self.values.push(HashMap::new());
         i
+    }
+
+    /// A requirement on field `field` (lower-cased, sorted values), its values numbered.
+    fn requirement(&mut self, field: usize, values: Vec<String>) -> Requirement {
+        let dict = &mut self.values[field];
+        let mut ids: Vec<u32> = values
+            .iter()
+            .map(|v| {
+                let next = dict.len() as u32;
+                *dict.entry(v.clone()).or_insert(next)
+            })
+            .collect();
+        ids.sort_unstable();
+        Requirement { field, values, ids }
+    }
+
+    /// How many distinct values requirements name on `field` (their numbers are below it).
+    pub fn value_count(&self, field: usize) -> usize {
+        self.values[field].len()
+    }
+
+    /// The number of a lower-cased value of `field`, if some requirement names it.
+    fn value_id(&self, field: usize, v: &str) -> u32 {
+        self.values[field].get(v).copied().unwrap_or(UNKNOWN)
     }
 
     pub fn len(&self) -> usize {
@@ -116,19 +145,19 @@ impl KeyFields {
 pub struct Requirement {
     pub field: usize,
     pub values: Vec<String>,
+    /// The values' numbers in [`KeyFields`] (sorted).
+    pub ids: Vec<u32>,
 }
 
 impl Requirement {
-    /// Whether `v` (lower-cased) is one of the values: a few are compared directly (lengths
-    /// first), more are searched (`values` is sorted).
+    /// Whether the value numbered `id` is one of the values: a few are compared directly,
+    /// more are searched.
     #[inline]
-    pub fn contains(&self, v: &str) -> bool {
-        if self.values.len() <= 8 {
-            self.values
-                .iter()
-                .any(|x| x.len() == v.len() && x.as_bytes() == v.as_bytes())
+    fn contains(&self, id: u32) -> bool {
+        if self.ids.len() <= 8 {
+            self.ids.contains(&id)
         } else {
-            self.values.binary_search_by(|x| x.as_str().cmp(v)).is_ok()
+            self.ids.binary_search(&id).is_ok()
         }
     }
 }
@@ -198,7 +227,7 @@ fn event_query_requirements(
         if let Some((cat, _)) = &e.category {
             if let Some(values) = lowered(vec![cat.clone()]) {
                 let field = keys.intern("event.category");
-                out.push(Requirement { field, values });
+                out.push(keys.requirement(field, values));
             }
         }
     }
@@ -213,7 +242,7 @@ fn event_query_requirements(
                 if let Some((name, values)) = eql_conjunct(kind) {
                     if name != timestamp {
                         let field = keys.intern(name);
-                        out.push(Requirement { field, values });
+                        out.push(keys.requirement(field, values));
                     }
                 }
             }
@@ -300,7 +329,7 @@ fn kql_requirements(text: &str, keys: &mut KeyFields) -> Vec<Requirement> {
                 }
                 if let Some(values) = kql_values(values).and_then(lowered) {
                     let field = keys.intern(&name);
-                    out.push(Requirement { field, values });
+                    out.push(keys.requirement(field, values));
                 }
             }
             _ => {}
@@ -331,39 +360,41 @@ fn kql_values(v: &kql::ValueNode) -> Option<Vec<String>> {
 /// to fail.
 const NOT_PLAIN: u32 = u32::MAX;
 
-/// An event's values of every key field, lower-cased, in one buffer (no allocation per field).
+/// The number of an event value that no requirement names.
+pub const UNKNOWN: u32 = u32::MAX;
+
+/// An event's values of every key field, as the numbers [`KeyFields`] gives the values
+/// requirements name ([`UNKNOWN`] for any other), in one buffer.
 #[derive(Debug, Default)]
 pub struct KeyValues {
-    text: String,
-    /// Per value: its end in `text` (it starts where the previous one ends).
-    ends: Vec<u32>,
+    ids: Vec<u32>,
     /// Per key field: its first value and how many (`NOT_PLAIN`: not plain strings).
     fields: Vec<(u32, u32)>,
 }
 
 impl KeyValues {
-    pub fn of<E: Event + ?Sized>(paths: &[FieldPath], ev: &E) -> KeyValues {
+    pub fn of<E: Event + ?Sized>(keys: &KeyFields, ev: &E) -> KeyValues {
         let mut k = KeyValues {
-            text: String::new(),
-            ends: Vec::new(),
-            fields: Vec::with_capacity(paths.len()),
+            ids: Vec::new(),
+            fields: Vec::with_capacity(keys.len()),
         };
-        for p in paths {
-            let first = k.ends.len();
+        let mut lower = String::new();
+        for (field, p) in keys.paths().iter().enumerate() {
+            let first = k.ids.len();
             let mut plain = true;
             ev.visit_field(p, &mut |v| {
                 match v {
                     Value::String(s) if s.is_ascii() => {
-                        k.text
-                            .extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
-                        k.ends.push(k.text.len() as u32);
+                        lower.clear();
+                        lower.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+                        k.ids.push(keys.value_id(field, &lower));
                     }
                     _ => plain = false,
                 }
                 false
             });
             let n = if plain {
-                (k.ends.len() - first) as u32
+                (k.ids.len() - first) as u32
             } else {
                 NOT_PLAIN
             };
@@ -372,23 +403,18 @@ impl KeyValues {
         k
     }
 
-    fn value(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
-    }
-
     /// Could the event meet the requirement?
     pub fn may_meet(&self, r: &Requirement) -> bool {
         match self.values(r.field) {
             None => true,
-            Some(mut vals) => vals.any(|v| r.contains(v)),
+            Some(ids) => ids.iter().any(|&id| id != UNKNOWN && r.contains(id)),
         }
     }
 
-    /// The event's values of one key field (`None`: not plain strings).
-    pub fn values(&self, field: usize) -> Option<impl Iterator<Item = &str>> {
+    /// The numbers of the event's values of one key field (`None`: not plain strings).
+    pub fn values(&self, field: usize) -> Option<&[u32]> {
         let (first, n) = self.fields[field];
-        (n != NOT_PLAIN).then(|| (first as usize..(first + n) as usize).map(|i| self.value(i)))
+        (n != NOT_PLAIN).then(|| &self.ids[first as usize..(first + n) as usize])
     }
 }
 
@@ -469,7 +495,7 @@ mod tests {
         );
         let reqs = requirements(&r, &mut keys);
         let meets = |ev: serde_json::Value| {
-            let k = KeyValues::of(keys.paths(), &ev);
+            let k = KeyValues::of(&keys, &ev);
             reqs.iter().all(|r| k.may_meet(r))
         };
         assert!(meets(json!({"process": {"name": "BASH", "pid": "7"}})));

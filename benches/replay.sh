@@ -69,6 +69,7 @@ declare -A ALL PARSE R100
 for n in ${SIZES[@]}; do
   f="$WORK/ev$n.ndjson"
   [ -f "$f" ] || "${GEN[@]}" --events "$n" > "$f"
+  measure "$n scan only (no tree)" "$BIN/ruleforge-gen-events" --scan-only "$f"
   measure "$n parse only (limit)" "$BIN/ruleforge-gen-events" --parse-only "$f"; PARSE[$n]=$LAST_WALL
   measure "$n all EQL+KQL rules" "$BIN/ruleforge" -C "$WORK/all" replay "$f"; ALL[$n]=$LAST_WALL
   measure "$n 100 rules" "$BIN/ruleforge" -C "$WORK/r100" replay "$f"; R100[$n]=$LAST_WALL

@@ -4,7 +4,8 @@
 //! that rules fire (see `ruleforge::replay::synth`).
 //! `ruleforge-gen-events --parse-only FILE` instead parses FILE as `ruleforge replay` reads it
 //! (bounded batches of lines, serde_json, both cores) and does nothing else: the benchmark's
-//! limit.
+//! limit. `--scan-only FILE` reads it the same way but only checks each line's JSON syntax
+//! (serde's `IgnoredAny`: no tree built), the floor under any parse of the whole text.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -33,7 +34,8 @@ fn run() -> Result<(), String> {
             "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--rate" => rate = value()?.parse().map_err(|e| format!("--rate: {e}"))?,
             "--rules" => dirs.push(PathBuf::from(value()?)),
-            "--parse-only" => return parse_only(&PathBuf::from(value()?)),
+            "--parse-only" => return parse_only(&PathBuf::from(value()?), true),
+            "--scan-only" => return parse_only(&PathBuf::from(value()?), false),
             _ => return Err(format!("unknown argument {a:?}")),
         }
     }
@@ -53,7 +55,7 @@ fn run() -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())
 }
 
-fn parse_only(path: &std::path::Path) -> Result<(), String> {
+fn parse_only(path: &std::path::Path, tree: bool) -> Result<(), String> {
     use rayon::prelude::*;
     use std::io::BufRead as _;
     let start = std::time::Instant::now();
@@ -69,11 +71,17 @@ fn parse_only(path: &std::path::Path) -> Result<(), String> {
         if batch.is_empty() {
             break;
         }
-        let parsed: Result<Vec<serde_json::Value>, _> = batch
+        let parsed: Result<usize, _> = batch
             .par_iter()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l))
-            .collect();
-        events += parsed.map_err(|e| e.to_string())?.len();
+            .map(|l| {
+                if tree {
+                    serde_json::from_str::<serde_json::Value>(l).map(|_| 1)
+                } else {
+                    serde_json::from_str::<serde::de::IgnoredAny>(l).map(|_| 1)
+                }
+            })
+            .sum();
+        events += parsed.map_err(|e| e.to_string())?;
     }
     let secs = start.elapsed().as_secs_f64();
     println!(

@@ -11,15 +11,16 @@ use ruleforge::rule::{Collection, Rule};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Per rule (by position in `rules`): the per-rule path's alerts, or `None` when it failed.
+/// Per rule (by position in `rules`): the per-rule path's alerts after the rule's
+/// `alert_suppression` (as the engine raises them), or `None` when it failed.
 fn per_rule(rules: &[&Rule], file: &Path) -> Vec<Option<Vec<Alert>>> {
     use rayon::prelude::*;
     let events = event::read_file(file, "@timestamp").expect("recording loads");
     rules
         .par_iter()
         .map(|r| {
-            let p = replay::prepare(r).ok()?;
-            replay::reference::run(&p, &events, None).ok()
+            let p = replay::reference::prepare_fixture(r).ok()?;
+            replay::reference::run_fixture(&p, &events, &[], None).ok()
         })
         .collect()
 }

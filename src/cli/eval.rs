@@ -419,6 +419,7 @@ fn run_esql(args: &EvalArgs, file: &event::EventFile, format: Format) -> Result<
         events: &file.values,
         types: &types,
         extra_fields: q.referenced_fields(),
+        only: None,
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -49,6 +49,9 @@ pub struct EsqlRule {
     /// no event holds them, as an index mapping them would have. Any other field must be in
     /// the recording, or it is Elasticsearch's "Unknown column".
     mapped_fields: Vec<String>,
+    /// The only columns an execution's result depends on, when certain (an aggregating query):
+    /// events are flattened down to them.
+    projection: Option<Vec<String>>,
     pub schedule: Schedule,
 }
 
@@ -110,6 +113,7 @@ pub fn prepare(rule: &Rule, schedule: Schedule) -> Result<EsqlRule, NotReplayabl
         .collect();
     let compiled = EsqlRule {
         hints: query.field_type_hints(),
+        projection: query.column_projection(),
         fields,
         mapped_fields,
         query,
@@ -124,6 +128,7 @@ pub fn prepare(rule: &Rule, schedule: Schedule) -> Result<EsqlRule, NotReplayabl
         events: &[],
         types: &types,
         extra_fields: compiled.fields.clone(),
+        only: None,
     };
     if let Err(e) = compiled.query.run(&empty, 0) {
         if e.kind == EsqlErrorKind::Unsupported {
@@ -277,6 +282,7 @@ pub fn run(
                     events: &window.events,
                     types: &types,
                     extra_fields: rule.mapped_fields.clone(),
+                    only: rule.projection.as_deref(),
                 },
                 window,
                 sources: &sources,
@@ -378,6 +384,7 @@ mod tests {
             .any(|c| matches!(c.kind, CommandKind::Stats { inline: false, .. }));
         EsqlRule {
             hints: q.field_type_hints(),
+            projection: q.column_projection(),
             fields: q.referenced_fields(),
             mapped_fields: q.referenced_fields(),
             query: q,

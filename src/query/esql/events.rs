@@ -16,13 +16,36 @@ pub struct EventCatalog<'a> {
     pub types: TypeLookup<'a>,
     /// Fields to have as columns even when no event holds them (the query's references).
     pub extra_fields: Vec<String>,
+    /// When set, the only fields made columns ([`super::Query::column_projection`]): an
+    /// aggregating query reads a few fields of events that have hundreds.
+    pub only: Option<&'a [String]>,
 }
 
-fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
+/// Whether `name` (a flattened path) or a field under it is wanted.
+fn wanted(only: Option<&[String]>, name: &str, leaf: bool) -> bool {
+    let Some(only) = only else { return true };
+    only.iter().any(|f| {
+        f == name
+            || (!leaf
+                && f.len() > name.len()
+                && f.starts_with(name)
+                && f.as_bytes()[name.len()] == b'.')
+    })
+}
+
+fn flatten(prefix: &str, v: &Json, only: Option<&[String]>, out: &mut BTreeMap<String, Vec<Json>>) {
+    // Not a wanted field nor above one: nothing below is read.
+    if !prefix.is_empty() && !wanted(only, prefix, false) {
+        return;
+    }
+    // A value at `prefix` is that field's: kept only when the field itself is wanted.
+    let here = || prefix.is_empty() || wanted(only, prefix, true);
     match v {
         // A geo_point written as an object is one value, not two fields.
         Json::Object(m) if is_lat_lon(m) && !prefix.is_empty() => {
-            out.entry(prefix.to_string()).or_default().push(v.clone())
+            if here() {
+                out.entry(prefix.to_string()).or_default().push(v.clone())
+            }
         }
         Json::Object(m) => {
             for (k, x) in m {
@@ -31,14 +54,15 @@ fn flatten(prefix: &str, v: &Json, out: &mut BTreeMap<String, Vec<Json>>) {
                 } else {
                     format!("{prefix}.{k}")
                 };
-                flatten(&name, x, out);
+                flatten(&name, x, only, out);
             }
         }
         Json::Array(items) if items.iter().any(Json::is_object) => {
             for it in items {
-                flatten(prefix, it, out);
+                flatten(prefix, it, only, out);
             }
         }
+        _ if !here() => {}
         Json::Array(items) => out
             .entry(prefix.to_string())
             .or_default()
@@ -108,7 +132,7 @@ impl Catalog for EventCatalog<'_> {
             .iter()
             .map(|e| {
                 let mut m = BTreeMap::new();
-                flatten("", e, &mut m);
+                flatten("", e, self.only, &mut m);
                 m
             })
             .collect();

@@ -12,7 +12,7 @@
 //! let q = esql::parse("FROM logs-* METADATA _id | WHERE process.name == \"bash\" | KEEP _id").unwrap();
 //! assert_eq!(q.ast.commands.len(), 3);
 //! let q = esql::parse("FROM logs | COMPLETION x = prompt WITH { \"inference_id\": \"e\" }").unwrap();
-//! let err = q.run(&esql::EventCatalog { events: &[], types: &|_| None, extra_fields: vec![] }, 0);
+//! let err = q.run(&esql::EventCatalog { events: &[], types: &|_| None, extra_fields: vec![], only: None }, 0);
 //! assert!(err.unwrap_err().message.contains("COMPLETION is not supported"));
 //! ```
 
@@ -92,6 +92,37 @@ pub fn parse(src: &str) -> Result<Query, EsqlError> {
 impl Query {
     /// Field names the query reads from its source (every column reference, deduplicated),
     /// for building a source table when there is no mapping.
+    /// The only source columns the query's result can depend on, when that set is certain:
+    /// the query aggregates (`STATS` without `INLINE`, so its output columns are the
+    /// aggregates and groups) and searches no field it does not name (no `:` match, `MATCH`,
+    /// `KQL` or `QSTR`, no unsupported command). `None` otherwise: every column matters.
+    pub fn column_projection(&self) -> Option<Vec<String>> {
+        let commands = &self.ast.commands;
+        let aggregates = commands
+            .iter()
+            .any(|c| matches!(c.kind, CommandKind::Stats { inline: false, .. }));
+        if !aggregates
+            || commands
+                .iter()
+                .any(|c| matches!(c.kind, CommandKind::Unsupported(_) | CommandKind::Row(_)))
+        {
+            return None;
+        }
+        let mut searches = false;
+        for c in commands {
+            walk_command(c, &mut |e| match &e.kind {
+                ExprKind::Match { .. } => searches = true,
+                ExprKind::Call { name, .. }
+                    if ["kql", "qstr", "match"].contains(&name.to_ascii_lowercase().as_str()) =>
+                {
+                    searches = true
+                }
+                _ => {}
+            });
+        }
+        (!searches).then(|| self.referenced_fields())
+    }
+
     pub fn referenced_fields(&self) -> Vec<String> {
         let mut out = Vec::new();
         for c in &self.ast.commands {

@@ -8,6 +8,7 @@ fn no_source() -> EventCatalog<'static> {
         events: &[],
         types: &|_| None,
         extra_fields: Vec::new(),
+        only: None,
     }
 }
 
@@ -166,6 +167,7 @@ fn stats_group_by_and_aggregate_over_events() {
         events: &events,
         types: &|_| None,
         extra_fields: Vec::new(),
+        only: None,
     };
     let q =
         parse("FROM logs-* | STATS n = COUNT(*), total = SUM(bytes) BY host.name | SORT host.name")
@@ -178,6 +180,50 @@ fn stats_group_by_and_aggregate_over_events() {
             vec![Value::Int(1), Value::Int(1), Value::Str("b".into())],
         ]
     );
+}
+
+#[test]
+fn an_aggregating_query_reads_only_its_columns_and_a_projection_changes_nothing() {
+    let events = vec![
+        json!({"host": {"name": "a", "ip": "10.0.0.1"}, "process": {"name": "sh", "args": ["-c", "id"]}, "bytes": 10, "tags": [{"k": 1}]}),
+        json!({"host": {"name": "a"}, "process": {"name": "ls"}, "bytes": 5, "geo": {"lat": 1.0, "lon": 2.0}}),
+        json!({"host": {"name": "b"}, "process": {"name": null}, "bytes": "7"}),
+    ];
+    let queries = [
+        "FROM logs-* | WHERE process.name IS NOT NULL | STATS n = COUNT(*), total = SUM(bytes) BY host.name | SORT host.name",
+        "FROM logs-* | KEEP host.*, bytes | STATS c = COUNT_DISTINCT(host.name) BY bytes | SORT bytes",
+        "FROM logs-* | EVAL p = TO_LOWER(process.name) | RENAME host.name AS h | STATS n = COUNT(p) BY h | SORT h",
+        "FROM logs-* | MV_EXPAND process.args | STATS n = COUNT(*) BY process.args | SORT process.args",
+    ];
+    for text in queries {
+        let q = parse(text).unwrap();
+        let only = q
+            .column_projection()
+            .expect("an aggregating query projects");
+        let run = |only: Option<&[String]>| {
+            let cat = EventCatalog {
+                events: &events,
+                types: &|_| None,
+                extra_fields: Vec::new(),
+                only,
+            };
+            q.run(&cat, 0).unwrap().table
+        };
+        let (all, projected) = (run(None), run(Some(&only)));
+        assert_eq!(all.columns, projected.columns, "{text}");
+        assert_eq!(all.rows, projected.rows, "{text}");
+    }
+    // Rows are results, not aggregates, or the query searches fields it does not name: every
+    // column matters.
+    for text in [
+        "FROM logs-* | WHERE bytes > 1",
+        "FROM logs-* | INLINE STATS n = COUNT(*) BY host.name",
+        "FROM logs-* | WHERE KQL(\"process.name: sh\") | STATS n = COUNT(*)",
+        "FROM logs-* | WHERE QSTR(\"sh\") | STATS n = COUNT(*)",
+        "FROM logs-* | WHERE process.name : \"sh\" | STATS n = COUNT(*)",
+    ] {
+        assert_eq!(parse(text).unwrap().column_projection(), None, "{text}");
+    }
 }
 
 #[test]
@@ -211,6 +257,7 @@ fn geo_points_from_documents_give_coordinates_and_distances() {
         events: &events,
         types: &types,
         extra_fields: vec![],
+        only: None,
     };
     let q = parse(
         "FROM x | EVAL lat = ST_Y(loc), lon = ST_X(loc), \

@@ -88,6 +88,7 @@ fn every_corpus_esql_query_parses_compiles_and_runs() {
             events: &[],
             types: &types,
             extra_fields: fields.clone(),
+            only: None,
         };
         if let Err(e) = query.run(&empty, 0) {
             if e.kind == EsqlErrorKind::Unsupported
@@ -129,6 +130,7 @@ fn every_corpus_esql_query_parses_compiles_and_runs() {
             events: &events,
             types: &types,
             extra_fields: fields.clone(),
+            only: None,
         };
         match query.run(&cat, 1_735_689_600_000) {
             Ok(_) => ran += 1,

@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
         events: &[],
         types: &types,
         extra_fields: fields.clone(),
+        only: None,
     };
     let _ = q.run(&empty, NOW_MS);
     let events = events(extra);
@@ -31,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         events: &events,
         types: &types,
         extra_fields: fields,
+        only: None,
     };
     let _ = q.run(&catalog, NOW_MS);
 });

@@ -95,15 +95,16 @@ pub fn prepare(rule: &Rule, schedule: Schedule) -> Result<EsqlRule, NotReplayabl
             ]));
         }
     };
-    let mut aggregating = false;
-    let mut expanded = Vec::new();
-    for c in &query.ast.commands {
-        match &c.kind {
-            CommandKind::Stats { inline: false, .. } => aggregating = true,
-            CommandKind::MvExpand(p) => expanded.push(p.text.clone()),
-            _ => {}
-        }
-    }
+    let aggregating = query.aggregates();
+    let expanded = query
+        .ast
+        .commands
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CommandKind::MvExpand(p) => Some(p.text.clone()),
+            _ => None,
+        })
+        .collect();
     let schema = FieldTypes::ecs();
     let fields = query.referenced_fields();
     let mapped_fields = fields
@@ -377,11 +378,7 @@ mod tests {
 
     fn rule(query: &str, max_signals: Option<usize>) -> EsqlRule {
         let q = esql::parse(query).unwrap();
-        let aggregating = q
-            .ast
-            .commands
-            .iter()
-            .any(|c| matches!(c.kind, CommandKind::Stats { inline: false, .. }));
+        let aggregating = q.aggregates();
         EsqlRule {
             hints: q.field_type_hints(),
             projection: q.column_projection(),

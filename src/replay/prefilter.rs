@@ -89,9 +89,12 @@ impl KeyFields {
         Requirement { field, values, ids }
     }
 
-    /// How many distinct values requirements name on `field` (their numbers are below it).
-    pub fn value_count(&self, field: usize) -> usize {
-        self.values[field].len()
+    /// An empty dispatch index: per field, one (empty) list per value number.
+    pub fn empty_index(&self) -> Vec<Vec<Vec<u32>>> {
+        self.values
+            .iter()
+            .map(|d| vec![Vec::new(); d.len()])
+            .collect()
     }
 
     /// The number of a lower-cased value of `field`, if some requirement names it.

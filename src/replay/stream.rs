@@ -363,9 +363,7 @@ impl<'r> RuleSet<'r> {
 
     /// Per-event rules and filters by their first (most selective) requirement.
     fn index_rules(&mut self) {
-        self.index = (0..self.keys.len())
-            .map(|f| vec![Vec::new(); self.keys.value_count(f)])
-            .collect();
+        self.index = self.keys.empty_index();
         for (id, entry) in self.entries.iter().enumerate() {
             if matches!(entry.prepared.engine, Engine::EqlSequence(_)) {
                 continue;
@@ -382,9 +380,7 @@ impl<'r> RuleSet<'r> {
     }
 
     fn index_sequences(&mut self) {
-        self.seq_index = (0..self.keys.len())
-            .map(|f| vec![Vec::new(); self.keys.value_count(f)])
-            .collect();
+        self.seq_index = self.keys.empty_index();
         for (k, &id) in self.sequences.iter().enumerate() {
             match &self.seq_reqs[id as usize] {
                 Some(stages) => {

@@ -90,18 +90,22 @@ pub fn parse(src: &str) -> Result<Query, EsqlError> {
 }
 
 impl Query {
-    /// Field names the query reads from its source (every column reference, deduplicated),
-    /// for building a source table when there is no mapping.
+    /// Whether the query has a `STATS` command (not `INLINE STATS`): its rows are aggregates,
+    /// not source rows.
+    pub fn aggregates(&self) -> bool {
+        self.ast
+            .commands
+            .iter()
+            .any(|c| matches!(c.kind, CommandKind::Stats { inline: false, .. }))
+    }
+
     /// The only source columns the query's result can depend on, when that set is certain:
     /// the query aggregates (`STATS` without `INLINE`, so its output columns are the
     /// aggregates and groups) and searches no field it does not name (no `:` match, `MATCH`,
     /// `KQL` or `QSTR`, no unsupported command). `None` otherwise: every column matters.
     pub fn column_projection(&self) -> Option<Vec<String>> {
         let commands = &self.ast.commands;
-        let aggregates = commands
-            .iter()
-            .any(|c| matches!(c.kind, CommandKind::Stats { inline: false, .. }));
-        if !aggregates
+        if !self.aggregates()
             || commands
                 .iter()
                 .any(|c| matches!(c.kind, CommandKind::Unsupported(_) | CommandKind::Row(_)))
@@ -123,6 +127,8 @@ impl Query {
         (!searches).then(|| self.referenced_fields())
     }
 
+    /// Field names the query reads from its source (every column reference, deduplicated),
+    /// for building a source table when there is no mapping.
     pub fn referenced_fields(&self) -> Vec<String> {
         let mut out = Vec::new();
         for c in &self.ast.commands {
